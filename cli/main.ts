@@ -1,0 +1,79 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CalendarError } from '../workflows/calendar.ts';
+import { CatalogError, UnknownDutyError } from '../workflows/catalog/index.ts';
+import { catalogCommand, planCommand, calendarCommand } from './commands/foundation.ts';
+import { EXIT, UsageError, stdio, type Io } from './output.ts';
+
+const HELP = `safeduty —— 安全生产职责提醒与督办
+
+用法：
+  safeduty start [--port 8080] [--ses-port 8005] [--data .safeduty] [--clock <ISO时间>] [--speed N]
+  safeduty simulate --from 2023-01-01 --to 2023-12-31 [--county small|county|city|<名册文件>] [--seed N] [--json]
+  safeduty catalog [--json] [--catalog <文件>]
+  safeduty plan <职责ID> <周期编号> [--json] [--catalog <文件>]
+  safeduty calendar is-workday <日期> [--json]
+  safeduty calendar add-workdays <日期> <天数> [--json]
+
+周期编号示例：2023-02-06（日）、2023-W06（ISO 周）、2023-02（月）、2023-Q1（季度）、2023（年）。
+加 --json 输出稳定的机器可读格式。`;
+
+export type Command = (args: string[], io: Io) => Promise<number>;
+
+/** Parses options strictly; unknown options are a usage error in Chinese. */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const m = /'([^']+)'/.exec((err as Error).message);
+    throw new UsageError(`参数有误：${m ? m[1] : (err as Error).message}。运行 safeduty --help 查看用法。`);
+  }
+}
+
+async function lazy(path: string, name: string): Promise<Command> {
+  const mod = (await import(path)) as Record<string, Command>;
+  const cmd = mod[name];
+  if (!cmd) throw new Error(`command ${name} missing in ${path}`);
+  return cmd;
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(HELP);
+        return EXIT.ok;
+      case 'catalog':
+        return await catalogCommand(rest, io);
+      case 'plan':
+        return await planCommand(rest, io);
+      case 'calendar':
+        return await calendarCommand(rest, io);
+      case 'start':
+        return await (
+          await lazy('./commands/start.ts', 'startCommand')
+        )(rest, io);
+      case 'simulate':
+        return await (
+          await lazy('./commands/simulate.ts', 'simulateCommand')
+        )(rest, io);
+      default:
+        throw new UsageError(`未知的命令：${command}。运行 safeduty --help 查看用法。`);
+    }
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      err instanceof CalendarError ||
+      err instanceof UnknownDutyError ||
+      err instanceof CatalogError
+    ) {
+      io.err(err instanceof UsageError ? err.messageZh : err.messageZh);
+      return EXIT.badInput;
+    }
+    io.err(`运行出错：${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failure;
+  }
+}

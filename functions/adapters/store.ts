@@ -1,0 +1,492 @@
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { z } from 'zod';
+import { documentClient, ioCounters, tableName } from './clients.ts';
+import {
+  cycleRecordSchema,
+  leaderSchema,
+  submissionSchema,
+  unitSchema,
+  type CycleRecord,
+  type CycleStatus,
+  type Leader,
+  type Submission,
+  type Unit,
+} from '../core/model.ts';
+import { BadRecordError } from '../core/errors.ts';
+import type { UnitKind } from '../../workflows/catalog/schema.ts';
+
+/*
+ * One table, generic keys (see docs/data-model.md for the access patterns):
+ *   PK, SK          the item
+ *   GSI1PK, GSI1SK  rosters by unit kind, cycles by duty, a unit's submissions, leaders
+ *   GSI2PK, GSI2SK  cycles and cases by status (the open ones are resumed after a restart)
+ */
+export const keys = {
+  unit: (id: string) => ({ PK: `UNIT#${id}`, SK: 'UNIT' }),
+  leader: (id: string) => ({ PK: `LEADER#${id}`, SK: 'LEADER' }),
+  cyclePk: (dutyId: string, periodKey: string) => `CYCLE#${dutyId}#${periodKey}`,
+  cycle: (dutyId: string, periodKey: string) => ({ PK: keys.cyclePk(dutyId, periodKey), SK: 'CYCLE' }),
+  submission: (dutyId: string, periodKey: string, unitId: string) => ({
+    PK: keys.cyclePk(dutyId, periodKey),
+    SK: `SUB#${unitId}`,
+  }),
+  stage: (subject: string, stageId: string) => ({ PK: subject, SK: `STAGE#${stageId}` }),
+  notification: (subject: string, stageId: string, recipient: string) => ({
+    PK: subject,
+    SK: `NOTE#${stageId}#${recipient.toLowerCase()}`,
+  }),
+};
+
+const STRIP = new Set(['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK']);
+
+function strip(item: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!STRIP.has(k)) out[k] = v;
+  return out;
+}
+
+function parseRecord<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
+  const r = schema.safeParse(strip(item));
+  if (!r.success) {
+    throw new BadRecordError(
+      `${String(item.PK)}/${String(item.SK)}`,
+      r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  }
+  return r.data;
+}
+
+export function isConditionFailed(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as { name?: string })?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documentClient().send(
+      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey }),
+    );
+    ioCounters.reads += Math.max(1, out.Count ?? 0);
+    items.push(...((out.Items ?? []) as Record<string, unknown>[]));
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+async function getItem(key: { PK: string; SK: string }): Promise<Record<string, unknown> | undefined> {
+  const out = await documentClient().send(
+    new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }),
+  );
+  ioCounters.reads += 1;
+  return out.Item as Record<string, unknown> | undefined;
+}
+
+async function put(item: Record<string, unknown>, condition?: string): Promise<void> {
+  await documentClient().send(
+    new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: condition }),
+  );
+  ioCounters.writes += 1;
+}
+
+/** Put if the key is new; false when it already existed. */
+async function putNew(item: { PK: string; SK: string } & Record<string, unknown>): Promise<boolean> {
+  try {
+    await put(item, 'attribute_not_exists(PK)');
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- units and leaders
+
+function unitItem(unit: Unit): Record<string, unknown> {
+  return {
+    ...keys.unit(unit.id),
+    GSI1PK: unit.active ? `ROSTER#${unit.kind}` : `ROSTER-INACTIVE#${unit.kind}`,
+    GSI1SK: unit.id,
+    ...unit,
+  };
+}
+
+export async function putUnit(unit: Unit): Promise<void> {
+  await put(unitItem(unit));
+}
+
+/** Writes many units in batches of 25; unprocessed items are retried. */
+export async function putUnits(units: Unit[]): Promise<void> {
+  await batchPut(units.map(unitItem));
+}
+
+export async function batchPut(items: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < items.length; i += 25) {
+    let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      const out = await documentClient().send(
+        new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }),
+      );
+      const left = out.UnprocessedItems?.[tableName()] ?? [];
+      ioCounters.writes += requests.length - left.length;
+      requests = left as typeof requests;
+      if (requests.length > 0) {
+        if (attempt >= 8) throw new Error('BatchWrite left items unprocessed after 8 attempts');
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+export async function getUnit(id: string): Promise<Unit | undefined> {
+  const item = await getItem(keys.unit(id));
+  return item ? parseRecord(unitSchema, item) : undefined;
+}
+
+export interface RosterResult {
+  units: Unit[];
+  /** Records that failed validation: reported, never crashed on. */
+  bad: BadRecordError[];
+}
+
+/** The active roster for some unit kinds: one GSI query per kind, never a scan. */
+export async function activeRoster(kinds: readonly UnitKind[]): Promise<RosterResult> {
+  const units: Unit[] = [];
+  const bad: BadRecordError[] = [];
+  for (const kind of kinds) {
+    const items = await queryAll({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': `ROSTER#${kind}` },
+    });
+    for (const item of items) {
+      try {
+        units.push(parseRecord(unitSchema, item));
+      } catch (err) {
+        if (err instanceof BadRecordError) bad.push(err);
+        else throw err;
+      }
+    }
+  }
+  return { units, bad };
+}
+
+export async function listUnits(options: {
+  kinds: readonly UnitKind[];
+  includeInactive: boolean;
+}): Promise<Unit[]> {
+  const { units } = await activeRoster(options.kinds);
+  if (!options.includeInactive) return units;
+  for (const kind of options.kinds) {
+    const items = await queryAll({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': `ROSTER-INACTIVE#${kind}` },
+    });
+    for (const item of items) units.push(parseRecord(unitSchema, item));
+  }
+  return units;
+}
+
+function leaderItem(leader: Leader): Record<string, unknown> {
+  return { ...keys.leader(leader.id), GSI1PK: 'LEADERS', GSI1SK: leader.id, ...leader };
+}
+
+export async function putLeader(leader: Leader): Promise<void> {
+  await put(leaderItem(leader));
+}
+
+export async function putLeaders(leaders: Leader[]): Promise<void> {
+  await batchPut(leaders.map(leaderItem));
+}
+
+export async function getLeader(id: string): Promise<Leader | undefined> {
+  const item = await getItem(keys.leader(id));
+  return item ? parseRecord(leaderSchema, item) : undefined;
+}
+
+export async function listLeaders(): Promise<Leader[]> {
+  const items = await queryAll({
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': 'LEADERS' },
+  });
+  return items.map((i) => parseRecord(leaderSchema, i));
+}
+
+// ---------------------------------------------------------------- cycles
+
+function cycleIndexKeys(c: { dutyId: string; periodKey: string; status: CycleStatus }) {
+  return {
+    GSI1PK: `CYCLES#${c.dutyId}`,
+    GSI1SK: c.periodKey,
+    GSI2PK: `CYCLE-STATUS#${c.status}`,
+    GSI2SK: `${c.dutyId}#${c.periodKey}`,
+  };
+}
+
+export async function getCycle(dutyId: string, periodKey: string): Promise<CycleRecord | undefined> {
+  const item = await getItem(keys.cycle(dutyId, periodKey));
+  return item ? parseRecord(cycleRecordSchema, item) : undefined;
+}
+
+/** Creates the cycle record once; a second call (a repeated start, a restart) returns the existing record. */
+export async function ensureCycle(record: CycleRecord): Promise<CycleRecord> {
+  const created = await putNew({
+    ...keys.cycle(record.dutyId, record.periodKey),
+    ...cycleIndexKeys(record),
+    ...record,
+  });
+  if (created) return record;
+  const existing = await getCycle(record.dutyId, record.periodKey);
+  if (!existing) throw new Error('cycle vanished after a conditional put failed');
+  return existing;
+}
+
+export async function markStagesDone(dutyId: string, periodKey: string, stageIds: string[]): Promise<void> {
+  if (stageIds.length === 0) return;
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.cycle(dutyId, periodKey),
+      UpdateExpression: 'SET stagesDone = list_append(if_not_exists(stagesDone, :empty), :ids)',
+      ExpressionAttributeValues: { ':ids': stageIds, ':empty': [] },
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+export async function closeCycle(
+  dutyId: string,
+  periodKey: string,
+  defaulters: string[],
+  at: string,
+): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.cycle(dutyId, periodKey),
+      UpdateExpression: 'SET #s = :closed, defaulters = :d, closedAt = :at, GSI2PK = :gsi',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':closed': 'closed',
+        ':d': defaulters,
+        ':at': at,
+        ':gsi': 'CYCLE-STATUS#closed',
+      },
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+export async function recordCycleFailure(
+  dutyId: string,
+  periodKey: string,
+  message: string,
+  at: string,
+): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.cycle(dutyId, periodKey),
+      UpdateExpression: 'SET lastError = :e',
+      ExpressionAttributeValues: { ':e': { at, message } },
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+export async function setCycleGeneration(
+  dutyId: string,
+  periodKey: string,
+  generation: number,
+): Promise<void> {
+  await documentClient()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.cycle(dutyId, periodKey),
+        UpdateExpression: 'SET generation = :g',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(generation) OR generation < :g)',
+        ExpressionAttributeValues: { ':g': generation },
+      }),
+    )
+    .catch((err: unknown) => {
+      if (!isConditionFailed(err)) throw err;
+    });
+  ioCounters.writes += 1;
+}
+
+export async function listCycles(filter: { dutyId?: string; status?: CycleStatus }): Promise<CycleRecord[]> {
+  let items: Record<string, unknown>[];
+  if (filter.dutyId) {
+    items = await queryAll({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': `CYCLES#${filter.dutyId}` },
+    });
+  } else {
+    const statuses: CycleStatus[] = filter.status ? [filter.status] : ['open', 'closed', 'failed'];
+    items = [];
+    for (const s of statuses) {
+      items.push(
+        ...(await queryAll({
+          IndexName: 'GSI2',
+          KeyConditionExpression: 'GSI2PK = :pk',
+          ExpressionAttributeValues: { ':pk': `CYCLE-STATUS#${s}` },
+        })),
+      );
+    }
+  }
+  const cycles = items.map((i) => parseRecord(cycleRecordSchema, i));
+  return filter.status ? cycles.filter((c) => c.status === filter.status) : cycles;
+}
+
+// ---------------------------------------------------------------- submissions and stage records
+
+function submissionItem(s: Submission): Record<string, unknown> {
+  return {
+    ...keys.submission(s.dutyId, s.periodKey, s.unitId),
+    GSI1PK: `UNIT-SUBS#${s.unitId}`,
+    GSI1SK: `${s.dutyId}#${s.periodKey}`,
+    ...s,
+  };
+}
+
+/** Records a submission once: a repeated submission for the same unit and cycle returns the first one. */
+export async function putSubmission(s: Submission): Promise<{ created: boolean; submission: Submission }> {
+  const created = await putNew(submissionItem(s) as { PK: string; SK: string });
+  if (created) return { created, submission: s };
+  const item = await getItem(keys.submission(s.dutyId, s.periodKey, s.unitId));
+  if (!item) throw new Error('submission vanished after a conditional put failed');
+  return { created: false, submission: parseRecord(submissionSchema, item) };
+}
+
+/** Bulk submissions for the simulator; not conditional (the simulator never repeats one). */
+export async function putSubmissions(subs: Submission[]): Promise<void> {
+  await batchPut(subs.map(submissionItem));
+}
+
+export async function listSubmissions(dutyId: string, periodKey: string): Promise<Submission[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sub)',
+    ExpressionAttributeValues: { ':pk': keys.cyclePk(dutyId, periodKey), ':sub': 'SUB#' },
+  });
+  return items.map((i) => parseRecord(submissionSchema, i));
+}
+
+export interface StageRecord {
+  stageId: string;
+  at: string;
+  /** Units still missing when the stage ran (for escalations: the level each reached). */
+  missing: string[];
+}
+
+export async function putStageRecord(subject: string, rec: StageRecord): Promise<void> {
+  await put({ ...keys.stage(subject, rec.stageId), ...rec });
+}
+
+export async function listStageRecords(subject: string): Promise<StageRecord[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+    ExpressionAttributeValues: { ':pk': subject, ':p': 'STAGE#' },
+  });
+  return items.map((i) => ({
+    stageId: String(i.stageId),
+    at: String(i.at),
+    missing: (i.missing as string[]) ?? [],
+  }));
+}
+
+// ---------------------------------------------------------------- notification ledger
+
+export type LedgerClaim = 'claimed' | 'already-sent' | 'in-flight';
+
+/**
+ * Claims (subject, stage, recipient) before a send. A conditional put makes the claim unique; a claim left
+ * by a crashed sender becomes claimable again after the lease, a failed send at once.
+ */
+export async function claimNotification(
+  subject: string,
+  stageId: string,
+  recipient: string,
+  meta: Record<string, unknown>,
+  nowIso: string,
+  leaseMs = 5 * 60_000,
+): Promise<LedgerClaim> {
+  const key = keys.notification(subject, stageId, recipient);
+  const staleBefore = new Date(Date.parse(nowIso) - leaseMs).toISOString();
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...key,
+          ...meta,
+          recipient,
+          stageId,
+          status: 'claimed',
+          claimedAt: new Date(nowIso).toISOString(),
+        },
+        ConditionExpression:
+          'attribute_not_exists(PK) OR #st = :failed OR (#st = :claimed AND claimedAt < :stale)',
+        ExpressionAttributeNames: { '#st': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':claimed': 'claimed', ':stale': staleBefore },
+      }),
+    );
+    ioCounters.writes += 1;
+    return 'claimed';
+  } catch (err) {
+    if (!isConditionFailed(err)) throw err;
+  }
+  const existing = await getItem(key);
+  return existing?.status === 'sent' ? 'already-sent' : 'in-flight';
+}
+
+export async function settleNotification(
+  subject: string,
+  stageId: string,
+  recipient: string,
+  outcome:
+    { status: 'sent'; messageId: string; at: string } | { status: 'failed'; error: string; at: string },
+): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.notification(subject, stageId, recipient),
+      UpdateExpression:
+        outcome.status === 'sent'
+          ? 'SET #st = :s, messageId = :m, sentAt = :at'
+          : 'SET #st = :s, #err = :m, failedAt = :at',
+      ExpressionAttributeNames:
+        outcome.status === 'sent' ? { '#st': 'status' } : { '#st': 'status', '#err': 'error' },
+      ExpressionAttributeValues: {
+        ':s': outcome.status,
+        ':m': outcome.status === 'sent' ? outcome.messageId : outcome.error,
+        ':at': outcome.at,
+      },
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+export async function listNotifications(subject: string): Promise<Record<string, unknown>[]> {
+  return (
+    await queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+      ExpressionAttributeValues: { ':pk': subject, ':p': 'NOTE#' },
+    })
+  ).map(strip);
+}

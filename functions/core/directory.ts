@@ -1,0 +1,77 @@
+import type { Position } from '../../workflows/catalog/schema.ts';
+import { getLeader, getUnit } from '../adapters/store.ts';
+import type { Leader, Person, Unit } from './model.ts';
+
+export function safetyOfficeUnitId(): string {
+  return process.env.SAFETY_OFFICE_UNIT_ID ?? 'county-safety-office';
+}
+
+export interface Addressee {
+  person: Person;
+  position: Position;
+  /** True when the position was empty and the message went to 安委办 instead. */
+  fallback: boolean;
+}
+
+/**
+ * Resolves positions to the people holding them, escalating to positions rather than people: a unit's contact
+ * and principal, its supervising department's principal, its county leader in charge, and 安委办's contact.
+ * Lookups are memoised for one sweep, since hundreds of units share a few departments and leaders.
+ */
+export class Directory {
+  private units = new Map<string, Promise<Unit | undefined>>();
+  private leaders = new Map<string, Promise<Leader | undefined>>();
+  readonly warnings: string[] = [];
+
+  unit(id: string): Promise<Unit | undefined> {
+    let p = this.units.get(id);
+    if (!p) {
+      p = getUnit(id);
+      this.units.set(id, p);
+    }
+    return p;
+  }
+
+  leader(id: string): Promise<Leader | undefined> {
+    let p = this.leaders.get(id);
+    if (!p) {
+      p = getLeader(id);
+      this.leaders.set(id, p);
+    }
+    return p;
+  }
+
+  /** Prime the unit cache with units already read (the roster). */
+  remember(units: Unit[]): void {
+    for (const u of units) this.units.set(u.id, Promise.resolve(u));
+  }
+
+  async resolve(unit: Unit, position: Position): Promise<Addressee | undefined> {
+    const found = await this.lookup(unit, position);
+    if (found) return { person: found, position, fallback: false };
+    const office = await this.unit(safetyOfficeUnitId());
+    this.warnings.push(`${unit.id}: no holder for ${position}; addressed to the safety office instead`);
+    if (!office) return undefined;
+    return { person: office.contact, position, fallback: true };
+  }
+
+  private async lookup(unit: Unit, position: Position): Promise<Person | undefined> {
+    switch (position) {
+      case 'contact':
+        return unit.contact;
+      case 'principal':
+        return unit.principal;
+      case 'supervising-department': {
+        if (!unit.supervisingDepartmentId) return undefined;
+        const dept = await this.unit(unit.supervisingDepartmentId);
+        return dept?.active ? dept.principal : undefined;
+      }
+      case 'leader-in-charge': {
+        if (!unit.leaderInChargeId) return undefined;
+        return (await this.leader(unit.leaderInChargeId))?.holder;
+      }
+      case 'safety-office':
+        return (await this.unit(safetyOfficeUnitId()))?.contact;
+    }
+  }
+}

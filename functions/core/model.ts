@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { unitKindSchema } from '../../workflows/catalog/schema.ts';
+
+/** Ids are used in keys, URLs and execution names, so they are kept to a safe alphabet. */
+export const idSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1–63 lowercase letters, digits or hyphens, starting with a letter or digit',
+  );
+
+/**
+ * SES accepts malformed addresses only to bounce them later (and the local SES accepts anything), so
+ * addresses are checked strictly when a unit is saved.
+ */
+export const emailSchema = z
+  .string()
+  .max(254)
+  .regex(
+    /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/,
+    'must be a valid email address',
+  );
+
+export const personSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(100),
+    email: emailSchema,
+  })
+  .strict();
+export type Person = z.infer<typeof personSchema>;
+
+export const unitSchema = z
+  .object({
+    id: idSchema,
+    name: z.string().trim().min(1, 'must not be empty').max(200),
+    kind: unitKindSchema,
+    /** The town a site or enterprise belongs to, or the enterprise a site belongs to. */
+    parentId: idSchema.optional(),
+    /** The county department that supervises this unit's sector (行业监管部门). */
+    supervisingDepartmentId: idSchema.optional(),
+    /** The county leader record (分管县领导) for this unit's sector. */
+    leaderInChargeId: idSchema.optional(),
+    contact: personSchema,
+    principal: personSchema,
+    /** Staff representative, addressed by 双报告 for major hidden dangers. */
+    staffRepresentative: personSchema.optional(),
+    active: z.boolean().default(true),
+  })
+  .strict();
+export type Unit = z.infer<typeof unitSchema>;
+export type UnitInput = z.input<typeof unitSchema>;
+
+export const leaderSchema = z
+  .object({
+    id: idSchema,
+    titleZh: z.string().trim().min(1).max(100),
+    holder: personSchema,
+  })
+  .strict();
+export type Leader = z.infer<typeof leaderSchema>;
+
+export const cycleStatusSchema = z.enum(['open', 'closed', 'failed']);
+export type CycleStatus = z.infer<typeof cycleStatusSchema>;
+
+export const cycleRecordSchema = z.object({
+  dutyId: z.string(),
+  periodKey: z.string(),
+  status: cycleStatusSchema,
+  deadline: z.string(),
+  createdAt: z.string(),
+  stagesDone: z.array(z.string()).default([]),
+  closedAt: z.string().optional(),
+  defaulters: z.array(z.string()).optional(),
+  lastError: z.object({ at: z.string(), message: z.string() }).optional(),
+  /** Execution generation: a cycle that outlives one execution continues in the next. */
+  generation: z.number().int().min(1).default(1),
+});
+export type CycleRecord = z.infer<typeof cycleRecordSchema>;
+
+export const evidenceSchema = z
+  .object({
+    minutes: z.string().max(20_000).optional(),
+    attendees: z.array(z.string().trim().min(1).max(100)).max(500).optional(),
+    links: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .max(50)
+      .optional(),
+    attachments: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(255),
+            contentType: z.string().min(1).max(100),
+            size: z
+              .number()
+              .int()
+              .min(0)
+              .max(100 * 1024 * 1024),
+            sha256: z
+              .string()
+              .regex(/^[a-f0-9]{64}$/)
+              .optional(),
+          })
+          .strict(),
+      )
+      .max(50)
+      .optional(),
+  })
+  .strict();
+export type Evidence = z.infer<typeof evidenceSchema>;
+
+export const submissionSchema = z.object({
+  dutyId: z.string(),
+  periodKey: z.string(),
+  unitId: z.string(),
+  submittedAt: z.string(),
+  late: z.boolean(),
+  note: z.string().default(''),
+  evidence: evidenceSchema.default({}),
+  /** Who recorded it: `unit-link`, `admin:<name>`, `simulator`. */
+  recordedBy: z.string(),
+});
+export type Submission = z.infer<typeof submissionSchema>;

@@ -1,0 +1,71 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
+import { buildRouter } from '../http/app.ts';
+import { errorResponse, json } from '../http/respond.ts';
+import { MAX_BODY_BYTES } from '../http/schemas.ts';
+import type { ApiEvent, ApiRequest, ApiResult } from '../http/types.ts';
+import { logger } from './common.ts';
+
+const catalog = loadCatalog();
+const router = buildRouter(catalog);
+
+/** Turns the API Gateway event into a request: size limit, body decoding and JSON parsing, all as 4xx. */
+function toRequest(event: ApiEvent): Omit<ApiRequest, 'route' | 'params'> {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError('body too large', `请求体超过 ${MAX_BODY_BYTES / 1024 / 1024} MiB 上限`, [
+      { field: '(body)', problem: `must be at most ${MAX_BODY_BYTES} bytes` },
+    ]);
+  }
+  const rawBody = bytes.toString('utf8');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+  let body: unknown;
+  const type = headers['content-type'] ?? '';
+  if (rawBody.trim() !== '' && (type === '' || type.includes('json'))) {
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      throw new ValidationError('malformed JSON', '请求体不是有效的 JSON', [
+        { field: '(body)', problem: 'malformed JSON' },
+      ]);
+    }
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) query[k] = v;
+  return {
+    method: event.requestContext.http.method.toUpperCase(),
+    path: event.rawPath,
+    query,
+    headers,
+    body,
+    rawBody,
+    event,
+  };
+}
+
+async function route(event: ApiEvent): Promise<ApiResult> {
+  try {
+    const partial = toRequest(event);
+    const match = router.match(partial.method, partial.path);
+    if (!match) return json(404, { error: 'not-found', message: '请求的地址不存在' });
+    if ('allowed' in match) {
+      return json(
+        405,
+        { error: 'method-not-allowed', message: '不支持该请求方法' },
+        { allow: match.allowed.join(', ') },
+      );
+    }
+    return await match.route.handler({ ...partial, route: match.route.template, params: match.params });
+  } catch (err) {
+    return errorResponse(err, (e) => logger.error('unhandled error', e as Error));
+  }
+}
+
+/** The HTTP API: one function behind API Gateway (and the local server), routing inside. */
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(route);

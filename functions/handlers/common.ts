@@ -1,0 +1,58 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { ValidationError, fieldPath } from '../core/errors.ts';
+
+export const logger = new Logger({
+  serviceName: 'safeduty',
+  logLevel: (process.env.LOG_LEVEL ?? 'INFO') as 'INFO',
+});
+
+/** The narrow logging surface the domain core uses (Powertools on AWS, anything locally). */
+export const domainLog = {
+  warn: (message: string, extra: Record<string, unknown> = {}) => logger.warn(message, extra),
+};
+
+/** The local runtime passes no Lambda context; middy and Powertools still want one. */
+export function localContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: 'local',
+    logGroupName: `/local/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Parses a workflow input with zod; a bad input is a named, non-retryable error in the execution history. */
+export function parseInput<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {
+  const r = schema.safeParse(event);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => ({ field: fieldPath(i.path), problem: i.message }));
+    throw new ValidationError(
+      `invalid input: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`,
+      '输入无效',
+      issues,
+    );
+  }
+  return r.data;
+}
+
+/**
+ * A workflow task handler: zod-validated input, structured logs with the Lambda context, nothing else.
+ * The domain work lives in functions/core.
+ */
+export function workflowHandler<S extends z.ZodType, R>(schema: S, fn: (input: z.infer<S>) => Promise<R>) {
+  return middy<unknown, R>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event: unknown) => fn(parseInput(schema, event)));
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { advanceCycle, recordFailure } from '../core/cycle.ts';
+import { domainLog, logger, workflowHandler } from './common.ts';
+
+const catalog = loadCatalog();
+
+const inputSchema = z.discriminatedUnion('action', [
+  z
+    .object({
+      action: z.literal('advance'),
+      dutyId: z.string().min(1),
+      periodKey: z.string().min(1),
+      executionStartTime: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.literal('record-failure'),
+      dutyId: z.string().min(1),
+      periodKey: z.string().min(1),
+      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+    })
+    .strict(),
+]);
+
+/** The duty-cycle state machine's one task: advance the cycle to now, or record why it failed. */
+export const handler = workflowHandler(inputSchema, async (input) => {
+  if (input.action === 'record-failure') {
+    logger.error('cycle failed', { dutyId: input.dutyId, periodKey: input.periodKey, error: input.error });
+    await recordFailure(input, input.error);
+    return { recorded: true };
+  }
+  const duty = catalog.require(input.dutyId);
+  const result = await advanceCycle(duty, input, domainLog);
+  logger.info('cycle advanced', { dutyId: input.dutyId, periodKey: input.periodKey, ...result });
+  return result;
+});

@@ -1,0 +1,67 @@
+import { ZodError } from 'zod';
+import { CalendarError } from '../../workflows/calendar.ts';
+import { UnknownDutyError } from '../../workflows/catalog/index.ts';
+import { DomainError, fieldPath } from '../core/errors.ts';
+import type { ApiResult } from './types.ts';
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function html(status: number, body: string): ApiResult {
+  return {
+    statusCode: status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      ...SECURITY_HEADERS,
+    },
+    body,
+  };
+}
+
+export function text(status: number, body: string, contentType: string): ApiResult {
+  return { statusCode: status, headers: { 'content-type': contentType, ...SECURITY_HEADERS }, body };
+}
+
+/**
+ * The one place errors become HTTP responses. Domain errors carry their status and a Chinese message; zod and
+ * calendar errors are bad input; anything else is a 500 that says nothing about internals.
+ */
+export function errorResponse(err: unknown, log: (e: unknown) => void): ApiResult {
+  if (err instanceof DomainError) {
+    return json(err.status, { error: err.code, message: err.messageZh, issues: err.issues });
+  }
+  if (err instanceof ZodError) {
+    return json(400, {
+      error: 'invalid-request',
+      message: '请求内容有误',
+      issues: err.issues.map((i) => ({ field: fieldPath(i.path), problem: i.message })),
+    });
+  }
+  if (err instanceof CalendarError) {
+    return json(400, {
+      error: err.code,
+      message: err.messageZh,
+      issues: [{ field: err.code === 'invalid-period' ? 'periodKey' : 'date', problem: err.message }],
+    });
+  }
+  if (err instanceof UnknownDutyError) {
+    return json(404, {
+      error: 'not-found',
+      message: err.messageZh,
+      issues: [{ field: 'dutyId', problem: 'unknown duty' }],
+    });
+  }
+  log(err);
+  return json(500, { error: 'internal', message: '服务器内部错误，请稍后重试' });
+}

@@ -1,0 +1,233 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { StatefulStack } from './stateful-stack.ts';
+import { StatelessStack } from './stateless-stack.ts';
+
+/**
+ * Deployment settings. Each comes from an environment variable if set, else from CDK context (cdk.json or
+ * `-c key=value`): the environment wins because cdk.json always supplies the context defaults.
+ *
+ * Region: SES v2 is not offered in the AWS China regions (cn-north-1, cn-northwest-1), and the product sends
+ * every reminder through it, so the default is ap-southeast-1 and a cn-* region fails the synth.
+ */
+export interface Settings {
+  /** The From address of every notice. */
+  senderAddress: string;
+  /** Its domain (derived). */
+  senderDomain: string;
+  /** Which SES identity to create: the sender's domain (Easy DKIM, needs DNS records) or just the address. */
+  senderIdentity: 'domain' | 'address';
+  /** Base URL of the console; unit links in emails point there. */
+  consoleUrl: string;
+  region: string;
+  account?: string;
+  /** Name of the SSM SecureString holding the link HMAC secret (created by the operator, not the stack). */
+  linkSecretParameter: string;
+  /** Where alarm notifications go; no subscription when unset. */
+  alarmEmail?: string;
+  /** Unit id of the county safety office (安委办), the last step of every escalation ladder. */
+  safetyOfficeUnitId: string;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Context key, environment variable. */
+const SOURCES = {
+  senderAddress: ['safeduty:senderAddress', 'SAFEDUTY_SENDER_ADDRESS'],
+  senderIdentity: ['safeduty:senderIdentity', 'SAFEDUTY_SENDER_IDENTITY'],
+  consoleUrl: ['safeduty:consoleUrl', 'SAFEDUTY_CONSOLE_URL'],
+  region: ['safeduty:region', 'SAFEDUTY_REGION'],
+  account: ['safeduty:account', 'CDK_DEFAULT_ACCOUNT'],
+  linkSecretParameter: ['safeduty:linkSecretParameter', 'SAFEDUTY_LINK_SECRET_PARAMETER'],
+  alarmEmail: ['safeduty:alarmEmail', 'SAFEDUTY_ALARM_EMAIL'],
+  safetyOfficeUnitId: ['safeduty:safetyOfficeUnitId', 'SAFEDUTY_SAFETY_OFFICE_UNIT_ID'],
+  logLevel: ['safeduty:logLevel', 'SAFEDUTY_LOG_LEVEL'],
+} as const;
+
+// Deliberately plain: SES and mailbox providers reject far more exotic forms than RFC 5322 allows.
+const EMAIL = /^[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+const SSM_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid safeduty settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Reads and validates the settings; every problem is reported at once, before any construct is built. */
+export function loadSettings(
+  getContext: (key: string) => unknown,
+  env: Record<string, string | undefined> = process.env,
+): Settings {
+  const raw = (field: keyof typeof SOURCES): string | undefined => {
+    const [contextKey, envKey] = SOURCES[field];
+    const fromEnv = env[envKey];
+    if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
+    const fromContext = getContext(contextKey);
+    if (fromContext === undefined || fromContext === null || fromContext === '') return undefined;
+    return String(fromContext).trim();
+  };
+  const describe = (field: keyof typeof SOURCES) => `${SOURCES[field][0]} (or ${SOURCES[field][1]})`;
+  const problems: string[] = [];
+
+  const senderAddress = raw('senderAddress') ?? '';
+  const senderMatch = EMAIL.exec(senderAddress);
+  if (!senderMatch || senderAddress.length > 254) {
+    problems.push(
+      `${describe('senderAddress')} must be an email address such as safeduty@example.gov.cn, got ${JSON.stringify(senderAddress)}`,
+    );
+  }
+
+  const senderIdentity = raw('senderIdentity') ?? 'domain';
+  if (senderIdentity !== 'domain' && senderIdentity !== 'address') {
+    problems.push(
+      `${describe('senderIdentity')} must be "domain" or "address", got ${JSON.stringify(senderIdentity)}`,
+    );
+  }
+
+  const consoleUrl = raw('consoleUrl') ?? '';
+  let parsedConsole: URL | undefined;
+  try {
+    parsedConsole = new URL(consoleUrl);
+  } catch {
+    parsedConsole = undefined;
+  }
+  // Links in emails carry signed tokens: plain http would expose them on the way.
+  if (!parsedConsole || parsedConsole.protocol !== 'https:' || parsedConsole.search || parsedConsole.hash) {
+    problems.push(
+      `${describe('consoleUrl')} must be an https URL without query or fragment, got ${JSON.stringify(consoleUrl)}`,
+    );
+  }
+
+  const region = raw('region') ?? '';
+  if (!REGION.test(region)) {
+    problems.push(
+      `${describe('region')} must be an AWS region such as ap-southeast-1, got ${JSON.stringify(region)}`,
+    );
+  } else if (region.startsWith('cn-')) {
+    problems.push(
+      `${describe('region')} is ${region}, but SES v2 is not offered in the AWS China regions and every reminder ` +
+        'is sent through it: deploy to a region with SES v2 (default ap-southeast-1)',
+    );
+  }
+
+  const account = raw('account');
+  if (account !== undefined && !/^\d{12}$/.test(account)) {
+    problems.push(`${describe('account')} must be a 12-digit AWS account id, got ${JSON.stringify(account)}`);
+  }
+
+  const linkSecretParameter = raw('linkSecretParameter') ?? '/safeduty/link-secret';
+  if (
+    !SSM_NAME.test(linkSecretParameter) ||
+    linkSecretParameter.includes('//') ||
+    /^\/?(aws|ssm)/i.test(linkSecretParameter)
+  ) {
+    problems.push(
+      `${describe('linkSecretParameter')} must be an SSM parameter name such as /safeduty/link-secret, got ${JSON.stringify(linkSecretParameter)}`,
+    );
+  }
+
+  const alarmEmail = raw('alarmEmail');
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
+    problems.push(`${describe('alarmEmail')} must be an email address, got ${JSON.stringify(alarmEmail)}`);
+  }
+
+  const safetyOfficeUnitId = raw('safetyOfficeUnitId') ?? 'county-safety-office';
+
+  const logLevel = (raw('logLevel') ?? 'INFO').toUpperCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(
+      `${describe('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`,
+    );
+  }
+
+  if (problems.length > 0) throw new SettingsError(problems);
+  return {
+    senderAddress,
+    senderDomain: (senderMatch?.[1] ?? '').toLowerCase(),
+    senderIdentity: senderIdentity as Settings['senderIdentity'],
+    consoleUrl: consoleUrl.replace(/\/$/, ''),
+    region,
+    ...(account !== undefined ? { account } : {}),
+    linkSecretParameter,
+    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    safetyOfficeUnitId,
+    logLevel: logLevel as Settings['logLevel'],
+  };
+}
+
+export interface BuildAppOptions {
+  /** Extra context, e.g. `{ 'aws:cdk:bundling-stacks': [] }` in tests to skip esbuild. */
+  context?: Record<string, unknown>;
+  /** Where settings' environment variables are read; tests pass `{}` to stay independent of the shell. */
+  env?: Record<string, string | undefined>;
+  outdir?: string;
+}
+
+export interface SafedutyApp {
+  app: App;
+  settings: Settings;
+  stateful: StatefulStack;
+  stateless: StatelessStack;
+}
+
+export function buildApp(options: BuildAppOptions = {}): SafedutyApp {
+  const app = new App({
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
+  const settings = loadSettings((key) => app.node.tryGetContext(key), options.env ?? process.env);
+  const env = { region: settings.region, ...(settings.account ? { account: settings.account } : {}) };
+
+  const stateful = new StatefulStack(app, 'SafedutyStateful', {
+    env,
+    description: 'safeduty: data (DynamoDB table) and the SES sending identity',
+    settings,
+  });
+  const stateless = new StatelessStack(app, 'SafedutyStateless', {
+    env,
+    description: 'safeduty: functions, duty-cycle workflow, daily dispatch schedule and alarms',
+    table: stateful.table,
+    tableIndexNames: stateful.indexNames,
+    emailIdentityArn: stateful.emailIdentity.emailIdentityArn,
+    configurationSetName: stateful.configurationSet.configurationSetName,
+    settings,
+  });
+  Tags.of(app).add('project', 'safeduty');
+
+  // cdk-nag 3 is a CDK policy-validation plugin (no longer an Aspect): any unacknowledged finding fails the
+  // synth. Acknowledgments (Validations.of(construct).acknowledge) are copied into the template metadata so a
+  // reviewer of the synthesized template sees each reason.
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
+    new ServerlessChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
+  );
+  return { app, settings, stateful, stateless };
+}
+
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  try {
+    buildApp().app.synth();
+  } catch (err) {
+    // A settings mistake is the operator's to fix: print the list, not a stack trace.
+    if (err instanceof SettingsError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

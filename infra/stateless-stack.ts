@@ -1,0 +1,447 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Annotations,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
+import type { CfnElement, StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct, IConstruct } from 'constructs';
+import { handlers } from '../functions/registry.ts';
+import type { HandlerName, HandlerSpec } from '../functions/registry.ts';
+import { buildAdvanceLoop } from '../workflows/machines.ts';
+import type { Settings } from './app.ts';
+
+/** Handler entries in the registry are paths from the project root, whatever the current directory. */
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+
+/**
+ * The actions of Table.grantReadData / grantReadWriteData (without the stream ones: the table has no stream).
+ * Written out because those grants add a `table/index/*` resource; naming the indexes instead keeps the policy
+ * exact and needs no cdk-nag acknowledgment (whose finding id would otherwise embed a generated export name).
+ */
+const TABLE_READ_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:GetItem',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+const TABLE_WRITE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
+/** Of those, the ones that apply to an index. */
+const INDEX_READ_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'];
+
+export interface StatelessStackProps extends StackProps {
+  table: dynamodb.ITable;
+  /** The table's GSI names (grants cover exactly these). */
+  tableIndexNames: readonly string[];
+  /** The SES v2 sending identity (domain or address); ses:SendEmail covers it and the configuration set only. */
+  emailIdentityArn: string;
+  configurationSetName: string;
+  settings: Settings;
+}
+
+/**
+ * Everything that can be replaced at will: the functions of the registry, the duty-cycle state machine, the
+ * daily dispatch schedule and the alarms. It holds no data, so it can be destroyed and redeployed.
+ */
+export class StatelessStack extends Stack {
+  readonly functions: Record<HandlerName, NodejsFunction>;
+  readonly dutyCycle: sfn.StateMachine;
+  readonly dispatchSchedule: scheduler.Schedule;
+  readonly scheduleDlq: sqs.Queue;
+  readonly alarmTopic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    // ---------------------------------------------------------------- functions (one per registry entry)
+    const configurationSetArn = this.formatArn({
+      service: 'ses',
+      resource: 'configuration-set',
+      resourceName: props.configurationSetName,
+    });
+    const fns = {} as Record<HandlerName, NodejsFunction>;
+    for (const [name, spec] of entries(handlers)) {
+      fns[name] = this.createFunction(name, spec, props, configurationSetArn);
+    }
+    this.functions = fns;
+
+    // ---------------------------------------------------------------- duty-cycle state machine
+    // The name (and so the ARN) is derived from the stack, so the continuation grant inside the definition
+    // does not depend on the machine itself (that would be a circular reference).
+    const dutyCycleName = `${this.stackName}-duty-cycle`;
+    const selfArn = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: dutyCycleName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // Under /aws/vendedlogs/ Step Functions does not add each log group to the account-wide CloudWatch Logs
+    // resource policy, whose 5,120-character limit otherwise breaks deployments after a few machines.
+    const dutyCycleLogs = new logs.LogGroup(this, 'DutyCycleLogs', {
+      logGroupName: `/aws/vendedlogs/states/${dutyCycleName}`,
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.dutyCycle = new sfn.StateMachine(this, 'DutyCycle', {
+      stateMachineName: dutyCycleName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        buildAdvanceLoop(this, { advance: fns.cycleAdvance, idFields: ['dutyId', 'periodKey'], selfArn }),
+      ),
+      logs: { destination: dutyCycleLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+
+    for (const [name, spec] of entries(handlers)) {
+      const { access } = spec;
+      if (access.startCycleExecutions) {
+        fns[name].addEnvironment('CYCLE_STATE_MACHINE_ARN', this.dutyCycle.stateMachineArn);
+        this.dutyCycle.grantStartExecution(fns[name]);
+      }
+      // There is no case state machine yet, so nothing to grant. Say so at every synth rather than grant a
+      // wildcard, so the missing piece stays visible until the case workflow lands.
+      if (access.startCaseExecutions) {
+        Annotations.of(fns[name]).addWarningV2(
+          'safeduty:no-case-state-machine',
+          `handler ${name} asks for startCaseExecutions, but this stack has no case state machine yet: ` +
+            'the function gets no states:StartExecution permission, so starting a case fails on AWS.',
+        );
+      }
+    }
+
+    // ---------------------------------------------------------------- daily dispatch
+    this.scheduleDlq = new sqs.Queue(this, 'DispatchScheduleDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // An explicit role, so the accepted findings below can name it; only this account's default schedule
+    // group may assume it (confused-deputy protection).
+    const scheduleRole = new iam.Role(this, 'DispatchScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': this.account,
+            'aws:SourceArn': this.formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+      description: 'EventBridge Scheduler invoking the safeduty dispatch function',
+    });
+    this.dispatchSchedule = new scheduler.Schedule(this, 'DailyDispatch', {
+      description: 'Starts the duty cycles whose period has begun, daily at 00:05 China Standard Time',
+      // Periods are Chinese calendar days: run in Asia/Shanghai whatever the deployment region.
+      schedule: scheduler.ScheduleExpression.expression('cron(5 0 * * ? *)', TimeZone.ASIA_SHANGHAI),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new schedulerTargets.LambdaInvoke(fns.dispatch, {
+        role: scheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        // Dispatch is idempotent (execution names derive from duty and period): retrying is always safe.
+        retryAttempts: 4,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.scheduleDlq,
+      }),
+    });
+
+    // ---------------------------------------------------------------- alarms
+    // A customer managed key: CloudWatch must be allowed in the key policy to publish to an encrypted topic,
+    // which the AWS managed aws/sns key cannot grant.
+    const alarmKey = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the safeduty alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    alarmKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'safeduty alarms',
+      masterKey: alarmKey,
+      enforceSSL: true,
+    });
+    // enforceSSL gives the topic a resource policy, which replaces the default one: allow this account's
+    // alarms explicitly.
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { 'aws:SourceAccount': this.account },
+        },
+      }),
+    );
+    if (settings.alarmEmail) {
+      const subscription = this.alarmTopic.addSubscription(
+        new subscriptions.EmailSubscription(settings.alarmEmail),
+      );
+      acknowledge(subscription, {
+        'Serverless-SNSRedrivePolicy':
+          'Email subscription for operators: SNS retries email delivery itself, and a DLQ of undelivered alarm ' +
+          'mails would need its own alarm, delivered the same way. The alarm state stays visible in CloudWatch.',
+      });
+    }
+    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
+    const period = Duration.minutes(5);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No executions or invocations is the normal state, not an unknown one.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(alarmAction);
+    };
+    alarm(
+      'DutyCycleFailedAlarm',
+      this.dutyCycle.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
+      'A duty-cycle execution failed: the cycle record holds lastError, and its reminders have stopped.',
+    );
+    alarm(
+      'DutyCycleTimedOutAlarm',
+      this.dutyCycle.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
+      'A duty-cycle execution timed out: its reminders have stopped.',
+    );
+    for (const name of Object.keys(fns) as HandlerName[]) {
+      alarm(
+        `${pascal(name)}ErrorsAlarm`,
+        fns[name].metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+        `The ${name} function reported errors (see its log group).`,
+      );
+    }
+    alarm(
+      'DispatchScheduleDlqAlarm',
+      this.scheduleDlq.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      'The daily dispatch failed after all retries, so no new cycles started: invoke dispatch with {"asOf": ...}.',
+    );
+
+    new CfnOutput(this, 'TableName', { value: props.table.tableName });
+    new CfnOutput(this, 'DutyCycleStateMachineArn', { value: this.dutyCycle.stateMachineArn });
+    new CfnOutput(this, 'SesConfigurationSet', { value: props.configurationSetName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'LinkSecretParameter', {
+      value: settings.linkSecretParameter,
+      description: 'Create it before the first cycle runs: an SSM SecureString of at least 32 characters',
+    });
+
+    this.acknowledgeAcceptedFindings(scheduleRole);
+  }
+
+  private createFunction(
+    name: HandlerName,
+    spec: HandlerSpec,
+    props: StatelessStackProps,
+    configurationSetArn: string,
+  ): NodejsFunction {
+    const id = pascal(name);
+    const { settings, table } = props;
+    const { access } = spec;
+
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An explicit role without the AWSLambdaBasicExecutionRole managed policy: it may write to its own log
+    // group only, and gets exactly the grants its registry entry asks for.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `safeduty ${name} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const environment: Record<string, string> = {
+      NODE_OPTIONS: '--enable-source-maps',
+      LOG_LEVEL: settings.logLevel,
+      CONSOLE_URL: settings.consoleUrl,
+      SAFETY_OFFICE_UNIT_ID: settings.safetyOfficeUnitId,
+      // On AWS administrators are authenticated by the API Gateway JWT authorizer (Cognito), never by the
+      // local runtime's bearer token.
+      AUTH_MODE: 'cognito',
+    };
+    if (access.table) environment.TABLE_NAME = table.tableName;
+    if (access.sendEmail) {
+      environment.SENDER_ADDRESS = settings.senderAddress;
+      environment.SES_CONFIGURATION_SET = props.configurationSetName;
+    }
+    if (access.linkSecret) environment.LINK_SECRET_PARAMETER = settings.linkSecretParameter;
+
+    const fn = new NodejsFunction(this, `${id}Function`, {
+      description: spec.description,
+      entry: path.join(PROJECT_ROOT, spec.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      role,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // ESM output still meets CommonJS dependencies that call require(): give them one.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        minify: true,
+        // Error classes name themselves after their constructor (new.target.name), and Step Functions matches
+        // Retry/Catch on that name (ValidationError is not retried): minification must not rename classes.
+        keepNames: true,
+        sourceMap: true,
+        // The SDK versions pinned in package-lock.json, not whichever the Lambda runtime ships this month.
+        bundleAwsSDK: true,
+      },
+    });
+
+    if (access.table) {
+      const actions =
+        access.table === 'read-write' ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : TABLE_READ_ACTIONS;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: INDEX_READ_ACTIONS,
+          resources: props.tableIndexNames.map((n) => `${table.tableArn}/index/${n}`),
+        }),
+      );
+    }
+    if (access.sendEmail) {
+      // SES v2 authorizes SendEmail against both the sending identity and the configuration set.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [props.emailIdentityArn, configurationSetArn],
+        }),
+      );
+    }
+    if (access.linkSecret) {
+      // No kms:Decrypt statement: the parameter is encrypted with the AWS managed key aws/ssm, whose key policy
+      // already lets every principal of the account decrypt through Parameter Store (a customer managed key
+      // would need one). What guards the secret is ssm:GetParameter on this one parameter.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          // SSM ARNs carry the name without its leading slash: parameter/safeduty/link-secret.
+          resources: [
+            this.formatArn({
+              service: 'ssm',
+              resource: 'parameter',
+              resourceName: settings.linkSecretParameter.replace(/^\//, ''),
+            }),
+          ],
+        }),
+      );
+    }
+    return fn;
+  }
+
+  /**
+   * The cdk-nag findings accepted, each with its reason. cdk-nag 3 acknowledges one exact finding id per call
+   * (`Rule[Finding]` for granular rules), on the construct that carries it or an ancestor.
+   */
+  private acknowledgeAcceptedFindings(scheduleRole: iam.Role): void {
+    const xray =
+      'X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions ' +
+      '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html).';
+    const node22 =
+      'Node.js 22 is the runtime the design pins (bundling target node22, engines, the local runtime); moving ' +
+      'to 24 is a deliberate upgrade of the whole toolchain, not a per-function setting.';
+    for (const [name, fn] of Object.entries(this.functions) as [HandlerName, NodejsFunction][]) {
+      acknowledge(fn, {
+        'AwsSolutions-L1': node22,
+        'Serverless-LambdaLatestVersion': node22,
+        'Serverless-LambdaDLQ':
+          `${name} is only invoked synchronously (by Step Functions, which retries and records failures, by ` +
+          'EventBridge Scheduler, whose target has its own DLQ, or by API Gateway): a function DLQ, which only ' +
+          'serves asynchronous invocations, would never receive anything.',
+      });
+      acknowledge(fn.role as iam.Role, { 'AwsSolutions-IAM5[Resource::*]': xray });
+    }
+
+    const advanceArn = `<${this.getLogicalId(this.functions.cycleAdvance.node.defaultChild as CfnElement)}.Arn>`;
+    const dispatchArn = `<${this.getLogicalId(this.functions.dispatch.node.defaultChild as CfnElement)}.Arn>`;
+    acknowledge(this.dutyCycle.role as iam.Role, {
+      'AwsSolutions-IAM5[Resource::*]':
+        `${xray} The CloudWatch Logs delivery actions Step Functions needs for logging (logs:CreateLogDelivery, ` +
+        'logs:DescribeResourcePolicies, ...) also support only "*" ' +
+        '(https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy).',
+      [`AwsSolutions-IAM5[Resource::${advanceArn}:*]`]:
+        'Versions and aliases of the one cycleAdvance function (lambda:InvokeFunction from the LambdaInvoke task).',
+    });
+    acknowledge(scheduleRole, {
+      [`AwsSolutions-IAM5[Resource::${dispatchArn}:*]`]:
+        'Versions and aliases of the one dispatch function (lambda:InvokeFunction granted to the schedule target).',
+    });
+    acknowledge(this.scheduleDlq, {
+      'AwsSolutions-SQS3':
+        'This queue is itself the dead-letter queue of the dispatch schedule; its depth is alarmed.',
+      'Serverless-SQSRedrivePolicy':
+        'This queue is itself the dead-letter queue of the dispatch schedule; nothing consumes it automatically.',
+    });
+  }
+}
+
+function acknowledge(scope: IConstruct, findings: Record<string, string>): void {
+  for (const [id, reason] of Object.entries(findings)) Validations.of(scope).acknowledge({ id, reason });
+}
+
+function entries(registry: typeof handlers): [HandlerName, HandlerSpec][] {
+  return Object.entries(registry) as [HandlerName, HandlerSpec][];
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,154 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { toShanghaiIso } from '../workflows/calendar.ts';
+import type { ApiEvent, ApiResult } from '../functions/http/types.ts';
+import { MAX_BODY_BYTES } from '../functions/http/schemas.ts';
+import type { VirtualClock } from './clock.ts';
+import { invoke } from './handlers.ts';
+
+const advanceSchema = z.object({ advanceTo: z.iso.datetime({ offset: true }) }).strict();
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The HTTP API on 127.0.0.1: requests become API Gateway (HTTP API, payload 2.0) events for the same Lambda
+ * handler. `/_local/clock` is served here only; it is never part of the deployed API.
+ */
+export async function startApiServer(options: {
+  port: number;
+  clock: VirtualClock;
+  advanceTo: (at: Date) => Promise<void>;
+  adminToken: string;
+}): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const send = (r: ApiResult) => {
+        res.writeHead(r.statusCode ?? 200, (r.headers ?? {}) as Record<string, string>);
+        res.end(r.body ?? '');
+      };
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      // Read a little past the limit so the handler sees an oversized body and answers 413 itself.
+      const body = await readBody(req, MAX_BODY_BYTES + 1);
+      if (body === 'too-large') {
+        send({
+          statusCode: 413,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          body: JSON.stringify({
+            error: 'payload-too-large',
+            message: '请求体超过 1 MiB 上限',
+            issues: [{ field: '(body)', problem: `must be at most ${MAX_BODY_BYTES} bytes` }],
+          }),
+        });
+        return;
+      }
+      if (url.pathname === '/_local/clock') {
+        await localClock(req.method ?? 'GET', body, options, send);
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      const query: Record<string, string> = {};
+      url.searchParams.forEach((v, k) => {
+        query[k] = v;
+      });
+      const event = {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: url.pathname,
+        rawQueryString: url.search.replace(/^\?/, ''),
+        headers,
+        queryStringParameters: Object.keys(query).length ? query : undefined,
+        body: body.length ? body.toString('base64') : undefined,
+        isBase64Encoded: true,
+        requestContext: {
+          accountId: 'local',
+          apiId: 'local',
+          domainName: 'localhost',
+          domainPrefix: 'localhost',
+          http: {
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            protocol: 'HTTP/1.1',
+            sourceIp: req.socket.remoteAddress ?? '',
+            userAgent: headers['user-agent'] ?? '',
+          },
+          requestId: crypto.randomUUID(),
+          routeKey: '$default',
+          stage: '$default',
+          time: new Date().toISOString(),
+          timeEpoch: Date.now(),
+        },
+      } as unknown as ApiEvent;
+      send((await invoke('api', event)) as ApiResult);
+    })().catch((err: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'internal', message: '服务器内部错误' }));
+      console.error(err);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+async function localClock(
+  method: string,
+  body: Buffer,
+  options: { clock: VirtualClock; advanceTo: (at: Date) => Promise<void> },
+  send: (r: ApiResult) => void,
+): Promise<void> {
+  const reply = (status: number, b: unknown) =>
+    send({
+      statusCode: status,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(b),
+    });
+  const now = () => ({ now: toShanghaiIso(options.clock.now()), epochMs: options.clock.nowMs() });
+  if (method === 'GET') return reply(200, now());
+  if (method !== 'POST') return reply(405, { error: 'method-not-allowed', message: '不支持该请求方法' });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return reply(400, {
+      error: 'invalid-request',
+      message: '请求体不是有效的 JSON',
+      issues: [{ field: '(body)', problem: 'malformed JSON' }],
+    });
+  }
+  const r = advanceSchema.safeParse(parsed);
+  if (!r.success) {
+    return reply(400, {
+      error: 'invalid-request',
+      message: '请求内容有误',
+      issues: r.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', problem: i.message })),
+    });
+  }
+  const target = new Date(r.data.advanceTo);
+  if (target.getTime() < options.clock.nowMs()) {
+    return reply(409, {
+      error: 'conflict',
+      message: '虚拟时钟不能倒退',
+      issues: [{ field: 'advanceTo', problem: 'must not be earlier than the current clock' }],
+    });
+  }
+  await options.advanceTo(target);
+  return reply(200, now());
+}

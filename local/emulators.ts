@@ -1,0 +1,103 @@
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import { TABLE_DEF } from '../functions/adapters/table-def.ts';
+
+const require = createRequire(import.meta.url);
+
+function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
+}
+
+/** dynalite: DynamoDB on LevelDB, persisted under `path` (in memory without one). */
+export async function startDynamo(options: {
+  path?: string;
+  port?: number;
+}): Promise<{ endpoint: string; server: Server }> {
+  const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
+  if (options.path) mkdirSync(options.path, { recursive: true });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
+  const port = await listen(server, options.port ?? 0);
+  return { endpoint: `http://127.0.0.1:${port}`, server };
+}
+
+/** aws-ses-v2-local: keeps every email in memory and shows it on its inbox page (GET /). */
+export async function startSes(options: { port?: number }): Promise<{ endpoint: string; server: Server }> {
+  const mod = require('aws-ses-v2-local') as {
+    default: (c: { port: number; host: string }) => Promise<Server>;
+  };
+  const port = options.port ?? 0;
+  const server = await mod.default({ port, host: '127.0.0.1' });
+  const actual = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${actual}`;
+  // Its inbox lives in module state: a runtime started again in the same process starts with an empty one.
+  await fetch(`${endpoint}/clear-store`, { method: 'POST' });
+  return { endpoint, server };
+}
+
+/** Creates the table (same keys as the CDK stack) unless it exists. */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+  }
+  const attrs = new Set<string>([TABLE_DEF.partitionKey, TABLE_DEF.sortKey]);
+  for (const i of TABLE_DEF.indexes) {
+    attrs.add(i.partitionKey);
+    attrs.add(i.sortKey);
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attrs].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: TABLE_DEF.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_DEF.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: TABLE_DEF.indexes.map((i) => ({
+          IndexName: i.name,
+          KeySchema: [
+            { AttributeName: i.partitionKey, KeyType: 'HASH' },
+            { AttributeName: i.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  } finally {
+    client.destroy();
+  }
+}

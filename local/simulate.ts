@@ -1,0 +1,175 @@
+import { ioCounters } from '../functions/adapters/clients.ts';
+import { putSubmissions } from '../functions/adapters/store.ts';
+import { emailCounters } from '../functions/core/notify.ts';
+import type { Submission, Unit } from '../functions/core/model.ts';
+import { loadCatalog } from '../workflows/catalog/index.ts';
+import type { UnitKind } from '../workflows/catalog/schema.ts';
+import { addDays, compareDates, shanghaiInstant, toShanghaiIso } from '../workflows/calendar.ts';
+import { planCycle } from '../workflows/plan.ts';
+import { rng, type Roster } from './roster.ts';
+import { startRuntime } from './runtime.ts';
+
+/** Shares of units that submit on time, late, or never; the rest of on-time units submit before any reminder. */
+export interface Behaviour {
+  onTime: number;
+  late: number;
+  /** Of the on-time units, the share that only acts after a reminder. */
+  afterReminder: number;
+}
+export type CompletionModel = Record<UnitKind, Behaviour>;
+
+export const DEFAULT_MODEL: CompletionModel = {
+  town: { onTime: 0.9, late: 0.07, afterReminder: 0.3 },
+  'county-department': { onTime: 0.9, late: 0.07, afterReminder: 0.3 },
+  enterprise: { onTime: 0.8, late: 0.12, afterReminder: 0.4 },
+  site: { onTime: 0.85, late: 0.1, afterReminder: 0.3 },
+  'county-body': { onTime: 0.95, late: 0.05, afterReminder: 0.2 },
+};
+
+export interface SimulateOptions {
+  from: string;
+  to: string;
+  roster: Roster;
+  seed: number;
+  model?: CompletionModel;
+  onProgress?: (date: string, fraction: number) => void;
+}
+
+export interface SimulateReport {
+  from: string;
+  to: string;
+  units: number;
+  executions: number;
+  stateTransitions: number;
+  invocations: number;
+  dynamodb: { reads: number; writes: number };
+  emails: { reminder: number; escalation: number };
+  submissions: { onTime: number; late: number };
+  wallSeconds: number;
+  peakRssMb: number;
+}
+
+/** A deterministic number in [0, 1) for (seed, key): the same unit behaves the same in every run. */
+function hashUnit(seed: number, key: string): number {
+  let h = seed ^ 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return rng(h >>> 0)();
+}
+
+/**
+ * Runs the real engine (local runtime, synthesized state machines, the same handlers, dynalite and SES local)
+ * on a virtual clock from `from` to `to` as fast as it goes. Units' submissions follow a seeded model and are
+ * written when the cycle starts, each batch at the instant between two stages it falls in; only stage instants
+ * are observed by the workflow, so this gives the same emails as submitting at any moment in that span.
+ */
+export async function simulate(options: SimulateOptions): Promise<SimulateReport> {
+  const started = process.hrtime.bigint();
+  let peakRss = process.memoryUsage().rss;
+  const model = options.model ?? DEFAULT_MODEL;
+  const catalog = loadCatalog();
+  const start = shanghaiInstant(options.from, '00:00');
+  const end = shanghaiInstant(addDays(options.to, 1), '00:00');
+  const rt = await startRuntime({
+    dataDir: null,
+    port: 0,
+    sesPort: 0,
+    speed: 0,
+    clockStart: start,
+    seed: options.roster,
+    scheduler: true,
+  });
+  const unitsByKind = new Map<UnitKind, Unit[]>();
+  for (const u of options.roster.units) {
+    if (!u.active) continue;
+    unitsByKind.set(u.kind, [...(unitsByKind.get(u.kind) ?? []), u]);
+  }
+  const counters = { onTime: 0, late: 0 };
+  const base = { ...ioCounters, ...emailCounters, transitions: rt.engine.stats.stateTransitions };
+
+  rt.engine.onExecutionStarted = (execution) => {
+    const input = execution.input as { dutyId: string; periodKey: string };
+    if (/_g\d+$/.test(execution.name)) return;
+    const duty = catalog.require(input.dutyId);
+    const plan = planCycle(duty, input.periodKey);
+    const reminders = plan.stages.filter((s) => s.kind === 'reminder');
+    const escalations = plan.stages.filter((s) => s.kind === 'escalation');
+    const opens = Math.max(Date.parse(plan.window.opensAt), rt.clock.nowMs());
+    const deadline = Date.parse(plan.deadline);
+    const firstReminder = reminders[0] ? Date.parse(reminders[0].at) : deadline;
+    const lastEscalation = escalations.at(-1) ? Date.parse(escalations.at(-1)!.at) : deadline;
+    const batches = new Map<number, Submission[]>();
+    for (const kind of duty.responsibleKinds) {
+      const b = model[kind];
+      for (const unit of unitsByKind.get(kind) ?? []) {
+        const r = hashUnit(options.seed, `${duty.id}|${plan.periodKey}|${unit.id}`);
+        let at: number;
+        if (r < b.onTime) {
+          const early = r / b.onTime >= b.afterReminder;
+          at = early
+            ? opens + (firstReminder - opens) * (r / b.onTime)
+            : firstReminder + (deadline - firstReminder) * (r / b.onTime);
+        } else if (r < b.onTime + b.late) {
+          at = deadline + 1 + (lastEscalation - deadline) * ((r - b.onTime) / b.late);
+        } else continue;
+        // Round up to the next stage instant: the workflow only looks at submissions at stage instants.
+        const batchAt = Math.min(
+          ...plan.stages.map((s) => Date.parse(s.at)).filter((t) => t >= at),
+          lastEscalation,
+        );
+        const late = at > deadline;
+        if (late) counters.late++;
+        else counters.onTime++;
+        const list = batches.get(batchAt - 1) ?? [];
+        list.push({
+          dutyId: duty.id,
+          periodKey: plan.periodKey,
+          unitId: unit.id,
+          submittedAt: toShanghaiIso(new Date(at)),
+          late,
+          note: '',
+          evidence: {},
+          recordedBy: 'simulator',
+        });
+        batches.set(batchAt - 1, list);
+      }
+    }
+    for (const [at, subs] of batches) {
+      rt.engine.schedule(Math.max(at, rt.clock.nowMs()), 'submissions', () => putSubmissions(subs));
+    }
+  };
+
+  try {
+    const days: string[] = [];
+    for (let d = options.from; compareDates(d, options.to) <= 0; d = addDays(d, 1)) days.push(d);
+    for (const [i, day] of days.entries()) {
+      await rt.advanceTo(shanghaiInstant(addDays(day, 1), '00:00'));
+      // Keep the SES emulator's in-memory inbox small: the counts come from the ledger-backed counters.
+      await fetch(`${rt.sesUrl}/clear-store`, { method: 'POST' });
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      options.onProgress?.(day, (i + 1) / days.length);
+    }
+    // Let cycles whose stages run past `to` finish, so every cycle started in the span is complete.
+    rt.stopScheduler();
+    const drainUntil = end.getTime() + 60 * 24 * 3_600_000;
+    await rt.advanceTo(new Date(drainUntil));
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  } finally {
+    await rt.close();
+  }
+  return {
+    from: options.from,
+    to: options.to,
+    units: options.roster.units.length,
+    executions: rt.engine.stats.executions,
+    stateTransitions: rt.engine.stats.stateTransitions - base.transitions,
+    invocations: rt.engine.stats.taskInvocations + rt.dispatches,
+    dynamodb: { reads: ioCounters.reads - base.reads, writes: ioCounters.writes - base.writes },
+    emails: {
+      reminder: emailCounters.reminder - base.reminder,
+      escalation: emailCounters.escalation - base.escalation,
+    },
+    submissions: counters,
+    wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+    peakRssMb: Math.round(peakRss / 1024 / 1024),
+  };
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Leader, Unit } from '../../functions/core/model.ts';
+import { startRuntime, type Runtime } from '../../local/runtime.ts';
+
+export interface StoredEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[] };
+  subject: string;
+  body: { text?: string; html?: string };
+  at: number;
+}
+
+export function tempDir(prefix = 'safeduty-test-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function startTestRuntime(options: {
+  clock: string;
+  units: Unit[];
+  leaders?: Leader[];
+  dataDir?: string | null;
+  scheduler?: boolean;
+}): Promise<Runtime> {
+  const rt = await startRuntime({
+    dataDir: options.dataDir ?? null,
+    port: 0,
+    sesPort: 0,
+    speed: 0,
+    clockStart: new Date(options.clock),
+    seed: { units: options.units, leaders: options.leaders ?? [] },
+    scheduler: options.scheduler ?? true,
+  });
+  return rt;
+}
+
+export async function emails(rt: Runtime): Promise<StoredEmail[]> {
+  const res = await fetch(`${rt.sesUrl}/store`);
+  const body = (await res.json()) as { emails: StoredEmail[] };
+  return body.emails;
+}
+
+export async function advance(rt: Runtime, iso: string): Promise<void> {
+  const res = await fetch(`${rt.apiUrl}/_local/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advanceTo: iso }),
+  });
+  if (res.status !== 200) throw new Error(`advance failed: ${res.status} ${await res.text()}`);
+}
+
+export async function api(
+  rt: Runtime,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${rt.apiUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${rt.adminToken}`, ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json: json as Record<string, unknown>, text };
+}
+
+const person = (id: string, role: string, name: string) => ({ name, email: `${id}.${role}@example.gov.cn` });
+
+/** A tiny roster: the safety office, one supervising department, a leader, and enterprises. */
+export function tinyCounty(enterpriseIds: string[]): { units: Unit[]; leaders: Leader[] } {
+  const units: Unit[] = [
+    {
+      id: 'county-safety-office',
+      name: '县安委办',
+      kind: 'county-body',
+      contact: person('office', 'contact', '安委办联络员'),
+      principal: person('office', 'principal', '安委办主任'),
+      active: true,
+    },
+    {
+      id: 'dept-emergency',
+      name: '县应急管理局',
+      kind: 'county-department',
+      contact: person('dept', 'contact', '应急局联络员'),
+      principal: person('dept', 'principal', '应急局局长'),
+      leaderInChargeId: 'leader-a',
+      supervisingDepartmentId: 'county-safety-office',
+      active: true,
+    },
+    ...enterpriseIds.map((id) => ({
+      id,
+      name: `${id}有限公司`,
+      kind: 'enterprise' as const,
+      contact: person(id, 'contact', `${id}联络员`),
+      principal: person(id, 'principal', `${id}负责人`),
+      supervisingDepartmentId: 'dept-emergency',
+      leaderInChargeId: 'leader-a',
+      active: true,
+    })),
+  ];
+  return {
+    units,
+    leaders: [
+      { id: 'leader-a', titleZh: '副县长', holder: { name: '分管县领导', email: 'leader-a@example.gov.cn' } },
+    ],
+  };
+}

@@ -1,0 +1,228 @@
+import { z } from 'zod';
+
+/** Kinds of responsible unit named by the notice. */
+export const UNIT_KINDS = ['town', 'county-department', 'enterprise', 'site', 'county-body'] as const;
+export const unitKindSchema = z.enum(UNIT_KINDS);
+export type UnitKind = z.infer<typeof unitKindSchema>;
+
+export const UNIT_KIND_ZH: Record<UnitKind, string> = {
+  town: '镇（经开区）',
+  'county-department': '县直部门',
+  enterprise: '企业',
+  site: '班组场点',
+  'county-body': '县级议事机构',
+};
+
+/**
+ * Positions a message can be addressed to. Who holds a position is data on the unit (contact, principal),
+ * on its supervising department, on the county leader record, or on the county safety office (安委办).
+ */
+export const POSITIONS = [
+  'contact',
+  'principal',
+  'supervising-department',
+  'leader-in-charge',
+  'safety-office',
+] as const;
+export const positionSchema = z.enum(POSITIONS);
+export type Position = z.infer<typeof positionSchema>;
+
+export const POSITION_ZH: Record<Position, string> = {
+  contact: '单位联络人',
+  principal: '单位主要负责人',
+  'supervising-department': '行业监管部门负责人',
+  'leader-in-charge': '分管县领导',
+  'safety-office': '县安委办',
+};
+
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM');
+// Days that exist in every year only: the planner turns MM-DD into a date of each year, so 02-30 or 04-31 would
+// fail at planning time and 02-29 would fail three years out of four.
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const monthDay = z
+  .string()
+  .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a month-day MM-DD')
+  .refine((s) => Number(s.slice(3)) <= (DAYS_IN_MONTH[Number(s.slice(0, 2)) - 1] ?? 0), {
+    message: 'must be a day that exists every year (no 02-29, 02-30, 04-31…)',
+  });
+
+/** A signed offset from the deadline. Working days follow the official calendar (调休 included). */
+export const offsetSchema = z
+  .object({
+    amount: z.number().int().min(-366).max(366),
+    unit: z.enum(['hours', 'days', 'workdays']),
+    /** For day offsets: the time of day the stage fires at; defaults to the deadline's time. */
+    at: timeOfDay.optional(),
+  })
+  .strict();
+export type Offset = z.infer<typeof offsetSchema>;
+
+export const cadenceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.enum(['daily', 'weekly', 'monthly', 'quarterly', 'yearly']) }).strict(),
+  z
+    .object({
+      kind: z.literal('seasonal'),
+      /** A window inside each year, e.g. the main flood season 06-01..09-30; the period key is the year. */
+      season: z
+        .object({ id: z.string().min(1), titleZh: z.string().min(1), from: monthDay, to: monthDay })
+        .strict()
+        // The period key is the year, so the window must lie inside one calendar year (MM-DD compares as text).
+        .refine((s) => s.from <= s.to, {
+          path: ['to'],
+          message: 'the window must end on or after it starts (within one year)',
+        }),
+    })
+    .strict(),
+]);
+export type Cadence = z.infer<typeof cadenceSchema>;
+
+/**
+ * Where in a period the deadline falls. Every rule is evaluated in Asia/Shanghai on the official calendar.
+ * - period-end: the last calendar day of the period (or of the seasonal window);
+ * - last-workday: the last working day of the period;
+ * - nth-workday: the n-th working day of the period (1 = first);
+ * - fixed-date: a month-day inside a yearly period ("by 31 December");
+ * - after-period-start: a number of calendar days after the period starts (for weekly: 0 = Monday).
+ */
+export const deadlineRuleSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('period-end'), time: timeOfDay }).strict(),
+  z.object({ type: z.literal('last-workday'), time: timeOfDay }).strict(),
+  z.object({ type: z.literal('nth-workday'), n: z.number().int().min(1).max(250), time: timeOfDay }).strict(),
+  z.object({ type: z.literal('fixed-date'), date: monthDay, time: timeOfDay }).strict(),
+  z
+    .object({
+      type: z.literal('after-period-start'),
+      days: z.number().int().min(0).max(365),
+      time: timeOfDay,
+    })
+    .strict(),
+]);
+export type DeadlineRule = z.infer<typeof deadlineRuleSchema>;
+
+/**
+ * What happens when a rule lands on a non-working day: move to the previous working day (the duty is due
+ * before the rest day, usual for reports), the next one (usual for "within N days" terms), or keep it.
+ */
+export const nonWorkdayPolicySchema = z.enum(['previous-workday', 'next-workday', 'keep']);
+export type NonWorkdayPolicy = z.infer<typeof nonWorkdayPolicySchema>;
+
+export const escalationLevelSchema = z
+  .object({
+    level: z.number().int().min(1).max(9),
+    offset: offsetSchema,
+    notify: z.array(positionSchema).min(1),
+  })
+  .strict();
+export type EscalationLevel = z.infer<typeof escalationLevelSchema>;
+
+export const clauseSchema = z
+  .object({
+    /** The heading of the notice section the duty comes from. */
+    section: z.string().min(1),
+    /** The sentence, quoted exactly from the notice. */
+    quote: z.string().min(4),
+  })
+  .strict();
+
+export const DUTY_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+export const dutySchema = z
+  .object({
+    // Execution names are `${id}_${periodKey}_gN` and Step Functions allows 80 characters.
+    id: z
+      .string()
+      .max(60)
+      .regex(DUTY_ID_PATTERN, 'must be kebab-case: lowercase letters, digits and hyphens'),
+    titleZh: z.string().min(2),
+    clause: clauseSchema,
+    responsibleKinds: z.array(unitKindSchema).min(1),
+    cadence: cadenceSchema,
+    deadline: deadlineRuleSchema,
+    nonWorkdayPolicy: nonWorkdayPolicySchema,
+    /** Why the non-working-day policy fits this duty (documentation, shown by `safeduty catalog`). */
+    policyNote: z.string().min(1).optional(),
+    /** What evidence a submission carries, e.g. meeting minutes and attendees. */
+    evidenceZh: z.string().min(1),
+    reminders: z.array(offsetSchema).max(5),
+    escalation: z.array(escalationLevelSchema).min(1).max(5),
+    /** Whether the duty is active; a deployment can switch a duty off in its own catalog file. */
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((duty, ctx) => {
+    duty.reminders.forEach((r, i) => {
+      if (toApproxHours(r) >= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reminders', i, 'amount'],
+          message: 'a reminder must come before the deadline (negative amount)',
+        });
+      }
+    });
+    let previous = 0;
+    duty.escalation.forEach((e, i) => {
+      if (e.level !== i + 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalation', i, 'level'],
+          message: `levels must be numbered 1, 2, 3… in order; expected ${i + 1}`,
+        });
+      }
+      const hours = toApproxHours(e.offset);
+      if (hours <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalation', i, 'offset', 'amount'],
+          message: 'an escalation must come after the deadline (positive amount)',
+        });
+      } else if (hours <= previous) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalation', i, 'offset'],
+          message: 'escalation levels must come later than the level before',
+        });
+      }
+      previous = hours;
+    });
+    // The planner rejects a deadline before the seasonal window opens; catch it when the catalog loads.
+    if (
+      duty.deadline.type === 'fixed-date' &&
+      duty.cadence.kind === 'seasonal' &&
+      duty.deadline.date < duty.cadence.season.from
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deadline', 'date'],
+        message: 'a seasonal fixed-date deadline cannot fall before the window opens',
+      });
+    }
+    if (
+      duty.deadline.type === 'fixed-date' &&
+      duty.cadence.kind !== 'yearly' &&
+      duty.cadence.kind !== 'seasonal'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deadline', 'type'],
+        message: 'fixed-date deadlines need a yearly or seasonal cadence',
+      });
+    }
+  });
+export type Duty = z.infer<typeof dutySchema>;
+export type DutyInput = z.input<typeof dutySchema>;
+
+/** Rough ordering only (a working day counts as 1.4 calendar days); exact instants come from the planner. */
+function toApproxHours(o: Offset): number {
+  const perUnit = o.unit === 'hours' ? 1 : o.unit === 'days' ? 24 : 24 * 1.4;
+  return o.amount * perUnit;
+}
+
+export const catalogFileSchema = z
+  .object({
+    /** 'replace' drops the built-in catalog; 'extend' adds to it and overrides duties with the same id. */
+    mode: z.enum(['replace', 'extend']).default('extend'),
+    source: z.string().min(1).optional(),
+    duties: z.array(dutySchema),
+  })
+  .strict();
+export type CatalogFile = z.infer<typeof catalogFileSchema>;
