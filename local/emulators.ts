@@ -64,11 +64,12 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  let exists = true;
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
   } catch (err) {
     if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+    exists = false;
   }
   const attrs = new Set<string>([TABLE_DEF.partitionKey, TABLE_DEF.sortKey]);
   for (const i of TABLE_DEF.indexes) {
@@ -76,27 +77,40 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     attrs.add(i.sortKey);
   }
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [...attrs].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-        KeySchema: [
-          { AttributeName: TABLE_DEF.partitionKey, KeyType: 'HASH' },
-          { AttributeName: TABLE_DEF.sortKey, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: TABLE_DEF.indexes.map((i) => ({
-          IndexName: i.name,
+    if (!exists)
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [...attrs].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
           KeySchema: [
-            { AttributeName: i.partitionKey, KeyType: 'HASH' },
-            { AttributeName: i.sortKey, KeyType: 'RANGE' },
+            { AttributeName: TABLE_DEF.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_DEF.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
-      }),
-    );
+          GlobalSecondaryIndexes: TABLE_DEF.indexes.map((i) => ({
+            IndexName: i.name,
+            KeySchema: [
+              { AttributeName: i.partitionKey, KeyType: 'HASH' },
+              { AttributeName: i.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          })),
+        }),
+      );
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  // A new table answers "not found" until it is ACTIVE, even with dynalite's zero creation delay.
+  try {
+    for (let i = 0; i < 200; i++) {
+      const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const indexesActive = (out.Table?.GlobalSecondaryIndexes ?? []).every(
+        (g) => g.IndexStatus === 'ACTIVE',
+      );
+      if (out.Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`table ${tableName} did not become ACTIVE`);
   } finally {
     client.destroy();
   }

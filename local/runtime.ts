@@ -15,7 +15,6 @@ import { VirtualClock } from './clock.ts';
 import { closeServer, ensureTable, startDynamo, startSes } from './emulators.ts';
 import { LocalStepFunctions, type TaskHandler } from './engine.ts';
 import { invoke } from './handlers.ts';
-import { logger } from '../functions/handlers/common.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
 import { startSfnServer } from './sfn-server.ts';
 import { startApiServer } from './api-server.ts';
@@ -116,7 +115,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
   });
   delete process.env.LINK_SECRET_PARAMETER;
-  logger.setLogLevel(process.env.LOG_LEVEL as 'WARN');
   resetClients();
   resetSecretCache();
 
