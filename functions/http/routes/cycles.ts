@@ -1,0 +1,161 @@
+import type { Catalog } from '../../../workflows/catalog/index.ts';
+import { planCycle } from '../../../workflows/plan.ts';
+import { getCycle, getUnit, listStageRecords, listSubmissions, activeRoster } from '../../adapters/store.ts';
+import { recordSubmission } from '../../core/submissions.ts';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { cycleItem } from '../../core/links.ts';
+import { cycleSubject } from '../../core/cycle.ts';
+import { instantLabel, periodLabel } from '../../core/messages.ts';
+import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
+import { html, json } from '../respond.ts';
+import type { Router } from '../router.ts';
+import { cycleParamsSchema, linkSubmissionBodySchema, submissionBodySchema } from '../schemas.ts';
+import type { ApiRequest } from '../types.ts';
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:40rem;margin:2rem auto;line-height:1.6"><h1 style="font-size:1.3rem">${escapeHtml(title)}</h1>${body}</body></html>`;
+}
+
+/** `cycle:<dutyId>:<periodKey>` → its parts. */
+function parseCycleItem(item: string): { dutyId: string; periodKey: string } | undefined {
+  const m = /^cycle:([^:]+):([^:]+)$/.exec(item);
+  return m ? { dutyId: m[1] as string, periodKey: m[2] as string } : undefined;
+}
+
+/** Unit links (the pages a reminder email points to), submissions and cycle status. */
+export function registerCycleRoutes(router: Router, catalog: Catalog): void {
+  router.add('GET', '/links/{token}', async (req) => {
+    const link = await requireLink(req.params.token ?? '');
+    const ids = parseCycleItem(link.i);
+    if (!ids) throw new NotFoundError('unknown item', '事项不存在');
+    const duty = catalog.require(ids.dutyId);
+    const plan = planCycle(duty, ids.periodKey);
+    const unit = await getUnit(link.u);
+    if (!unit) throw new NotFoundError('unknown unit', '单位不存在');
+    const existing = (await listSubmissions(duty.id, plan.periodKey)).find((s) => s.unitId === unit.id);
+    const head = `<p><strong>${escapeHtml(unit.name)}</strong></p><p>事项：${escapeHtml(duty.titleZh)}（${escapeHtml(periodLabel(plan.periodKey, plan.period.start, plan.period.end))}）<br>截止时间：${escapeHtml(instantLabel(plan.deadline))}<br>需提交：${escapeHtml(duty.evidenceZh)}</p>`;
+    if (existing) {
+      return html(
+        200,
+        page(
+          '已记录',
+          `${head}<p>本单位已于 ${escapeHtml(instantLabel(existing.submittedAt))} 记录完成${existing.late ? '（逾期提交）' : ''}，无需重复提交。</p>`,
+        ),
+      );
+    }
+    const form = `<form method="post"><p><label>完成情况说明<br><textarea name="note" rows="4" style="width:100%"></textarea></label></p><p><label>会议纪要或记录（可选）<br><textarea name="minutes" rows="6" style="width:100%"></textarea></label></p><p><label>参会人员（可选，以顿号或逗号分隔）<br><input name="attendees" style="width:100%"></label></p><p><button type="submit">确认已完成</button></p></form>`;
+    return html(200, page('记录完成情况', head + form));
+  });
+
+  router.add('POST', '/links/{token}', async (req) => {
+    const link = await requireLink(req.params.token ?? '');
+    const ids = parseCycleItem(link.i);
+    if (!ids) throw new NotFoundError('unknown item', '事项不存在');
+    const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    let body: unknown = req.body ?? {};
+    if (isForm) {
+      const form = new URLSearchParams(req.rawBody);
+      const attendees = (form.get('attendees') ?? '').split(/[、,，\s]+/).filter(Boolean);
+      const minutes = form.get('minutes') ?? '';
+      body = {
+        note: form.get('note') ?? '',
+        evidence: { ...(minutes ? { minutes } : {}), ...(attendees.length ? { attendees } : {}) },
+      };
+    }
+    const parsed = linkSubmissionBodySchema.parse(body);
+    const result = await recordSubmission(catalog, {
+      ...ids,
+      unitId: link.u,
+      note: parsed.note,
+      evidence: parsed.evidence,
+      recordedBy: `unit-link:${link.u}`,
+      route: req.route,
+    });
+    if (isForm) {
+      const s = result.submission;
+      return html(
+        result.created ? 201 : 200,
+        page(
+          '已记录',
+          `<p>已记录完成情况（${escapeHtml(instantLabel(s.submittedAt))}${s.late ? '，逾期提交' : ''}）。谢谢！</p>`,
+        ),
+      );
+    }
+    return json(result.created ? 201 : 200, result.submission);
+  });
+
+  router.add('POST', '/cycles/{dutyId}/{periodKey}/submissions', async (req) => {
+    const params = cycleParamsSchema.parse(req.params);
+    const body = submissionBodySchema.parse(req.body ?? {});
+    let recordedBy: string;
+    const linkToken = req.headers['x-safeduty-link'];
+    if (linkToken) {
+      const link = await requireLink(linkToken);
+      requireLinkFor(link, body.unitId, cycleItem(params.dutyId, params.periodKey));
+      recordedBy = `unit-link:${link.u}`;
+    } else {
+      recordedBy = `admin:${requireAdmin(req).name}`;
+    }
+    const result = await recordSubmission(catalog, { ...params, ...body, recordedBy, route: req.route });
+    return json(result.created ? 201 : 200, result.submission);
+  });
+
+  router.add('GET', '/cycles/{dutyId}/{periodKey}', async (req) => {
+    requireAdmin(req);
+    const params = cycleParamsSchema.parse(req.params);
+    const duty = catalog.require(params.dutyId);
+    const plan = planCycle(duty, params.periodKey);
+    const cycle = await getCycle(duty.id, plan.periodKey);
+    if (!cycle)
+      throw new NotFoundError('no such cycle', `周期不存在：${duty.titleZh} ${plan.periodKey}`, [
+        { field: 'periodKey', problem: 'no such cycle' },
+      ]);
+    const [{ units }, subs, stages] = await Promise.all([
+      activeRoster(duty.responsibleKinds),
+      listSubmissions(duty.id, plan.periodKey),
+      listStageRecords(cycleSubject(duty.id, plan.periodKey)),
+    ]);
+    const byUnit = new Map(subs.map((s) => [s.unitId, s]));
+    const levelOf = new Map<string, number>();
+    for (const st of stages) {
+      const m = /^escalation-(\d+)$/.exec(st.stageId);
+      if (!m) continue;
+      for (const u of st.missing) levelOf.set(u, Math.max(levelOf.get(u) ?? 0, Number(m[1])));
+    }
+    return json(200, {
+      ...cycle,
+      titleZh: duty.titleZh,
+      plan,
+      units: units
+        .map((u) => {
+          const s = byUnit.get(u.id);
+          return {
+            unitId: u.id,
+            name: u.name,
+            state: s ? (s.late ? 'late' : 'submitted') : 'missing',
+            submittedAt: s?.submittedAt,
+            escalationLevel: levelOf.get(u.id) ?? 0,
+          };
+        })
+        .sort((a, b) => a.unitId.localeCompare(b.unitId)),
+    });
+  });
+}
+
+export function requireJsonObject(req: ApiRequest): void {
+  if (
+    req.body !== undefined &&
+    (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
+  ) {
+    throw new ValidationError('body must be a JSON object', '请求体必须是 JSON 对象', [
+      { field: '(body)', problem: 'must be a JSON object' },
+    ]);
+  }
+}
