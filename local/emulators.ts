@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -113,5 +116,56 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     throw new Error(`table ${tableName} did not become ACTIVE`);
   } finally {
     client.destroy();
+  }
+}
+
+export interface EmulatorHost {
+  dynamo: string;
+  ses: string;
+  pid: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts both emulators in a child process (see emulator-host.ts). */
+export async function startEmulatorHost(options: { path?: string; sesPort?: number }): Promise<EmulatorHost> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      fileURLToPath(new URL('./emulator-host.ts', import.meta.url)),
+      JSON.stringify(options),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', (l) => {
+      rl.close();
+      resolve(l);
+    });
+    child.once('exit', (code) => reject(new Error(`emulator host exited with code ${code}`)));
+  });
+  const endpoints = JSON.parse(line) as { dynamo: string; ses: string };
+  return {
+    ...endpoints,
+    pid: child.pid,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
+}
+
+/** A process's peak resident memory in MiB (Linux VmHWM), or undefined where /proc is not available. */
+export function peakRssMb(pid: number | 'self' = 'self'): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
   }
 }

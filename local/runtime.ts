@@ -12,7 +12,7 @@ import { shanghaiDateOf, shanghaiInstant, addDays } from '../workflows/calendar.
 import { STATE } from '../workflows/machines.ts';
 import { loadStateMachines } from './asl.ts';
 import { VirtualClock } from './clock.ts';
-import { closeServer, ensureTable, startDynamo, startSes } from './emulators.ts';
+import { closeServer, ensureTable, startDynamo, startEmulatorHost, startSes } from './emulators.ts';
 import { LocalStepFunctions, type TaskHandler } from './engine.ts';
 import { invoke } from './handlers.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
@@ -32,6 +32,11 @@ export interface RuntimeOptions {
   speed?: number;
   /** The roster loaded into an empty table: 'small' demo county by default, false for none. */
   seed?: Roster | false;
+  /**
+   * Where the DynamoDB and SES emulators run: in this process (default), or in a child process so they get the
+   * second core (the simulator uses this).
+   */
+  emulators?: 'in-process' | 'child';
   /** Start the daily dispatcher (and dispatch once at start). */
   scheduler?: boolean;
   log?: (message: string) => void;
@@ -46,6 +51,8 @@ export interface Runtime {
   cycleStateMachineArn: string;
   clock: VirtualClock;
   engine: LocalStepFunctions;
+  /** The emulators' process when they run in a child process. */
+  emulatorPid: number | undefined;
   /** Dispatcher runs so far (each is one handler invocation). */
   readonly dispatches: number;
   /** Stop the local scheduler (the simulator lets open cycles finish without starting new ones). */
@@ -89,8 +96,24 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const restoreClock = domainClock.use(() => vclock.nowMs());
   const engine = new LocalStepFunctions(vclock, log);
 
-  const dynamo = await startDynamo({ path: dataDir ? join(dataDir, 'dynamodb') : undefined });
-  const ses = await startSes({ port: options.sesPort ?? 0 });
+  const dynamoPath = dataDir ? join(dataDir, 'dynamodb') : undefined;
+  let emulatorPid: number | undefined;
+  let dynamo: { endpoint: string; close: () => Promise<void> };
+  let ses: { endpoint: string; close: () => Promise<void> };
+  if (options.emulators === 'child') {
+    const host = await startEmulatorHost({
+      ...(dynamoPath ? { path: dynamoPath } : {}),
+      sesPort: options.sesPort ?? 0,
+    });
+    dynamo = { endpoint: host.dynamo, close: host.close };
+    emulatorPid = host.pid;
+    ses = { endpoint: host.ses, close: async () => undefined };
+  } else {
+    const d = await startDynamo({ path: dynamoPath });
+    const s = await startSes({ port: options.sesPort ?? 0 });
+    dynamo = { endpoint: d.endpoint, close: () => closeServer(d.server) };
+    ses = { endpoint: s.endpoint, close: () => closeServer(s.server) };
+  }
   const sfnServer = await startSfnServer(engine);
 
   const adminToken =
@@ -229,6 +252,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     cycleStateMachineArn: cycleArn,
     clock: vclock,
     engine,
+    emulatorPid,
     get dispatches() {
       return dispatches;
     },
@@ -239,8 +263,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async close() {
       if (ticker) clearInterval(ticker);
       await chain;
-      await Promise.all([closeServer(api.server), closeServer(sfnServer.server), closeServer(ses.server)]);
-      await closeServer(dynamo.server);
+      await Promise.all([closeServer(api.server), closeServer(sfnServer.server), ses.close()]);
+      await dynamo.close();
       restoreClock();
     },
   };

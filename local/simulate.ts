@@ -8,6 +8,7 @@ import { addDays, compareDates, shanghaiInstant, toShanghaiIso } from '../workfl
 import { planCycle } from '../workflows/plan.ts';
 import { rng, type Roster } from './roster.ts';
 import { startRuntime } from './runtime.ts';
+import { peakRssMb } from './emulators.ts';
 
 /** Shares of units that submit on time, late, or never; the rest of on-time units submit before any reminder. */
 export interface Behaviour {
@@ -46,6 +47,7 @@ export interface SimulateReport {
   emails: { reminder: number; escalation: number };
   submissions: { onTime: number; late: number };
   wallSeconds: number;
+  /** Peak resident memory of the simulator and its emulator process together. */
   peakRssMb: number;
 }
 
@@ -153,6 +155,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     const drainUntil = end.getTime() + 60 * 24 * 3_600_000;
     await rt.advanceTo(new Date(drainUntil));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    // Peak resident memory of this process and of the emulators' process, as the kernel recorded it.
+    const self = peakRssMb('self');
+    const child = rt.emulatorPid ? peakRssMb(rt.emulatorPid) : 0;
+    if (self !== undefined) peakRss = Math.max(peakRss, (self + (child ?? 0)) * 1024 * 1024);
   } finally {
     await rt.close();
   }

@@ -1,0 +1,18 @@
+// Runs the DynamoDB and SES emulators in their own process, so the simulator's engine and the emulators use
+// both cores. Prints one JSON line with the endpoints, then serves until stdin closes or it is signalled.
+import { startDynamo, startSes } from './emulators.ts';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as { path?: string; sesPort?: number };
+const dynamo = await startDynamo(options.path ? { path: options.path } : {});
+const ses = await startSes({ port: options.sesPort ?? 0 });
+process.stdout.write(`${JSON.stringify({ dynamo: dynamo.endpoint, ses: ses.endpoint })}\n`);
+
+const stop = () => {
+  dynamo.server.close(() => process.exit(0));
+  ses.server.close();
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.stdin.on('end', stop);
+process.stdin.resume();
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
