@@ -108,7 +108,7 @@ export class LocalStepFunctions {
   private running = false;
   readonly stats = { executions: 0, stateTransitions: 0, segments: 0, taskInvocations: 0 };
   /** Called for every new execution (the simulator models the units' submissions from it). */
-  onExecutionStarted?: (execution: LocalExecution) => void;
+  onExecutionStarted?: (execution: LocalExecution, engine: LocalStepFunctions) => void;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -128,6 +128,11 @@ export class LocalStepFunctions {
     new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
     const sm = new StateMachine(definition, { validationOptions: { noValidate: true } });
     this.machines.set(arn, { arn, sm, definition, handlers, waitStates });
+  }
+
+  /** The virtual clock's now. */
+  nowMs(): number {
+    return this.clock.nowMs();
   }
 
   machineArns(): string[] {
@@ -160,7 +165,7 @@ export class LocalStepFunctions {
     this.executions.set(executionArn, execution);
     this.stats.executions++;
     this.queue.push(this.clock.nowMs(), { kind: 'segment', executionArn });
-    this.onExecutionStarted?.(execution);
+    this.onExecutionStarted?.(execution, this);
     return execution;
   }
 

@@ -13,7 +13,7 @@ import { STATE } from '../workflows/machines.ts';
 import { loadStateMachines } from './asl.ts';
 import { VirtualClock } from './clock.ts';
 import { closeServer, ensureTable, startDynamo, startEmulatorHost, startSes } from './emulators.ts';
-import { LocalStepFunctions, type TaskHandler } from './engine.ts';
+import { LocalStepFunctions, type LocalExecution, type TaskHandler } from './engine.ts';
 import { invoke } from './handlers.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
 import { startSfnServer } from './sfn-server.ts';
@@ -37,6 +37,8 @@ export interface RuntimeOptions {
    * second core (the simulator uses this).
    */
   emulators?: 'in-process' | 'child';
+  /** Called for every new execution, from the very first dispatch on (the simulator models submissions). */
+  onExecutionStarted?: (execution: LocalExecution, engine: LocalStepFunctions) => void;
   /** Start the daily dispatcher (and dispatch once at start). */
   scheduler?: boolean;
   log?: (message: string) => void;
@@ -95,6 +97,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const vclock = new VirtualClock(options.clockStart ?? new Date());
   const restoreClock = domainClock.use(() => vclock.nowMs());
   const engine = new LocalStepFunctions(vclock, log);
+  if (options.onExecutionStarted) engine.onExecutionStarted = options.onExecutionStarted;
 
   const dynamoPath = dataDir ? join(dataDir, 'dynamodb') : undefined;
   let emulatorPid: number | undefined;

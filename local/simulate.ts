@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ioCounters } from '../functions/adapters/clients.ts';
 import { putSubmissions } from '../functions/adapters/store.ts';
-import { emailCounters } from '../functions/core/notify.ts';
+import { emailCounters, emailsBySubject } from '../functions/core/notify.ts';
 import type { Submission, Unit } from '../functions/core/model.ts';
 import { loadCatalog } from '../workflows/catalog/index.ts';
 import type { UnitKind } from '../workflows/catalog/schema.ts';
@@ -8,6 +11,7 @@ import { addDays, compareDates, shanghaiInstant, toShanghaiIso } from '../workfl
 import { planCycle } from '../workflows/plan.ts';
 import { rng, type Roster } from './roster.ts';
 import { startRuntime } from './runtime.ts';
+import type { LocalExecution, LocalStepFunctions } from './engine.ts';
 import { peakRssMb } from './emulators.ts';
 
 /** Shares of units that submit on time, late, or never; the rest of on-time units submit before any reminder. */
@@ -44,7 +48,7 @@ export interface SimulateReport {
   stateTransitions: number;
   invocations: number;
   dynamodb: { reads: number; writes: number };
-  emails: { reminder: number; escalation: number };
+  emails: { reminder: number; escalation: number; byDuty: Record<string, number> };
   submissions: { onTime: number; late: number };
   wallSeconds: number;
   /** Peak resident memory of the simulator and its emulator process together. */
@@ -71,31 +75,24 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
   const catalog = loadCatalog();
   const start = shanghaiInstant(options.from, '00:00');
   const end = shanghaiInstant(addDays(options.to, 1), '00:00');
-  const rt = await startRuntime({
-    dataDir: null,
-    port: 0,
-    sesPort: 0,
-    speed: 0,
-    clockStart: start,
-    seed: options.roster,
-    scheduler: true,
-  });
   const unitsByKind = new Map<UnitKind, Unit[]>();
   for (const u of options.roster.units) {
     if (!u.active) continue;
     unitsByKind.set(u.kind, [...(unitsByKind.get(u.kind) ?? []), u]);
   }
   const counters = { onTime: 0, late: 0 };
-  const base = { ...ioCounters, ...emailCounters, transitions: rt.engine.stats.stateTransitions };
+  const base = { ...ioCounters, ...emailCounters, transitions: 0 };
+  const baseBySubject = new Map(emailsBySubject);
 
-  rt.engine.onExecutionStarted = (execution) => {
+  // Installed before the runtime starts: its first dispatch happens during start-up.
+  const onExecutionStarted = (execution: LocalExecution, engine: LocalStepFunctions) => {
     const input = execution.input as { dutyId: string; periodKey: string };
     if (/_g\d+$/.test(execution.name)) return;
     const duty = catalog.require(input.dutyId);
     const plan = planCycle(duty, input.periodKey);
     const reminders = plan.stages.filter((s) => s.kind === 'reminder');
     const escalations = plan.stages.filter((s) => s.kind === 'escalation');
-    const opens = Math.max(Date.parse(plan.window.opensAt), rt.clock.nowMs());
+    const opens = Math.max(Date.parse(plan.window.opensAt), engine.nowMs());
     const deadline = Date.parse(plan.deadline);
     const firstReminder = reminders[0] ? Date.parse(reminders[0].at) : deadline;
     const lastEscalation = escalations.at(-1) ? Date.parse(escalations.at(-1)!.at) : deadline;
@@ -136,9 +133,23 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
       }
     }
     for (const [at, subs] of batches) {
-      rt.engine.schedule(Math.max(at, rt.clock.nowMs()), 'submissions', () => putSubmissions(subs));
+      engine.schedule(Math.max(at, engine.nowMs()), 'submissions', () => putSubmissions(subs));
     }
   };
+
+  // DynamoDB on disk in a temporary folder: a county-year is hundreds of thousands of items, too many to hold in memory.
+  const scratch = mkdtempSync(join(tmpdir(), 'safeduty-sim-'));
+  const rt = await startRuntime({
+    dataDir: scratch,
+    port: 0,
+    sesPort: 0,
+    speed: 0,
+    clockStart: start,
+    seed: options.roster,
+    scheduler: true,
+    emulators: 'child',
+    onExecutionStarted,
+  });
 
   try {
     const days: string[] = [];
@@ -161,6 +172,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     if (self !== undefined) peakRss = Math.max(peakRss, (self + (child ?? 0)) * 1024 * 1024);
   } finally {
     await rt.close();
+    rmSync(scratch, { recursive: true, force: true });
   }
   return {
     from: options.from,
@@ -173,6 +185,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     emails: {
       reminder: emailCounters.reminder - base.reminder,
       escalation: emailCounters.escalation - base.escalation,
+      byDuty: Object.fromEntries(
+        [...emailsBySubject.entries()]
+          .map(([k, v]) => [k.replace(/^CYCLE#/, ''), v - (baseBySubject.get(k) ?? 0)] as const)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
     },
     submissions: counters,
     wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,

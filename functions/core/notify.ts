@@ -6,6 +6,8 @@ export type NotifyOutcome = 'sent' | 'already-sent' | 'in-flight';
 
 /** Email counters for the simulator and the benchmark. */
 export const emailCounters = { reminder: 0, escalation: 0, other: 0 };
+/** Emails per ledger subject prefix (e.g. `CYCLE#risk-prejudgment-weekly`), for the simulator's breakdown. */
+export const emailsBySubject = new Map<string, number>();
 
 /**
  * Sends one message at most once per (subject, stage, recipient): the ledger claim is written with a
@@ -44,6 +46,8 @@ export async function notifyOnce(
     throw err;
   }
   emailCounters[ledger.kind]++;
+  const prefix = ledger.subject.split('#').slice(0, 2).join('#');
+  emailsBySubject.set(prefix, (emailsBySubject.get(prefix) ?? 0) + 1);
   await settleNotification(ledger.subject, ledger.stageId, recipient, {
     status: 'sent',
     messageId,
