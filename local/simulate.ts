@@ -50,6 +50,8 @@ export interface SimulateReport {
   dynamodb: { reads: number; writes: number };
   emails: { reminder: number; escalation: number; byDuty: Record<string, number> };
   submissions: { onTime: number; late: number };
+  /** The same simulated events under the per-unit design (one execution per duty, unit and period). */
+  alternative: { executions: number; stateTransitions: number; invocations: number; emails: number };
   wallSeconds: number;
   /** Peak resident memory of the simulator and its emulator process together. */
   peakRssMb: number;
@@ -84,6 +86,26 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
   const base = { ...ioCounters, ...emailCounters, transitions: 0 };
   const baseBySubject = new Map(emailsBySubject);
 
+  /**
+   * The per-unit alternative on the same events: one Standard execution per duty, unit and period that, for each
+   * stage, waits, checks the unit's submission, and sends that unit's own message to every addressed position
+   * (no digests); it ends at the first stage after the unit submitted, or after the last stage.
+   * Transitions: start + (Wait, Check, Choice [, Send]) per stage processed + end.
+   */
+  const alternative = { executions: 0, stateTransitions: 0, invocations: 0, emails: 0 };
+  const countAlternative = (stages: { at: string; addressed: readonly string[] }[], submittedAt: number) => {
+    alternative.executions++;
+    let transitions = 2;
+    for (const stage of stages) {
+      const missing = submittedAt > Date.parse(stage.at);
+      transitions += missing ? 4 : 3;
+      alternative.invocations += missing ? 2 : 1;
+      if (!missing) break;
+      alternative.emails += stage.addressed.length;
+    }
+    alternative.stateTransitions += transitions;
+  };
+
   // Installed before the runtime starts: its first dispatch happens during start-up.
   const onExecutionStarted = (execution: LocalExecution, engine: LocalStepFunctions) => {
     const input = execution.input as { dutyId: string; periodKey: string };
@@ -109,7 +131,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
             : firstReminder + (deadline - firstReminder) * (r / b.onTime);
         } else if (r < b.onTime + b.late) {
           at = deadline + 1 + (lastEscalation - deadline) * ((r - b.onTime) / b.late);
-        } else continue;
+        } else at = Number.POSITIVE_INFINITY;
+        countAlternative(plan.stages, at);
+        if (at === Number.POSITIVE_INFINITY) continue;
         // Round up to the next stage instant: the workflow only looks at submissions at stage instants.
         const batchAt = Math.min(
           ...plan.stages.map((s) => Date.parse(s.at)).filter((t) => t >= at),
@@ -193,6 +217,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
       ),
     },
     submissions: counters,
+    alternative,
     wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     peakRssMb: Math.round(peakRss / 1024 / 1024),
   };
