@@ -1,0 +1,354 @@
+/** Renders bench/results.md and the stdout summary from measured runs. Pure: strings in, strings out. */
+import type { SimulateReport } from '../local/simulate.ts';
+import {
+  costSummary,
+  emailsOf,
+  evaluateTargets,
+  priceOf,
+  type CostSummary,
+  type LambdaMemory,
+  type MeasuredRoster,
+  type PriceTable,
+  type TargetResult,
+} from './cost.ts';
+
+/** The machine a run was measured on. */
+export interface Machine {
+  cores: number;
+  cpu: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+}
+
+/** One roster's run, as saved in bench/out/<roster>.json. */
+export interface BenchRun {
+  roster: string;
+  command: string[];
+  measuredAt: string;
+  /** Wall time of the whole child process (start-up, synth, emulators, the simulated year, shutdown). */
+  childWallSeconds: number;
+  /** 1-minute load average when the child started and when it ended: this machine is shared. */
+  loadAverage: { start: number; end: number };
+  machine: Machine;
+  report: SimulateReport;
+}
+
+export interface Evaluated {
+  run: BenchRun;
+  cost: CostSummary;
+  measured: MeasuredRoster;
+}
+
+export function evaluate(runs: readonly BenchRun[], prices: PriceTable, memory: LambdaMemory): Evaluated[] {
+  return runs.map((run) => {
+    const cost = costSummary(run.report, prices, memory);
+    return {
+      run,
+      cost,
+      measured: {
+        roster: run.roster,
+        units: run.report.units,
+        wallSeconds: run.childWallSeconds,
+        peakRssMb: run.report.peakRssMb,
+        usage: run.report,
+        cost,
+      },
+    };
+  });
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export function usd(n: number): string {
+  if (n === 0) return '$0';
+  if (n >= 100) return `$${n.toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
+  if (n >= 1) return `$${n.toFixed(2)}`;
+  if (n >= 0.01) return `$${n.toFixed(3)}`;
+  return `$${n.toPrecision(2)}`;
+}
+
+/** A list price as written on the price page: every digit kept, at least two decimals ($0.20, $0.025, $1.00). */
+export function listPrice(n: number): string {
+  const [whole, fraction = ''] = String(n).split('.');
+  return `$${whole}.${fraction.padEnd(2, '0')}`;
+}
+
+const times = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(n >= 10 ? 1 : 3)}×` : '∞');
+const percent = (n: number): string =>
+  Number.isFinite(n) ? `${(n * 100).toFixed(n < 0.001 ? 4 : 3)} %` : '∞';
+
+function table(header: string[], rows: string[][], align: ('l' | 'r')[] = []): string {
+  const sep = header.map((_, i) => (align[i] === 'l' || (align.length === 0 && i === 0) ? ':--' : '--:'));
+  return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function targetValue(t: TargetResult): string {
+  if (t.value === undefined) return '—';
+  if (t.target.includes('transitions')) return percent(t.value);
+  if (t.target.includes('seconds')) return `${t.value.toFixed(1)} s`;
+  if (t.target.includes('MiB')) return `${int(t.value)} MiB`;
+  return times(t.value);
+}
+
+function targetLimit(t: TargetResult): string {
+  if (t.target.includes('transitions')) return `≤ ${percent(t.limit)}`;
+  if (t.target.includes('seconds')) return `≤ ${t.limit} s`;
+  if (t.target.includes('MiB')) return `≤ ${t.limit} MiB`;
+  return `≤ ${times(t.limit)}`;
+}
+
+export function marginText(t: TargetResult): string {
+  if (t.margin === undefined || t.status === 'NOT RUN') return 'not measured in this run';
+  if (!Number.isFinite(t.margin)) return 'no limit can hold';
+  if (t.margin >= 1) return `${(t.margin + 1).toFixed(1)}× the limit`;
+  const pct = Math.abs(t.margin) * 100;
+  const digits = pct < 1 ? 2 : 1;
+  return t.status === 'PASS'
+    ? `${pct.toFixed(digits)} % under the limit`
+    : `${pct.toFixed(digits)} % over the limit`;
+}
+
+/** What writing the units' submissions costs (one item each): part of our DynamoDB bill, the same in any design. */
+function submissionWrites(e: Evaluated, prices: PriceTable): number {
+  const n = e.run.report.submissions.onTime + e.run.report.submissions.late;
+  return priceOf(prices.prices.dynamodbWrite, n * prices.assumptions.dynamodb.writeUnitsPerItem);
+}
+
+export interface RenderInput {
+  evaluated: Evaluated[];
+  prices: PriceTable;
+  memory: LambdaMemory;
+  /** When the results were rendered (the runs carry their own measurement time). */
+  renderedAt: string;
+  reused: boolean;
+}
+
+export function renderResults(input: RenderInput): string {
+  const { evaluated, prices, memory } = input;
+  const a = prices.assumptions;
+  const machines = [...new Set(evaluated.map((e) => JSON.stringify(e.run.machine)))].map(
+    (m) => JSON.parse(m) as Machine,
+  );
+  const targets = evaluateTargets(evaluated.map((e) => e.measured));
+  const cols = evaluated.map((e) => `\`${e.run.roster}\``);
+  const row = (label: string, f: (e: Evaluated) => string): string[] => [label, ...evaluated.map(f)];
+  const out: string[] = [];
+
+  out.push('# Benchmark results', '');
+  out.push(
+    `Generated by \`npm run bench\`${input.reused ? ' (`--reuse`: rebuilt from saved runs in `bench/out/`)' : ''} on ${input.renderedAt}. ` +
+      'Each roster ran as its own child process: `' +
+      (evaluated[0]?.run.command.map((a, i, all) => (all[i - 1] === '--county' ? '<roster>' : a)).join(' ') ??
+        'node bin/safeduty.js simulate …') +
+      '`. The simulator runs the real engine (synthesized state machines, the same handlers, dynalite, SES local) ' +
+      'on a virtual clock; see `local/simulate.ts`. Issue 7 describes the benchmark.',
+    '',
+  );
+  out.push('## Machine', '');
+  for (const m of machines)
+    out.push(`- ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB memory, Node ${m.node}, ${m.platform}`);
+  out.push(
+    ...evaluated.map(
+      (e) =>
+        `- \`${e.run.roster}\` measured ${e.run.measuredAt}; 1-minute load average ${e.run.loadAverage.start.toFixed(1)} at start, ${e.run.loadAverage.end.toFixed(1)} at end`,
+    ),
+    '',
+    'The load average matters: on a shared machine other processes take CPU from the simulator and wall times grow with it.',
+    '',
+  );
+
+  out.push('## Price table', '');
+  out.push(
+    `${prices.basis} Region: **${prices.region}**, as of **${prices.asOf}** (\`bench/prices.json\`).`,
+    '',
+  );
+  out.push(
+    table(
+      ['Service', 'List price', 'Source'],
+      Object.values(prices.prices).map((p) => [
+        p.unit,
+        `${listPrice(p.usd)} ${p.per === 1 ? 'each' : `per ${int(p.per)}`}`,
+        p.source ? `<${p.source}>` : '',
+      ]),
+      ['l', 'r', 'l'],
+    ),
+    '',
+  );
+  out.push(prices.regionNote, '');
+  out.push('Assumptions (the simulator counts events and items; these turn them into billed units):', '');
+  out.push(
+    `- **Lambda, cycleAdvance** (${memory.cycleAdvanceMb} MB, from \`functions/registry.ts\`): ${a.cycleAdvance.note}`,
+    `- **Lambda, dispatch** (${memory.dispatchMb} MB): ${a.dispatch.note}`,
+    `- **EventBridge Scheduler**: ${a.schedulerInvocationsPerYear} invocations a year (the daily dispatch).`,
+    `- **DynamoDB**: ${a.dynamodb.note}`,
+    `- **SES**: every reminder and escalation digest is one outbound email.`,
+    `- **Per-unit alternative**: ${a.alternative.note}`,
+    `- **Not in the bill**: ${prices.excluded.join('; ')}.`,
+    '',
+  );
+
+  out.push('## Per roster (one simulated year, 2023)', '');
+  out.push(
+    table(
+      ['', ...cols],
+      [
+        row('units', (e) => int(e.run.report.units)),
+        row('wall time, child process', (e) => `${e.run.childWallSeconds.toFixed(1)} s`),
+        row(
+          'wall time inside simulate() (runtime start-up included)',
+          (e) => `${e.run.report.wallSeconds.toFixed(1)} s`,
+        ),
+        row('peak memory (simulator + emulators)', (e) => `${int(e.run.report.peakRssMb)} MiB`),
+        row('executions', (e) => int(e.run.report.executions)),
+        row('state transitions', (e) => int(e.run.report.stateTransitions)),
+        row('handler invocations', (e) => int(e.run.report.invocations)),
+        row('DynamoDB items read', (e) => int(e.run.report.dynamodb.reads)),
+        row('DynamoDB items written', (e) => int(e.run.report.dynamodb.writes)),
+        row('emails: reminders', (e) => int(e.run.report.emails.reminder)),
+        row('emails: escalation digests', (e) => int(e.run.report.emails.escalation)),
+        row(
+          'submissions: on time / late',
+          (e) => `${int(e.run.report.submissions.onTime)} / ${int(e.run.report.submissions.late)}`,
+        ),
+        row('Lambda GB-seconds (estimated)', (e) => e.cost.ours.quantities.lambdaGbSeconds.toFixed(1)),
+      ],
+    ),
+    '',
+  );
+  out.push('### Yearly cost', '');
+  out.push(
+    table(
+      ['', ...cols],
+      [
+        row('Step Functions', (e) => usd(e.cost.ours.stepFunctions)),
+        row('Lambda', (e) => usd(e.cost.ours.lambda)),
+        row('DynamoDB', (e) => usd(e.cost.ours.dynamodb)),
+        row("— of which units' submissions (writes every design has)", (e) =>
+          usd(submissionWrites(e, prices)),
+        ),
+        row('EventBridge Scheduler', (e) => usd(e.cost.ours.scheduler)),
+        row('SES', (e) => usd(e.cost.ours.ses)),
+        row('**our total**', (e) => `**${usd(e.cost.ours.total)}**`),
+        row('per unit and year', (e) => usd(e.cost.ours.total / Math.max(1, e.run.report.units))),
+        row('floor: our emails at the SES price', (e) => usd(e.cost.floor)),
+        row('per-unit alternative, total', (e) => usd(e.cost.alternative.total)),
+        row('— its Step Functions', (e) => usd(e.cost.alternative.stepFunctions)),
+        row('— its Lambda', (e) => usd(e.cost.alternative.lambda)),
+        row('— its DynamoDB', (e) => usd(e.cost.alternative.dynamodb)),
+        row('— its SES', (e) => usd(e.cost.alternative.ses)),
+      ],
+    ),
+    '',
+  );
+  out.push('### The per-unit alternative on the same events', '');
+  out.push(
+    table(
+      ['', ...cols],
+      [
+        row(
+          'executions (ours / alternative)',
+          (e) => `${int(e.run.report.executions)} / ${int(e.run.report.alternative.executions)}`,
+        ),
+        row(
+          'state transitions (ours / alternative)',
+          (e) => `${int(e.run.report.stateTransitions)} / ${int(e.run.report.alternative.stateTransitions)}`,
+        ),
+        row(
+          'invocations (ours / alternative)',
+          (e) => `${int(e.run.report.invocations)} / ${int(e.run.report.alternative.invocations)}`,
+        ),
+        row(
+          'emails (ours / alternative)',
+          (e) => `${int(emailsOf(e.run.report))} / ${int(e.run.report.alternative.emails)}`,
+        ),
+      ],
+    ),
+    '',
+  );
+  out.push('## Ratios', '');
+  out.push(
+    table(
+      ['', ...cols],
+      [
+        row('our cost / floor', (e) => times(e.cost.ratios.costToFloor)),
+        row('our cost / alternative cost', (e) => times(e.cost.ratios.costToAlternative)),
+        row('our state transitions / alternative', (e) => percent(e.cost.ratios.transitionsToAlternative)),
+        row('our emails / alternative', (e) => times(e.cost.ratios.emailsToAlternative)),
+      ],
+    ),
+    '',
+  );
+
+  out.push(
+    'Above the floor (our bill minus our emails at the SES price), as shares of the floor:',
+    '',
+    ...evaluated.map((e) => {
+      const f = e.cost.floor;
+      const share = (v: number) => `${usd(v)} (${f > 0 ? ((v / f) * 100).toFixed(1) : '∞'} %)`;
+      return (
+        `- \`${e.run.roster}\`: Step Functions ${share(e.cost.ours.stepFunctions)}, DynamoDB ${share(e.cost.ours.dynamodb)} ` +
+        `of which units' submissions ${share(submissionWrites(e, prices))}, Lambda ${share(e.cost.ours.lambda)}, ` +
+        `Scheduler ${share(e.cost.ours.scheduler)}.`
+      );
+    }),
+    '',
+  );
+
+  out.push('## Targets (issue 7)', '');
+  out.push(
+    table(
+      ['Target', 'Roster', 'Measured', 'Limit', 'Status', 'By how much'],
+      targets.map((t) => [
+        t.target,
+        `\`${t.roster}\``,
+        targetValue(t),
+        targetLimit(t),
+        t.status === 'PASS' ? 'PASS' : t.status === 'MISS' ? '**MISS**' : 'NOT RUN',
+        marginText(t),
+      ]),
+      ['l', 'l', 'r', 'r', 'l', 'l'],
+    ),
+    '',
+  );
+  out.push(
+    "Wall time is the child process's (start-up included). Growth limits are 12× per 10× units, scaled by the " +
+      'actual ratio of units between `city` and `county`. NOT RUN: the roster was not part of this run ' +
+      '(`county` runs by default, `city` with `--all`; `--reuse` rebuilds from saved runs).',
+    '',
+  );
+  const missed = targets.filter((t) => t.status === 'MISS');
+  if (missed.length > 0) {
+    out.push(
+      'Missed: ' + missed.map((t) => `${t.target} (\`${t.roster}\`, ${marginText(t)})`).join('; ') + '.',
+      '',
+    );
+  }
+
+  out.push('## Chart', '', '![Yearly cost and wall time against roster size](chart.svg)', '');
+  out.push(
+    `Sanity check of the price table: 1,000 emails cost ${usd(priceOf(prices.prices.sesEmail, 1000))}, ` +
+      `1,000 state transitions ${usd(priceOf(prices.prices.stepFunctionsTransition, 1000))}.`,
+    '',
+  );
+  return out.join('\n');
+}
+
+export function renderSummary(evaluated: readonly Evaluated[]): string {
+  const lines = evaluated.map((e) => {
+    const r = e.run.report;
+    return (
+      `${e.run.roster.padEnd(7)} ${int(r.units).padStart(6)} units  ${e.run.childWallSeconds.toFixed(1).padStart(7)} s  ` +
+      `${int(r.peakRssMb).padStart(5)} MiB  ${int(r.stateTransitions).padStart(9)} transitions  ` +
+      `${int(emailsOf(r)).padStart(8)} emails  ${usd(e.cost.ours.total).padStart(9)}/yr  ` +
+      `floor ${usd(e.cost.floor)}  ×${e.cost.ratios.costToFloor.toFixed(3)}  ` +
+      `alt ${usd(e.cost.alternative.total)}  transitions ${percent(e.cost.ratios.transitionsToAlternative)} of alt`
+    );
+  });
+  const targets = evaluateTargets(evaluated.map((e) => e.measured));
+  const counts = (s: string) => targets.filter((t) => t.status === s).length;
+  lines.push(`targets: ${counts('PASS')} pass, ${counts('MISS')} miss, ${counts('NOT RUN')} not run`);
+  for (const t of targets.filter((x) => x.status === 'MISS'))
+    lines.push(`  MISS ${t.target} (${t.roster}): ${targetValue(t)}, ${marginText(t)}`);
+  return lines.join('\n');
+}

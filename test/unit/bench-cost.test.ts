@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  alternativeBill,
+  costSummary,
+  evaluateTargets,
+  floorCost,
+  ourBill,
+  priceOf,
+  type LambdaMemory,
+  type MeasuredRoster,
+  type PriceName,
+  type PriceTable,
+  type Usage,
+} from '../../bench/cost.ts';
+
+/** The reference list prices of bench/prices.json, written out so the hand computation below is self-contained. */
+const prices: PriceTable = {
+  region: 'us-east-1',
+  asOf: '2026-11-29',
+  currency: 'USD',
+  basis: '',
+  regionNote: '',
+  prices: {
+    stepFunctionsTransition: { usd: 0.025, per: 1000, unit: 'transition' },
+    lambdaGbSecond: { usd: 0.0000133334, per: 1, unit: 'GB-second' },
+    lambdaRequest: { usd: 0.2, per: 1_000_000, unit: 'request' },
+    dynamodbRead: { usd: 0.125, per: 1_000_000, unit: 'RRU' },
+    dynamodbWrite: { usd: 0.625, per: 1_000_000, unit: 'WRU' },
+    schedulerInvocation: { usd: 1, per: 1_000_000, unit: 'invocation' },
+    sesEmail: { usd: 0.1, per: 1000, unit: 'email' },
+  },
+  assumptions: {
+    schedulerInvocationsPerYear: 365,
+    cycleAdvance: { baseMs: 50, perEmailMs: 15, perItemReadMs: 1, note: '' },
+    dispatch: { perInvocationMs: 500, note: '' },
+    dynamodb: { readUnitsPerItem: 1, writeUnitsPerItem: 1, note: '' },
+    alternative: {
+      lambdaMemoryMb: 256,
+      lambdaMsPerInvocation: 100,
+      readsPerInvocation: 1,
+      writesPerEmail: 2,
+      writesPerSubmission: 1,
+      note: '',
+    },
+  },
+  excluded: [],
+};
+const memory: LambdaMemory = { cycleAdvanceMb: 1024, dispatchMb: 256 };
+
+/** 100 cycleAdvance invocations + 365 dispatches; 1,000 emails; 100 submissions. */
+const usage: Usage = {
+  stateTransitions: 1000,
+  invocations: 465,
+  dynamodb: { reads: 2000, writes: 3000 },
+  emails: { reminder: 800, escalation: 200 },
+  submissions: { onTime: 90, late: 10 },
+  alternative: { executions: 500, stateTransitions: 4000, invocations: 1500, emails: 1200 },
+};
+
+describe('bench cost model', () => {
+  it('prices a quantity per its unit', () => {
+    expect(priceOf(prices.prices.sesEmail, 2500)).toBeCloseTo(0.25, 12);
+    expect(priceOf(prices.prices.lambdaGbSecond, 3)).toBeCloseTo(0.0000400002, 12);
+  });
+
+  it('computes our yearly bill by hand', () => {
+    const bill = ourBill(usage, prices, memory);
+    // Step Functions: 1,000 × $0.025 / 1,000.
+    expect(bill.stepFunctions).toBeCloseTo(0.025, 12);
+    // cycleAdvance: 100 × 50 ms + 1,000 emails × 15 ms + 2,000 reads × 1 ms = 22 s at 1 GB = 22 GB-s;
+    // dispatch: 365 × 500 ms at 0.25 GB = 45.625 GB-s; total 67.625 GB-s.
+    expect(bill.quantities.lambdaGbSeconds).toBeCloseTo(67.625, 9);
+    // 67.625 × $0.0000133334 + 465 × $0.20 / 1M = $0.000901671175 + $0.000093.
+    expect(bill.lambda).toBeCloseTo(0.000994671175, 12);
+    // 2,000 RRU × $0.125 / 1M + 3,000 WRU × $0.625 / 1M.
+    expect(bill.dynamodb).toBeCloseTo(0.002125, 12);
+    expect(bill.scheduler).toBeCloseTo(0.000365, 12);
+    expect(bill.ses).toBeCloseTo(0.1, 12);
+    expect(bill.total).toBeCloseTo(0.128484671175, 12);
+  });
+
+  it('computes the floor and the per-unit alternative by hand', () => {
+    expect(floorCost(usage, prices)).toBeCloseTo(0.1, 12);
+    const alt = alternativeBill(usage, prices, memory);
+    expect(alt.stepFunctions).toBeCloseTo(0.1, 12);
+    // 1,500 × 100 ms at 0.25 GB = 37.5 GB-s, plus the same dispatch 45.625 GB-s; requests 1,500 + 365.
+    expect(alt.quantities.lambdaGbSeconds).toBeCloseTo(83.125, 9);
+    expect(alt.lambda).toBeCloseTo(0.001108338875 + 0.000373, 12);
+    // 1,500 reads; 1,200 emails × 2 + 100 submissions = 2,500 writes.
+    expect(alt.quantities.readUnits).toBe(1500);
+    expect(alt.quantities.writeUnits).toBe(2500);
+    expect(alt.dynamodb).toBeCloseTo(0.0001875 + 0.0015625, 12);
+    expect(alt.ses).toBeCloseTo(0.12, 12);
+    expect(alt.total).toBeCloseTo(0.223596338875, 12);
+  });
+
+  it('gives the ratios', () => {
+    const { ratios } = costSummary(usage, prices, memory);
+    expect(ratios.costToFloor).toBeCloseTo(1.28484671175, 10);
+    expect(ratios.costToAlternative).toBeCloseTo(0.128484671175 / 0.223596338875, 10);
+    expect(ratios.transitionsToAlternative).toBe(0.25);
+    expect(ratios.emailsToAlternative).toBeCloseTo(1000 / 1200, 12);
+  });
+
+  it('never counts more dispatches than invocations', () => {
+    const tiny = { ...usage, invocations: 10 };
+    const bill = ourBill(tiny, prices, memory);
+    // All 10 are dispatches: 10 × 0.5 s × 0.25 GB; no cycleAdvance base time, emails and reads still billed.
+    expect(bill.quantities.lambdaGbSeconds).toBeCloseTo(1.25 + 15 + 2, 9);
+  });
+});
+
+describe('bench targets', () => {
+  const roster = (
+    name: string,
+    units: number,
+    wallSeconds: number,
+    peakRssMb: number,
+    u: Usage,
+  ): MeasuredRoster => ({
+    roster: name,
+    units,
+    wallSeconds,
+    peakRssMb,
+    usage: u,
+    cost: costSummary(u, prices, memory),
+  });
+
+  it('marks county targets NOT RUN without county, and growth only with city', () => {
+    const results = evaluateTargets([roster('small', 19, 60, 500, usage)]);
+    expect(results.every((r) => r.status === 'NOT RUN')).toBe(true);
+    expect(results.some((r) => r.roster === 'small')).toBe(false);
+  });
+
+  it('passes and misses with the margin', () => {
+    const county = roster('county', 1000, 240, 1100, usage);
+    const city = roster('city', 10_000, 3000, 4000, { ...usage, invocations: 4650 });
+    const results = evaluateTargets([county, city]);
+    const find = (target: string, r: string) =>
+      results.find((x) => x.target.startsWith(target) && x.roster === r);
+    // 1.2848 × floor against 1.05: missed by 22.4 %.
+    expect(find('yearly cost / SES floor', 'county')?.status).toBe('MISS');
+    expect(find('yearly cost / SES floor', 'county')?.margin).toBeCloseTo(1.28484671175 / 1.05 - 1, 10);
+    expect(find('our emails', 'county')?.status).toBe('PASS');
+    expect(find('our transitions', 'county')?.status).toBe('MISS');
+    expect(find('wall time, seconds', 'county')).toMatchObject({ status: 'PASS', value: 240 });
+    expect(find('peak memory', 'county')?.status).toBe('MISS');
+    // 3000 s / 240 s = 12.5× against 12× for exactly 10× units.
+    expect(find('wall time growth', 'city')).toMatchObject({ status: 'MISS', limit: 12, value: 12.5 });
+    expect(find('yearly cost growth', 'city')?.status).toBe('PASS');
+  });
+});
+
+describe('bench/prices.json', () => {
+  it('lists every price the model uses, positive, with region and date', () => {
+    const table = JSON.parse(
+      readFileSync(new URL('../../bench/prices.json', import.meta.url), 'utf8'),
+    ) as PriceTable;
+    expect(table.region).toBe('us-east-1');
+    expect(table.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    for (const name of Object.keys(prices.prices) as PriceName[]) {
+      expect(table.prices[name].usd).toBeGreaterThan(0);
+      expect(table.prices[name].per).toBeGreaterThan(0);
+    }
+    expect(costSummary(usage, table, memory).ours.total).toBeGreaterThan(0);
+  });
+});
