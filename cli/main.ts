@@ -14,6 +14,16 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty calendar is-workday <日期> [--json]
   safeduty calendar add-workdays <日期> <天数> [--json]
 
+管理员命令（通过 HTTP 接口；默认本地 http://127.0.0.1:8080，--api <地址> 指定部署环境）：
+  safeduty units import <名册文件.csv|.json>    导入名册（先全部校验，有误则不写入任何数据）
+  safeduty units list [--kind 类型] [--all]      列出单位（--all 含已停用）
+  safeduty submit <职责ID> <周期编号> <单位ID> [--note 说明]   代单位记录完成情况
+  safeduty overdue [--csv]                       逾期清单（--csv 输出可用 Excel 打开的 CSV）
+  safeduty cases open <案件类型> --file <案件.json>  立案并启动案件工作流（重大事故隐患挂牌督办、经营性自建房整治）
+  safeduty cases list [--type 类型] [--status open|closed] [--town 镇] [--overdue]   列出案件
+  safeduty cases show <案件编号> | event <案件编号> <事件> [--file 事件.json] | types
+  令牌取自环境变量 SAFEDUTY_ADMIN_TOKEN，或本地数据目录（--data，默认 .safeduty）中的 admin-token 文件。
+
 周期编号示例：2023-02-06（日）、2023-W06（ISO 周）、2023-02（月）、2023-Q1（季度）、2023（年）。
 加 --json 输出稳定的机器可读格式。`;
 
@@ -55,6 +65,22 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'start':
         return await (
           await lazy('./commands/start.ts', 'startCommand')
+        )(rest, io);
+      case 'units':
+        return await (
+          await lazy('./commands/admin.ts', 'unitsCommand')
+        )(rest, io);
+      case 'submit':
+        return await (
+          await lazy('./commands/admin.ts', 'submitCommand')
+        )(rest, io);
+      case 'overdue':
+        return await (
+          await lazy('./commands/admin.ts', 'overdueCommand')
+        )(rest, io);
+      case 'cases':
+        return await (
+          await lazy('./commands/cases.ts', 'casesCommand')
         )(rest, io);
       case 'simulate':
         return await (

@@ -26,6 +26,14 @@ export const handlers = {
     timeoutSeconds: 600,
     access: { table: 'read-write', sendEmail: true, linkSecret: true },
   },
+  caseAdvance: {
+    entry: 'functions/handlers/case-advance.ts',
+    description:
+      'Advances a case: sends its due notices, reminders and escalations, and plans the next wake-up',
+    memoryMb: 512,
+    timeoutSeconds: 120,
+    access: { table: 'read-write', sendEmail: true, linkSecret: true },
+  },
   dispatch: {
     entry: 'functions/handlers/dispatch.ts',
     description: 'Starts the cycle executions whose period has begun (run by the scheduler)',

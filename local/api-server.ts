@@ -40,7 +40,9 @@ export async function startApiServer(options: {
         res.writeHead(r.statusCode ?? 200, (r.headers ?? {}) as Record<string, string>);
         res.end(r.body ?? '');
       };
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // Concatenated, not resolved against a base: a target such as `//x` is a path here, not a host.
+      const target = req.url ?? '/';
+      const url = new URL(`http://localhost${target.startsWith('/') ? '' : '/'}${target}`);
       // Read a little past the limit so the handler sees an oversized body and answers 413 itself.
       const body = await readBody(req, MAX_BODY_BYTES + 1);
       if (body === 'too-large') {

@@ -7,6 +7,7 @@ import { resolveDefinition } from '../infra/asl.ts';
 
 export interface LocalMachines {
   dutyCycle: { arn: string; definition: StateMachineDefinition };
+  caseWorkflow: { arn: string; definition: StateMachineDefinition };
 }
 
 /**
@@ -44,20 +45,19 @@ export async function loadStateMachines(env: { region: string; account: string }
       if (getAtt) return `arn:aws:lambda:${env.region}:${env.account}:function:${getAtt[0]}`;
       return JSON.stringify(ref);
     };
-    const [logicalId, resource] =
-      Object.entries(template.Resources).find(
-        ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith('DutyCycle'),
-      ) ?? [];
-    if (!logicalId || !resource) throw new Error('the synthesized app has no DutyCycle state machine');
-    const definition = resolveDefinition(
-      resource.Properties?.DefinitionString,
-      resolver,
-    ) as StateMachineDefinition;
+    const definitionOf = (prefix: string): StateMachineDefinition => {
+      const [logicalId, resource] =
+        Object.entries(template.Resources).find(
+          ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(prefix),
+        ) ?? [];
+      if (!logicalId || !resource) throw new Error(`the synthesized app has no ${prefix} state machine`);
+      return resolveDefinition(resource.Properties?.DefinitionString, resolver) as StateMachineDefinition;
+    };
+    const arn = (name: string) =>
+      `arn:aws:states:${env.region}:${env.account}:stateMachine:${stackName}-${name}`;
     return {
-      dutyCycle: {
-        arn: `arn:aws:states:${env.region}:${env.account}:stateMachine:${stackName}-duty-cycle`,
-        definition,
-      },
+      dutyCycle: { arn: arn('duty-cycle'), definition: definitionOf('DutyCycle') },
+      caseWorkflow: { arn: arn('case'), definition: definitionOf('CaseWorkflow') },
     };
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { resetClients } from '../functions/adapters/clients.ts';
 import { resetSecretCache } from '../functions/adapters/secrets.ts';
 import { activeRoster, listCycles, putLeaders, putUnits } from '../functions/adapters/store.ts';
+import { listCasesByStatus } from '../functions/adapters/case-store.ts';
+import { caseExecutionName } from '../functions/core/cases.ts';
 import { clock as domainClock } from '../functions/core/clock.ts';
 import { cycleExecutionName } from '../functions/core/dispatch.ts';
 import { shanghaiDateOf, shanghaiInstant, addDays } from '../workflows/calendar.ts';
@@ -51,6 +53,7 @@ export interface Runtime {
   sfnEndpoint: string;
   adminToken: string;
   cycleStateMachineArn: string;
+  caseStateMachineArn: string;
   clock: VirtualClock;
   engine: LocalStepFunctions;
   /** The emulators' process when they run in a child process. */
@@ -149,8 +152,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const machines = await loadStateMachines({ region: REGION, account: ACCOUNT });
   const cycleArn = machines.dutyCycle.arn;
   process.env.CYCLE_STATE_MACHINE_ARN = cycleArn;
+  const caseArn = machines.caseWorkflow.arn;
+  process.env.CASE_STATE_MACHINE_ARN = caseArn;
   const lambdaTask =
-    (name: 'cycleAdvance'): TaskHandler =>
+    (name: 'cycleAdvance' | 'caseAdvance'): TaskHandler =>
     async (input, execution) => {
       const payload = (input as { Payload?: Record<string, unknown> }).Payload;
       // The interpreter sets $$.Execution.StartTime to the real time of each run; the execution started at its
@@ -176,6 +181,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     [STATE.recordFailure]: lambdaTask('cycleAdvance'),
     [STATE.continueAsNew]: continuation,
   });
+  engine.registerMachine(caseArn, machines.caseWorkflow.definition, {
+    [STATE.advance]: lambdaTask('caseAdvance'),
+    [STATE.recordFailure]: lambdaTask('caseAdvance'),
+    [STATE.continueAsNew]: continuation,
+  });
 
   // First start with an empty table: a small fictional county so a newcomer sees reminders at once.
   if (options.seed !== false) {
@@ -195,6 +205,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         dutyId: c.dutyId,
         periodKey: c.periodKey,
       });
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ExecutionAlreadyExists') throw err;
+    }
+  }
+  // Likewise every open case: its current generation runs again from the record (an idle one ends at once).
+  for (const c of (await listCasesByStatus(['open'])).cases) {
+    try {
+      engine.startExecution(caseArn, caseExecutionName(c.caseId, c.generation), { caseId: c.caseId });
     } catch (err) {
       if ((err as { name?: string }).name !== 'ExecutionAlreadyExists') throw err;
     }
@@ -253,6 +271,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     sfnEndpoint: sfnServer.endpoint,
     adminToken,
     cycleStateMachineArn: cycleArn,
+    caseStateMachineArn: caseArn,
     clock: vclock,
     engine,
     emulatorPid,

@@ -194,6 +194,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     const self = peakRssMb('self');
     const child = rt.emulatorPid ? peakRssMb(rt.emulatorPid) : 0;
     if (self !== undefined) peakRss = Math.max(peakRss, (self + (child ?? 0)) * 1024 * 1024);
+    if (process.env.SIM_DEBUG) console.error(`peak rss: simulator ${self} MiB, emulators ${child} MiB`);
   } finally {
     await rt.close();
     rmSync(scratch, { recursive: true, force: true });

@@ -17,7 +17,10 @@ export const STATE = {
 } as const;
 
 export interface AdvanceLoopProps {
-  /** The task function: `{ action: 'advance', ...ids, executionStartTime }` → `{ status, wakeAt?, generation? }`. */
+  /**
+   * The task function: `{ action: 'advance', ...ids, executionName?, executionStartTime }` →
+   * `{ status, wakeAt?, generation? }`.
+   */
   advance: IFunction;
   /** Fields of the execution input that identify the subject (e.g. dutyId, periodKey or caseId). */
   idFields: readonly string[];
@@ -26,6 +29,12 @@ export interface AdvanceLoopProps {
    * machine itself): the continuation starts a new execution of it.
    */
   selfArn: string;
+  /**
+   * Also pass `executionName` (`$$.Execution.Name`) to the task. Cases need it: an event can start a newer
+   * generation of a case while an older execution still waits, and the older one ends when it sees that its
+   * name's generation is behind the record's.
+   */
+  passExecutionName?: boolean;
 }
 
 /**
@@ -40,6 +49,7 @@ export function buildAdvanceLoop(scope: Construct, props: AdvanceLoopProps): sfn
     payload: sfn.TaskInput.fromObject({
       action: 'advance',
       ...Object.fromEntries(props.idFields.map((f) => [f, sfn.JsonPath.stringAt(`$.${f}`)])),
+      ...(props.passExecutionName ? { executionName: sfn.JsonPath.stringAt('$$.Execution.Name') } : {}),
       executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
     }),
     resultSelector: { 'result.$': '$.Payload' },

@@ -55,6 +55,11 @@ export class PayloadTooLargeError extends DomainError {
   readonly code = 'payload-too-large';
 }
 
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly status = 415;
+  readonly code = 'unsupported-media-type';
+}
+
 export class UnprocessableError extends DomainError {
   readonly status = 422;
   readonly code = 'unprocessable';

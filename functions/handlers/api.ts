@@ -1,9 +1,13 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { clock } from '../core/clock.ts';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
 import { buildRouter } from '../http/app.ts';
+import { withIdempotency } from '../http/idempotency.ts';
+import { attachVerifiedClaims } from '../http/jwt.ts';
 import { errorResponse, json } from '../http/respond.ts';
+import { Router } from '../http/router.ts';
 import { MAX_BODY_BYTES } from '../http/schemas.ts';
 import type { ApiEvent, ApiRequest, ApiResult } from '../http/types.ts';
 import { logger } from './common.ts';
@@ -49,17 +53,20 @@ function toRequest(event: ApiEvent): Omit<ApiRequest, 'route' | 'params'> {
 
 async function route(event: ApiEvent): Promise<ApiResult> {
   try {
+    await attachVerifiedClaims(event, clock.nowMs());
     const partial = toRequest(event);
     const match = router.match(partial.method, partial.path);
-    if (!match) return json(404, { error: 'not-found', message: '请求的地址不存在' });
+    if (!match) return json(404, { error: 'not-found', message: '请求的地址不存在', issues: [] });
     if ('allowed' in match) {
       return json(
         405,
-        { error: 'method-not-allowed', message: '不支持该请求方法' },
+        { error: 'method-not-allowed', message: '不支持该请求方法', issues: [] },
         { allow: match.allowed.join(', ') },
       );
     }
-    return await match.route.handler({ ...partial, route: match.route.template, params: match.params });
+    Router.checkMediaType(match.route.doc, partial.headers['content-type'], partial.rawBody);
+    const request: ApiRequest = { ...partial, route: match.route.template, params: match.params };
+    return await withIdempotency(request, () => match.route.handler(request));
   } catch (err) {
     return errorResponse(err, (e) => logger.error('unhandled error', e as Error));
   }

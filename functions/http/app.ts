@@ -1,12 +1,29 @@
 import type { Catalog } from '../../workflows/catalog/index.ts';
 import { json } from './respond.ts';
 import { Router } from './router.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
+import { registerCaseRoutes } from './routes/cases.ts';
 import { registerCycleRoutes } from './routes/cycles.ts';
+import { registerDutyRoutes } from './routes/duties.ts';
+import { registerOpenApiRoute } from './routes/openapi.ts';
+import { registerOverdueRoutes } from './routes/overdue.ts';
+import { registerUnitRoutes } from './routes/units.ts';
 
 /** All routes of the HTTP API; each area registers its routes from its own module under routes/. */
 export function buildRouter(catalog: Catalog): Router {
   const router = new Router();
-  router.add('GET', '/health', async () => json(200, { status: 'ok' }));
+  router.add('GET', '/health', async () => json(200, { status: 'ok' }), {
+    summary: 'Liveness',
+    tags: ['系统'],
+    auth: 'public',
+    responses: { 200: { description: '`{ status: "ok" }`' } },
+  });
   registerCycleRoutes(router, catalog);
+  registerUnitRoutes(router);
+  registerDutyRoutes(router, catalog);
+  registerOverdueRoutes(router, catalog);
+  registerCaseRoutes(router);
+  registerAuditRoutes(router, catalog);
+  registerOpenApiRoute(router);
   return router;
 }

@@ -1,7 +1,7 @@
 import { ZodError } from 'zod';
 import { CalendarError } from '../../workflows/calendar.ts';
 import { UnknownDutyError } from '../../workflows/catalog/index.ts';
-import { DomainError, fieldPath } from '../core/errors.ts';
+import { DomainError, fieldPath, type FieldIssue } from '../core/errors.ts';
 import type { ApiResult } from './types.ts';
 
 const SECURITY_HEADERS = {
@@ -29,8 +29,26 @@ export function html(status: number, body: string): ApiResult {
   };
 }
 
-export function text(status: number, body: string, contentType: string): ApiResult {
-  return { statusCode: status, headers: { 'content-type': contentType, ...SECURITY_HEADERS }, body };
+export function text(
+  status: number,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): ApiResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': contentType, ...SECURITY_HEADERS, ...headers },
+    body,
+  };
+}
+
+/** Zod issues as field issues; an unknown-keys issue names each unknown field on its own. */
+export function zodIssues(err: ZodError): FieldIssue[] {
+  return err.issues.flatMap((i): FieldIssue[] =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ field: fieldPath([...i.path, k]), problem: 'unknown field' }))
+      : [{ field: fieldPath(i.path), problem: i.message }],
+  );
 }
 
 /**
@@ -42,11 +60,7 @@ export function errorResponse(err: unknown, log: (e: unknown) => void): ApiResul
     return json(err.status, { error: err.code, message: err.messageZh, issues: err.issues });
   }
   if (err instanceof ZodError) {
-    return json(400, {
-      error: 'invalid-request',
-      message: '请求内容有误',
-      issues: err.issues.map((i) => ({ field: fieldPath(i.path), problem: i.message })),
-    });
+    return json(400, { error: 'invalid-request', message: '请求内容有误', issues: zodIssues(err) });
   }
   if (err instanceof CalendarError) {
     return json(400, {
@@ -63,5 +77,5 @@ export function errorResponse(err: unknown, log: (e: unknown) => void): ApiResul
     });
   }
   log(err);
-  return json(500, { error: 'internal', message: '服务器内部错误，请稍后重试' });
+  return json(500, { error: 'internal', message: '服务器内部错误，请稍后重试', issues: [] });
 }

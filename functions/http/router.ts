@@ -1,6 +1,34 @@
+import type { z } from 'zod';
+import { UnsupportedMediaTypeError, ValidationError } from '../core/errors.ts';
 import type { ApiRequest, ApiResult } from './types.ts';
 
 export type RouteHandler = (req: ApiRequest) => Promise<ApiResult>;
+
+/** Who may call a route: an administrator, a unit through its signed link, either of them, or anyone. */
+export type RouteAuth = 'admin' | 'link' | 'admin-or-link' | 'public';
+
+/**
+ * What /openapi.json says about a route. The schemas are the ones the route validates with, so the document
+ * cannot drift from the behaviour.
+ */
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  tags?: string[];
+  auth: RouteAuth;
+  /** Path parameters (a strict zod object; `.meta({ example })` on each field). */
+  params?: z.ZodObject;
+  /** Query parameters (a strict zod object). */
+  query?: z.ZodObject;
+  /** The JSON request body: a schema with `.meta({ id, example })`. */
+  body?: z.ZodType;
+  /** Other accepted request media types (CSV, HTML forms), each with an example. */
+  altBodies?: { contentType: string; example: string; description?: string }[];
+  /** Success responses: status → description and, when not JSON, the media type. */
+  responses: Record<string, { description: string; contentType?: string; schema?: z.ZodType }>;
+  /** Extra error statuses the route answers besides the common ones. */
+  errors?: number[];
+}
 
 interface Route {
   method: string;
@@ -8,13 +36,25 @@ interface Route {
   pattern: RegExp;
   names: string[];
   handler: RouteHandler;
+  doc?: RouteDoc;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    // A malformed percent-escape is the client's mistake, never a server error.
+    throw new ValidationError('malformed path', '请求地址的编码有误', [
+      { field: '(path)', problem: 'malformed percent-encoding' },
+    ]);
+  }
 }
 
 /** A small path router: `{name}` segments become params, matched against one path segment each. */
 export class Router {
   private routes: Route[] = [];
 
-  add(method: string, template: string, handler: RouteHandler): this {
+  add(method: string, template: string, handler: RouteHandler, doc?: RouteDoc): this {
     const names: string[] = [];
     const pattern = new RegExp(
       `^${template.replace(/\{(\w+)\}/g, (_, n: string) => {
@@ -22,7 +62,7 @@ export class Router {
         return '([^/]+)';
       })}/?$`,
     );
-    this.routes.push({ method, template, pattern, names, handler });
+    this.routes.push({ method, template, pattern, names, handler, ...(doc ? { doc } : {}) });
     return this;
   }
 
@@ -36,19 +76,31 @@ export class Router {
       const m = route.pattern.exec(path);
       if (!m) continue;
       if (route.method !== method) {
-        allowed.push(route.method);
+        if (!allowed.includes(route.method)) allowed.push(route.method);
         continue;
       }
       const params: Record<string, string> = {};
       route.names.forEach((n, i) => {
-        params[n] = decodeURIComponent(m[i + 1] ?? '');
+        params[n] = decodeSegment(m[i + 1] ?? '');
       });
       return { route, params };
     }
     return allowed.length > 0 ? { allowed } : undefined;
   }
 
-  list(): { method: string; template: string }[] {
-    return this.routes.map(({ method, template }) => ({ method, template }));
+  /** Accepts the request's media type: JSON always, and the route's alternative bodies (CSV, forms). */
+  static checkMediaType(doc: RouteDoc | undefined, contentType: string | undefined, rawBody: string): void {
+    if (!doc || (!doc.body && !doc.altBodies) || rawBody.trim() === '') return;
+    const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type === '' || type === 'application/json' || type.endsWith('+json')) return;
+    if (doc.altBodies?.some((a) => a.contentType === type)) return;
+    const accepted = ['application/json', ...(doc.altBodies ?? []).map((a) => a.contentType)];
+    throw new UnsupportedMediaTypeError(`unsupported media type ${type}`, '不支持该请求体格式', [
+      { field: 'Content-Type', problem: `must be one of ${accepted.join(', ')}` },
+    ]);
+  }
+
+  list(): { method: string; template: string; doc?: RouteDoc }[] {
+    return this.routes.map(({ method, template, doc }) => ({ method, template, ...(doc ? { doc } : {}) }));
   }
 }

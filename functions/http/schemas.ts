@@ -1,7 +1,24 @@
 import { z } from 'zod';
-import { evidenceSchema, idSchema } from '../core/model.ts';
+import { unitKindSchema } from '../../workflows/catalog/schema.ts';
+import { rosterFileSchema } from '../core/roster-import.ts';
+import { cycleStatusSchema, evidenceSchema, idSchema, leaderSchema, unitSchema } from '../core/model.ts';
 
-/** Request bodies and parameters: the same schemas validate requests and generate /openapi.json. */
+/*
+ * Request bodies and parameters: the same schemas validate requests and generate /openapi.json. Every object is
+ * strict (unknown fields are rejected); every body schema carries an `id` and a valid `example`, which a test
+ * sends to the live route. The examples use the fictional county of examples/roster.json.
+ */
+
+/** Request bodies are limited to 1 MiB (API Gateway's own limit is 10 MB; ours is smaller on purpose). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const dutyIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a duty id');
+/** A period key's shape; whether it is a real period of the duty's kind is checked by the planner. */
+const periodKeySchema = z.string().min(4).max(10);
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+
+// ---------------------------------------------------------------- cycles and submissions
+
 export const submissionBodySchema = z
   .object({
     unitId: idSchema,
@@ -32,10 +49,126 @@ export const linkSubmissionBodySchema = z
 
 export const cycleParamsSchema = z
   .object({
-    dutyId: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a duty id'),
-    periodKey: z.string().min(4).max(10),
+    dutyId: dutyIdSchema.meta({ example: 'monthly-safety-meeting' }),
+    periodKey: periodKeySchema.meta({ example: '2023-02' }),
   })
   .strict();
 
-/** Request bodies are limited to 1 MiB (API Gateway's own limit is 10 MB; ours is smaller on purpose). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const linkParamsSchema = z
+  .object({
+    token: z.string().min(1).max(2_000).meta({ description: 'the signed link from a reminder email' }),
+  })
+  .strict();
+
+export const cycleListQuerySchema = z
+  .object({
+    duty: dutyIdSchema.optional().meta({ example: 'monthly-safety-meeting' }),
+    period: periodKeySchema.optional().meta({ example: '2023-02' }),
+    status: cycleStatusSchema.optional(),
+  })
+  .strict();
+
+// ---------------------------------------------------------------- units and leaders
+
+const exampleTown = {
+  name: '青山镇',
+  kind: 'town',
+  supervisingDepartmentId: 'dept-emergency',
+  leaderInChargeId: 'leader-executive',
+  contact: { name: '陈晓燕', email: 'town-001.contact@example.gov.cn' },
+  principal: { name: '吴志宏', email: 'town-001.principal@example.gov.cn' },
+};
+
+export const unitParamsSchema = z.object({ id: idSchema.meta({ example: 'town-001' }) }).strict();
+
+/** PUT /units/{id}: a whole unit; `id` may be left out, and must match the path when given. */
+export const unitBodySchema = unitSchema
+  .extend({ id: idSchema.optional() })
+  .strict()
+  .meta({ id: 'UnitRequest', example: exampleTown });
+
+export const unitListQuerySchema = z
+  .object({
+    kind: unitKindSchema.optional(),
+    includeInactive: z.enum(['true', 'false']).optional(),
+  })
+  .strict();
+
+export const leaderParamsSchema = z.object({ id: idSchema.meta({ example: 'leader-executive' }) }).strict();
+
+export const leaderBodySchema = leaderSchema
+  .extend({ id: idSchema.optional() })
+  .strict()
+  .meta({
+    id: 'LeaderRequest',
+    example: {
+      titleZh: '常务副县长（分管应急管理）',
+      holder: { name: '王建国', email: 'leader-executive@example.gov.cn' },
+    },
+  });
+
+/** POST /units/import as JSON: units and county leaders; leaders are written first. */
+export const rosterImportSchema = rosterFileSchema.meta({
+  id: 'RosterImport',
+  example: {
+    leaders: [
+      {
+        id: 'leader-executive',
+        titleZh: '常务副县长（分管应急管理）',
+        holder: { name: '王建国', email: 'leader-executive@example.gov.cn' },
+      },
+    ],
+    units: [
+      {
+        id: 'county-safety-office',
+        name: '示例县安全生产委员会办公室',
+        kind: 'county-body',
+        leaderInChargeId: 'leader-executive',
+        contact: { name: '孙丽', email: 'county-safety-office.contact@example.gov.cn' },
+        principal: { name: '郭强', email: 'county-safety-office.principal@example.gov.cn' },
+      },
+      {
+        id: 'dept-emergency',
+        name: '示例县应急管理局',
+        kind: 'county-department',
+        supervisingDepartmentId: 'county-safety-office',
+        leaderInChargeId: 'leader-executive',
+        contact: { name: '何静', email: 'dept-emergency.contact@example.gov.cn' },
+        principal: { name: '马军', email: 'dept-emergency.principal@example.gov.cn' },
+      },
+      { id: 'town-001', ...exampleTown },
+    ],
+  },
+});
+
+/** The CSV form of an import, as documented in the README (header row first). */
+export const ROSTER_CSV_EXAMPLE = [
+  'id,name,kind,parent,supervisingDepartment,leaderInCharge,contactName,contactEmail,principalName,principalEmail,staffName,staffEmail',
+  'town-001,青山镇,town,,dept-emergency,leader-executive,陈晓燕,town-001.contact@example.gov.cn,吴志宏,town-001.principal@example.gov.cn,,',
+].join('\r\n');
+
+// ---------------------------------------------------------------- duties, overdue ledger, audit
+
+export const dutyParamsSchema = z
+  .object({ id: dutyIdSchema.meta({ example: 'risk-prejudgment-weekly' }) })
+  .strict();
+
+export const overdueQuerySchema = z
+  .object({
+    format: z.enum(['json', 'csv']).optional().meta({ description: 'csv: UTF-8 with BOM, for Excel' }),
+  })
+  .strict();
+
+export const auditQuerySchema = z
+  .object({
+    subject: z.string().min(1).max(200).meta({
+      description: 'cycle:<dutyId>:<periodKey>, unit:<id>, leader:<id> or case:<id>',
+      example: 'unit:town-001',
+    }),
+    from: dateSchema.optional().meta({ description: 'first day (Asia/Shanghai), inclusive' }),
+    to: dateSchema.optional().meta({ description: 'last day (Asia/Shanghai), inclusive' }),
+  })
+  .strict();
+
+/** Routes that take no query parameters still reject unknown ones. */
+export const noQuerySchema = z.object({}).strict();

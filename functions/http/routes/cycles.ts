@@ -1,6 +1,15 @@
 import type { Catalog } from '../../../workflows/catalog/index.ts';
 import { planCycle } from '../../../workflows/plan.ts';
-import { getCycle, getUnit, listStageRecords, listSubmissions, activeRoster } from '../../adapters/store.ts';
+import { parsePeriodKey } from '../../../workflows/periods.ts';
+import {
+  activeRoster,
+  getCycle,
+  getUnit,
+  listCycles,
+  listStageRecords,
+  listSubmissions,
+} from '../../adapters/store.ts';
+import { submissionSchema, type CycleRecord } from '../../core/model.ts';
 import { recordSubmission } from '../../core/submissions.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { cycleItem } from '../../core/links.ts';
@@ -9,7 +18,14 @@ import { instantLabel, periodLabel } from '../../core/messages.ts';
 import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
 import { html, json } from '../respond.ts';
 import type { Router } from '../router.ts';
-import { cycleParamsSchema, linkSubmissionBodySchema, submissionBodySchema } from '../schemas.ts';
+import {
+  cycleListQuerySchema,
+  cycleParamsSchema,
+  linkParamsSchema,
+  linkSubmissionBodySchema,
+  noQuerySchema,
+  submissionBodySchema,
+} from '../schemas.ts';
 import type { ApiRequest } from '../types.ts';
 
 function escapeHtml(s: string): string {
@@ -29,124 +45,245 @@ function parseCycleItem(item: string): { dutyId: string; periodKey: string } | u
   return m ? { dutyId: m[1] as string, periodKey: m[2] as string } : undefined;
 }
 
+const linkTags = ['单位链接'];
+const cycleTags = ['职责与周期'];
+
 /** Unit links (the pages a reminder email points to), submissions and cycle status. */
 export function registerCycleRoutes(router: Router, catalog: Catalog): void {
-  router.add('GET', '/links/{token}', async (req) => {
-    const link = await requireLink(req.params.token ?? '');
-    const ids = parseCycleItem(link.i);
-    if (!ids) throw new NotFoundError('unknown item', '事项不存在');
-    const duty = catalog.require(ids.dutyId);
-    const plan = planCycle(duty, ids.periodKey);
-    const unit = await getUnit(link.u);
-    if (!unit) throw new NotFoundError('unknown unit', '单位不存在');
-    const existing = (await listSubmissions(duty.id, plan.periodKey)).find((s) => s.unitId === unit.id);
-    const head = `<p><strong>${escapeHtml(unit.name)}</strong></p><p>事项：${escapeHtml(duty.titleZh)}（${escapeHtml(periodLabel(plan.periodKey, plan.period.start, plan.period.end))}）<br>截止时间：${escapeHtml(instantLabel(plan.deadline))}<br>需提交：${escapeHtml(duty.evidenceZh)}</p>`;
-    if (existing) {
-      return html(
-        200,
-        page(
-          '已记录',
-          `${head}<p>本单位已于 ${escapeHtml(instantLabel(existing.submittedAt))} 记录完成${existing.late ? '（逾期提交）' : ''}，无需重复提交。</p>`,
-        ),
-      );
-    }
-    const form = `<form method="post"><p><label>完成情况说明<br><textarea name="note" rows="4" style="width:100%"></textarea></label></p><p><label>会议纪要或记录（可选）<br><textarea name="minutes" rows="6" style="width:100%"></textarea></label></p><p><label>参会人员（可选，以顿号或逗号分隔）<br><input name="attendees" style="width:100%"></label></p><p><button type="submit">确认已完成</button></p></form>`;
-    return html(200, page('记录完成情况', head + form));
-  });
+  router.add(
+    'GET',
+    '/links/{token}',
+    async (req) => {
+      const link = await requireLink(req.params.token ?? '');
+      const ids = parseCycleItem(link.i);
+      if (!ids) throw new NotFoundError('unknown item', '事项不存在');
+      const duty = catalog.require(ids.dutyId);
+      const plan = planCycle(duty, ids.periodKey);
+      const unit = await getUnit(link.u);
+      if (!unit) throw new NotFoundError('unknown unit', '单位不存在');
+      const existing = (await listSubmissions(duty.id, plan.periodKey)).find((s) => s.unitId === unit.id);
+      const head = `<p><strong>${escapeHtml(unit.name)}</strong></p><p>事项：${escapeHtml(duty.titleZh)}（${escapeHtml(periodLabel(plan.periodKey, plan.period.start, plan.period.end))}）<br>截止时间：${escapeHtml(instantLabel(plan.deadline))}<br>需提交：${escapeHtml(duty.evidenceZh)}</p>`;
+      if (existing) {
+        return html(
+          200,
+          page(
+            '已记录',
+            `${head}<p>本单位已于 ${escapeHtml(instantLabel(existing.submittedAt))} 记录完成${existing.late ? '（逾期提交）' : ''}，无需重复提交。</p>`,
+          ),
+        );
+      }
+      const form = `<form method="post"><p><label>完成情况说明<br><textarea name="note" rows="4" style="width:100%"></textarea></label></p><p><label>会议纪要或记录（可选）<br><textarea name="minutes" rows="6" style="width:100%"></textarea></label></p><p><label>参会人员（可选，以顿号或逗号分隔）<br><input name="attendees" style="width:100%"></label></p><p><button type="submit">确认已完成</button></p></form>`;
+      return html(200, page('记录完成情况', head + form));
+    },
+    {
+      summary: 'The page a reminder email links to',
+      description:
+        'An HTML page for the unit and cycle the signed link is bound to, with a form to record completion. ' +
+        'No login: the link is the credential (403 forged or tampered, 410 expired).',
+      tags: linkTags,
+      auth: 'link',
+      params: linkParamsSchema,
+      responses: { 200: { description: 'the page', contentType: 'text/html' } },
+      errors: [403, 404, 410],
+    },
+  );
 
-  router.add('POST', '/links/{token}', async (req) => {
-    const link = await requireLink(req.params.token ?? '');
-    const ids = parseCycleItem(link.i);
-    if (!ids) throw new NotFoundError('unknown item', '事项不存在');
-    const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    let body: unknown = req.body ?? {};
-    if (isForm) {
-      const form = new URLSearchParams(req.rawBody);
-      const attendees = (form.get('attendees') ?? '').split(/[、,，\s]+/).filter(Boolean);
-      const minutes = form.get('minutes') ?? '';
-      body = {
-        note: form.get('note') ?? '',
-        evidence: { ...(minutes ? { minutes } : {}), ...(attendees.length ? { attendees } : {}) },
-      };
-    }
-    const parsed = linkSubmissionBodySchema.parse(body);
-    const result = await recordSubmission(catalog, {
-      ...ids,
-      unitId: link.u,
-      note: parsed.note,
-      evidence: parsed.evidence,
-      recordedBy: `unit-link:${link.u}`,
-      route: req.route,
-    });
-    if (isForm) {
-      const s = result.submission;
-      return html(
-        result.created ? 201 : 200,
-        page(
-          '已记录',
-          `<p>已记录完成情况（${escapeHtml(instantLabel(s.submittedAt))}${s.late ? '，逾期提交' : ''}）。谢谢！</p>`,
-        ),
-      );
-    }
-    return json(result.created ? 201 : 200, result.submission);
-  });
+  router.add(
+    'POST',
+    '/links/{token}',
+    async (req) => {
+      const link = await requireLink(req.params.token ?? '');
+      const ids = parseCycleItem(link.i);
+      if (!ids) throw new NotFoundError('unknown item', '事项不存在');
+      const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+      let body: unknown = req.body ?? {};
+      if (isForm) {
+        const form = new URLSearchParams(req.rawBody);
+        const attendees = (form.get('attendees') ?? '').split(/[、,，\s]+/).filter(Boolean);
+        const minutes = form.get('minutes') ?? '';
+        body = {
+          note: form.get('note') ?? '',
+          evidence: { ...(minutes ? { minutes } : {}), ...(attendees.length ? { attendees } : {}) },
+        };
+      }
+      const parsed = linkSubmissionBodySchema.parse(body);
+      const result = await recordSubmission(catalog, {
+        ...ids,
+        unitId: link.u,
+        note: parsed.note,
+        evidence: parsed.evidence,
+        recordedBy: `unit-link:${link.u}`,
+        route: req.route,
+      });
+      if (isForm) {
+        const s = result.submission;
+        return html(
+          result.created ? 201 : 200,
+          page(
+            '已记录',
+            `<p>已记录完成情况（${escapeHtml(instantLabel(s.submittedAt))}${s.late ? '，逾期提交' : ''}）。谢谢！</p>`,
+          ),
+        );
+      }
+      return json(result.created ? 201 : 200, result.submission);
+    },
+    {
+      summary: 'Record completion through a unit link',
+      description:
+        'The unit and the cycle come from the signed link. JSON, or the HTML form of the link page ' +
+        '(`application/x-www-form-urlencoded`: note, minutes, attendees), which gets an HTML answer. A repeat ' +
+        'returns the first record (200); a late submission is accepted and marked late.',
+      tags: linkTags,
+      auth: 'link',
+      params: linkParamsSchema,
+      body: linkSubmissionBodySchema,
+      altBodies: [
+        {
+          contentType: 'application/x-www-form-urlencoded',
+          example: 'note=%E5%B7%B2%E5%AE%8C%E6%88%90&minutes=&attendees=',
+          description: 'the form of the link page',
+        },
+      ],
+      responses: {
+        201: { description: 'recorded', schema: submissionSchema },
+        200: { description: 'already recorded: the first record', schema: submissionSchema },
+      },
+      errors: [403, 404, 410, 422],
+    },
+  );
 
-  router.add('POST', '/cycles/{dutyId}/{periodKey}/submissions', async (req) => {
-    const params = cycleParamsSchema.parse(req.params);
-    const body = submissionBodySchema.parse(req.body ?? {});
-    let recordedBy: string;
-    const linkToken = req.headers['x-safeduty-link'];
-    if (linkToken) {
-      const link = await requireLink(linkToken);
-      requireLinkFor(link, body.unitId, cycleItem(params.dutyId, params.periodKey));
-      recordedBy = `unit-link:${link.u}`;
-    } else {
-      recordedBy = `admin:${requireAdmin(req).name}`;
-    }
-    const result = await recordSubmission(catalog, { ...params, ...body, recordedBy, route: req.route });
-    return json(result.created ? 201 : 200, result.submission);
-  });
+  router.add(
+    'POST',
+    '/cycles/{dutyId}/{periodKey}/submissions',
+    async (req) => {
+      // Credentials first: a caller without them learns nothing about what a valid request looks like.
+      const linkToken = req.headers['x-safeduty-link'];
+      const link = linkToken ? await requireLink(linkToken) : undefined;
+      const recordedBy = link ? `unit-link:${link.u}` : `admin:${requireAdmin(req).name}`;
+      const params = cycleParamsSchema.parse(req.params);
+      noQuerySchema.parse(req.query);
+      const body = submissionBodySchema.parse(req.body ?? {});
+      if (link) requireLinkFor(link, body.unitId, cycleItem(params.dutyId, params.periodKey));
+      const result = await recordSubmission(catalog, { ...params, ...body, recordedBy, route: req.route });
+      return json(result.created ? 201 : 200, result.submission);
+    },
+    {
+      summary: "Record a unit's completion of a cycle",
+      description:
+        'By an administrator, or by the unit itself with its signed link in the `x-safeduty-link` header (the ' +
+        'link must be for this unit and this cycle: 403 otherwise). A repeat returns the first record (200); a ' +
+        'late submission is accepted and marked late, and escalation stops for the unit at the next sweep.',
+      tags: cycleTags,
+      auth: 'admin-or-link',
+      params: cycleParamsSchema,
+      body: submissionBodySchema,
+      responses: {
+        201: { description: 'recorded', schema: submissionSchema },
+        200: { description: 'already recorded: the first record', schema: submissionSchema },
+      },
+      errors: [403, 404, 410, 422],
+    },
+  );
 
-  router.add('GET', '/cycles/{dutyId}/{periodKey}', async (req) => {
-    requireAdmin(req);
-    const params = cycleParamsSchema.parse(req.params);
-    const duty = catalog.require(params.dutyId);
-    const plan = planCycle(duty, params.periodKey);
-    const cycle = await getCycle(duty.id, plan.periodKey);
-    if (!cycle)
-      throw new NotFoundError('no such cycle', `周期不存在：${duty.titleZh} ${plan.periodKey}`, [
-        { field: 'periodKey', problem: 'no such cycle' },
+  router.add(
+    'GET',
+    '/cycles',
+    async (req) => {
+      requireAdmin(req);
+      const q = cycleListQuerySchema.parse(req.query);
+      const duty = q.duty !== undefined ? catalog.require(q.duty) : undefined;
+      // A bad period key is 400: checked against the duty's period kind when a duty is given.
+      const period =
+        q.period === undefined
+          ? undefined
+          : duty
+            ? planCycle(duty, q.period).periodKey
+            : parsePeriodKey(q.period).key;
+      let cycles: CycleRecord[];
+      if (duty && period) {
+        const one = await getCycle(duty.id, period);
+        cycles = one && (!q.status || one.status === q.status) ? [one] : [];
+      } else {
+        cycles = await listCycles({
+          ...(duty ? { dutyId: duty.id } : {}),
+          ...(q.status ? { status: q.status } : {}),
+        });
+        if (period) cycles = cycles.filter((c) => c.periodKey === period);
+      }
+      cycles.sort((a, b) => a.dutyId.localeCompare(b.dutyId) || a.periodKey.localeCompare(b.periodKey));
+      return json(200, {
+        count: cycles.length,
+        cycles: cycles.map((c) => ({ ...c, titleZh: catalog.get(c.dutyId)?.titleZh ?? c.dutyId })),
+      });
+    },
+    {
+      summary: 'List cycles',
+      description:
+        'Filter by duty, period key and status; without filters, every cycle. Sorted by duty and period.',
+      tags: cycleTags,
+      auth: 'admin',
+      query: cycleListQuerySchema,
+      responses: { 200: { description: '`{ count, cycles }`' } },
+      errors: [404],
+    },
+  );
+
+  router.add(
+    'GET',
+    '/cycles/{dutyId}/{periodKey}',
+    async (req) => {
+      requireAdmin(req);
+      noQuerySchema.parse(req.query);
+      const params = cycleParamsSchema.parse(req.params);
+      const duty = catalog.require(params.dutyId);
+      const plan = planCycle(duty, params.periodKey);
+      const cycle = await getCycle(duty.id, plan.periodKey);
+      if (!cycle)
+        throw new NotFoundError('no such cycle', `周期不存在：${duty.titleZh} ${plan.periodKey}`, [
+          { field: 'periodKey', problem: 'no such cycle' },
+        ]);
+      const [{ units }, subs, stages] = await Promise.all([
+        activeRoster(duty.responsibleKinds),
+        listSubmissions(duty.id, plan.periodKey),
+        listStageRecords(cycleSubject(duty.id, plan.periodKey)),
       ]);
-    const [{ units }, subs, stages] = await Promise.all([
-      activeRoster(duty.responsibleKinds),
-      listSubmissions(duty.id, plan.periodKey),
-      listStageRecords(cycleSubject(duty.id, plan.periodKey)),
-    ]);
-    const byUnit = new Map(subs.map((s) => [s.unitId, s]));
-    const levelOf = new Map<string, number>();
-    for (const st of stages) {
-      const m = /^escalation-(\d+)$/.exec(st.stageId);
-      if (!m) continue;
-      for (const u of st.missing) levelOf.set(u, Math.max(levelOf.get(u) ?? 0, Number(m[1])));
-    }
-    return json(200, {
-      ...cycle,
-      titleZh: duty.titleZh,
-      plan,
-      units: units
-        .map((u) => {
-          const s = byUnit.get(u.id);
-          return {
-            unitId: u.id,
-            name: u.name,
-            state: s ? (s.late ? 'late' : 'submitted') : 'missing',
-            submittedAt: s?.submittedAt,
-            escalationLevel: levelOf.get(u.id) ?? 0,
-          };
-        })
-        .sort((a, b) => a.unitId.localeCompare(b.unitId)),
-    });
-  });
+      const byUnit = new Map(subs.map((s) => [s.unitId, s]));
+      const levelOf = new Map<string, number>();
+      for (const st of stages) {
+        const m = /^escalation-(\d+)$/.exec(st.stageId);
+        if (!m) continue;
+        for (const u of st.missing) levelOf.set(u, Math.max(levelOf.get(u) ?? 0, Number(m[1])));
+      }
+      return json(200, {
+        ...cycle,
+        titleZh: duty.titleZh,
+        plan,
+        units: units
+          .map((u) => {
+            const s = byUnit.get(u.id);
+            return {
+              unitId: u.id,
+              name: u.name,
+              state: s ? (s.late ? 'late' : 'submitted') : 'missing',
+              submittedAt: s?.submittedAt,
+              escalationLevel: levelOf.get(u.id) ?? 0,
+            };
+          })
+          .sort((a, b) => a.unitId.localeCompare(b.unitId)),
+      });
+    },
+    {
+      summary: "One cycle: every responsible unit's state",
+      description:
+        'The cycle record, its plan (deadline, stages), and every unit of the active roster with `submitted`, ' +
+        '`late` or `missing` and the escalation level it reached.',
+      tags: cycleTags,
+      auth: 'admin',
+      params: cycleParamsSchema,
+      responses: { 200: { description: 'the cycle' } },
+      errors: [404],
+    },
+  );
 }
 
 export function requireJsonObject(req: ApiRequest): void {

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Offset } from '../../workflows/catalog/schema.ts';
+import { loadCaseTypes } from '../../workflows/cases/index.ts';
+import { ACTOR_ZH, CASE_POSITION_ZH, type CaseDeadlineRule } from '../../workflows/cases/schema.ts';
+import { parse } from '../main.ts';
+import { EXIT, UsageError, type Io } from '../output.ts';
+
+/**
+ * `safeduty cases …`: open and list cases through the HTTP API (the local runtime by default, a deployment with
+ * `--api`), and show the case types offline. The token comes from SAFEDUTY_ADMIN_TOKEN or the data folder's
+ * `admin-token` file. Exit codes: 0 done, 2 bad input (including a 4xx answer, whose message and issues are
+ * printed), 1 anything else.
+ */
+const DEFAULT_API = 'http://127.0.0.1:8080';
+const COMMON = { api: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } } as const;
+const USAGE =
+  '用法：safeduty cases open <案件类型> --file <案件.json> | list [--type 类型] [--status open|closed] [--town 镇] [--overdue] | show <案件编号> | event <案件编号> <事件> [--file <事件.json>] | types';
+
+class ApiAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: { message?: string; issues?: { field?: string; problem?: string }[] },
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+function connection(values: { api?: string | undefined; data?: string | undefined }): {
+  base: string;
+  token: string;
+} {
+  const base = (values.api ?? DEFAULT_API).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(base)) throw new UsageError(`--api 应为 http(s) 地址：${base}`);
+  let token = process.env.SAFEDUTY_ADMIN_TOKEN?.trim();
+  if (!token) {
+    const file = resolve(values.data ?? '.safeduty', 'admin-token');
+    if (existsSync(file)) token = readFileSync(file, 'utf8').trim();
+  }
+  if (!token)
+    throw new UsageError(
+      '未找到管理员令牌：请设置环境变量 SAFEDUTY_ADMIN_TOKEN，或用 --data 指向本地数据目录（读取其中的 admin-token 文件）。',
+    );
+  return { base, token };
+}
+
+async function call(
+  c: { base: string; token: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  let res: Response;
+  try {
+    res = await fetch(`${c.base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${c.token}`,
+        ...(body !== undefined
+          ? { 'content-type': 'application/json', 'idempotency-key': randomUUID() }
+          : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (err) {
+    const e = err as Error & { cause?: Error };
+    throw new Error(
+      `无法连接 ${c.base}：${e.cause?.message ?? e.message}。本地运行请先执行 npm start，或用 --api 指定地址。`,
+    );
+  }
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = {};
+  }
+  if (res.status >= 400 && res.status < 500) throw new ApiAnswer(res.status, json);
+  if (res.status >= 500)
+    throw new Error(`服务器出错（HTTP ${res.status}）${json.message ? `：${String(json.message)}` : ''}`);
+  return { status: res.status, json, text };
+}
+
+async function run(io: Io, fn: () => Promise<void>): Promise<number> {
+  try {
+    await fn();
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof ApiAnswer) {
+      io.err(`请求被拒绝（HTTP ${err.status}）：${err.body.message ?? '请求有误'}`);
+      for (const i of err.body.issues ?? []) io.err(`  - ${i.field ?? ''}：${i.problem ?? ''}`);
+      return EXIT.badInput;
+    }
+    io.err(err instanceof Error ? err.message : String(err));
+    return EXIT.failure;
+  }
+}
+
+function readJsonObject(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`无法读取${what}文件 ${file}：${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new UsageError(`${what}文件不是有效的 JSON：${(err as Error).message}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new UsageError(`${what}文件应为 JSON 对象：${file}`);
+  return raw as Record<string, unknown>;
+}
+
+interface Summary {
+  caseId: string;
+  title: string;
+  typeTitleZh: string;
+  stageTitleZh: string;
+  status: string;
+  deadline: string | null;
+  term: string;
+  overdue: { workdaysOverdue: number; escalationLevel: number } | null;
+}
+
+function line(s: Summary): string {
+  const overdue = s.overdue
+    ? `，已逾期 ${s.overdue.workdaysOverdue} 个工作日${s.overdue.escalationLevel ? `（第 ${s.overdue.escalationLevel} 级督办）` : ''}`
+    : '';
+  return `  ${s.caseId}  ${s.title}  ${s.stageTitleZh}${s.deadline ? `，期限 ${s.deadline}` : ''}${overdue}`;
+}
+
+export async function casesCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'open':
+      return openCommand(rest, io);
+    case 'list':
+      return listCommand(rest, io);
+    case 'show':
+      return showCommand(rest, io);
+    case 'event':
+      return eventCommand(rest, io);
+    case 'types':
+      return typesCommand(rest, io);
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+async function openCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { ...COMMON, file: { type: 'string' } });
+  const [type, ...extra] = positionals;
+  if (!type || extra.length > 0 || !values.file)
+    throw new UsageError('用法：safeduty cases open <案件类型> --file <案件.json> [--api URL]');
+  const types = loadCaseTypes();
+  if (!types.get(type))
+    throw new UsageError(`未知的案件类型：${type}（可选：${types.types.map((t) => t.id).join('、')}）`);
+  const body = readJsonObject(values.file, '案件');
+  if (body.type !== undefined && body.type !== type)
+    throw new UsageError(`案件文件中的类型（${String(body.type)}）与命令行不一致：${type}`);
+  const c = connection(values);
+  return run(io, async () => {
+    const r = await call(c, 'POST', '/cases', { ...body, type });
+    if (values.json) return io.out(r.text);
+    const s = r.json as unknown as Summary & { workflowStarted: boolean };
+    io.out(`已立案：${s.caseId}（${s.typeTitleZh}）“${s.title}”`);
+    io.out(`  当前阶段：${s.stageTitleZh}，期限 ${s.deadline ?? '—'}；整改期限 ${s.term}`);
+    if (!s.workflowStarted) io.err('注意：工作流未能启动，提醒暂未生效；下一次办理该案件时会自动重新启动。');
+  });
+}
+
+async function listCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...COMMON,
+    type: { type: 'string' },
+    status: { type: 'string' },
+    town: { type: 'string' },
+    stage: { type: 'string' },
+    overdue: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
+  if (values.status !== undefined && values.status !== 'open' && values.status !== 'closed')
+    throw new UsageError('--status 应为 open 或 closed');
+  const types = loadCaseTypes();
+  if (values.type !== undefined && !types.get(values.type))
+    throw new UsageError(
+      `未知的案件类型：${values.type}（可选：${types.types.map((t) => t.id).join('、')}）`,
+    );
+  const c = connection(values);
+  return run(io, async () => {
+    const q = new URLSearchParams();
+    for (const key of ['type', 'status', 'town', 'stage'] as const) {
+      const v = values[key];
+      if (v !== undefined) q.set(key, v);
+    }
+    if (values.overdue) q.set('overdue', 'true');
+    const r = await call(c, 'GET', `/cases${q.size ? `?${q}` : ''}`);
+    if (values.json) return io.out(r.text);
+    const cases = (r.json.cases ?? []) as Summary[];
+    if (cases.length === 0) return io.out('没有符合条件的案件。');
+    io.out(`共 ${cases.length} 件：`);
+    for (const s of cases) io.out(line(s));
+  });
+}
+
+async function showCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, COMMON);
+  const [caseId, ...extra] = positionals;
+  if (!caseId || extra.length > 0) throw new UsageError('用法：safeduty cases show <案件编号> [--json]');
+  const c = connection(values);
+  return run(io, async () => {
+    const r = await call(c, 'GET', `/cases/${encodeURIComponent(caseId)}`);
+    if (values.json) return io.out(r.text);
+    const s = r.json as unknown as Summary & {
+      history: { seq: number; event: string; at: string; actor: string }[];
+      allowedEvents: { id: string; titleZh: string }[];
+    };
+    io.out(`${s.caseId}（${s.typeTitleZh}）“${s.title}”`);
+    io.out(line(s).trim());
+    io.out('办理记录：');
+    for (const h of s.history) io.out(`  ${h.at}  ${h.event}  ${h.actor}`);
+    io.out(
+      `当前可办理：${s.allowedEvents.map((e) => `${e.id}（${e.titleZh}）`).join('、') || '无（已办结）'}`,
+    );
+  });
+}
+
+async function eventCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { ...COMMON, file: { type: 'string' } });
+  const [caseId, event, ...extra] = positionals;
+  if (!caseId || !event || extra.length > 0)
+    throw new UsageError('用法：safeduty cases event <案件编号> <事件> [--file <事件.json>] [--api URL]');
+  const body = values.file ? readJsonObject(values.file, '事件') : {};
+  const c = connection(values);
+  return run(io, async () => {
+    const r = await call(c, 'POST', `/cases/${encodeURIComponent(caseId)}/events`, { ...body, event });
+    if (values.json) return io.out(r.text);
+    const s = r.json.case as Summary;
+    io.out(
+      `已办理：${event}；案件 ${s.caseId} 当前阶段：${s.stageTitleZh}${s.deadline ? `，期限 ${s.deadline}` : ''}`,
+    );
+  });
+}
+
+function ruleZh(r: CaseDeadlineRule | undefined): string {
+  if (!r) return '—';
+  if (r.type === 'term') return '整改期限';
+  return r.type === 'workdays-after-entry'
+    ? `进入后第${r.n}个工作日 ${r.time}`
+    : `进入后${r.n}天（遇休息日顺延）${r.time}`;
+}
+
+function offsetZh(o: Offset): string {
+  const unit = o.unit === 'hours' ? '小时' : o.unit === 'days' ? '天' : '个工作日';
+  return `${o.amount < 0 ? '前' : '后'}${Math.abs(o.amount)}${unit}${o.at ? ` ${o.at}` : ''}`;
+}
+
+async function typesCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
+  const types = loadCaseTypes();
+  if (values.json) {
+    io.out(JSON.stringify({ types: types.types }, null, 2));
+    return EXIT.ok;
+  }
+  for (const t of types.types) {
+    io.out(`${t.id}  ${t.titleZh}`);
+    io.out(`  依据：${t.clause.section}——“${t.clause.quote}”`);
+    for (const s of t.stages) {
+      if (s.terminal) {
+        io.out(`  阶段 ${s.id}（${s.titleZh}）：办结`);
+        continue;
+      }
+      io.out(`  阶段 ${s.id}（${s.titleZh}）：${s.actionZh}，期限 ${ruleZh(s.deadline)}`);
+      io.out(`    提醒：${s.reminders.map(offsetZh).join('；') || '无'}`);
+      io.out(
+        `    督办：${s.escalation.map((e) => `第${e.level}级 ${offsetZh(e.offset)} → ${e.notify.map((p) => CASE_POSITION_ZH[p]).join('、')}`).join('；')}`,
+      );
+      if (s.policyNote) io.out(`    说明：${s.policyNote}`);
+    }
+    for (const e of t.events)
+      io.out(
+        `  事件 ${e.id}（${e.titleZh}）：${e.from.join('/')} → ${e.to ?? '（阶段不变）'}，由${e.by.map((b) => ACTOR_ZH[b]).join('或')}办理`,
+      );
+    io.out('');
+  }
+  return EXIT.ok;
+}

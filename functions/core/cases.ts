@@ -1,0 +1,751 @@
+import { randomBytes } from 'node:crypto';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { parseDate, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../../workflows/calendar.ts';
+import { eventOf, stageOf, type CaseTypes } from '../../workflows/cases/index.ts';
+import {
+  escalationLevelOfKey,
+  offsetFrom,
+  planCase,
+  termFrom,
+  type CasePlan,
+  type CaseSnapshot,
+} from '../../workflows/cases/plan.ts';
+import {
+  ACTOR_ZH,
+  type Actor,
+  type CaseEvent,
+  type CaseType,
+  type FieldSpec,
+} from '../../workflows/cases/schema.ts';
+import { appendAudit } from '../adapters/audit.ts';
+import { sfnClient } from '../adapters/clients.ts';
+import { getCase, putCaseEvent, putNewCase, replaceCase } from '../adapters/case-store.ts';
+import { getUnit, listNotifications } from '../adapters/store.ts';
+import { clock } from './clock.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+  type FieldIssue,
+} from './errors.ts';
+import { instantLabel } from './messages.ts';
+import { beforeTermZh } from './cases-messages.ts';
+import type { CaseEventBody, CasePerson, CaseRecord, HistoryEntry, OpenCaseBody } from './cases-model.ts';
+import type { Unit } from './model.ts';
+import { workdaysOverdue } from './overdue.ts';
+
+/** The ledger and audit subject of a case. */
+export const caseSubject = (caseId: string) => `CASE#${caseId}`;
+
+/** Execution names: `<caseId>` for the first generation, `<caseId>_g<N>` after (case ids have no underscore). */
+export function caseExecutionName(caseId: string, generation: number): string {
+  return generation > 1 ? `${caseId}_g${generation}` : caseId;
+}
+
+/** The generation an execution name stands for (`…_g3` → 3, a bare case id → 1). */
+export function generationOfExecution(name: string | undefined): number | undefined {
+  if (!name) return undefined;
+  const m = /_g(\d+)$/.exec(name);
+  return m ? Number(m[1]) : 1;
+}
+
+/** An event that arrives while the driving execution is this late for its planned wake is taken as lost. */
+export const LOST_EXECUTION_GRACE_MS = 15 * 60_000;
+/** Events a case keeps in its record (the compact history); far more than any real case needs. */
+const MAX_EVENTS = 1000;
+
+export function snapshotOf(r: CaseRecord): CaseSnapshot {
+  return {
+    stage: r.stage,
+    visit: r.visit,
+    stageEnteredAt: r.stageEnteredAt,
+    term: r.term,
+    termSetAt: r.termSetAt,
+    ...(r.request ? { request: { id: r.request.id, seq: r.request.seq, openedAt: r.request.openedAt } } : {}),
+    progressReports: r.progressReports,
+    outbox: r.outbox,
+  };
+}
+
+export function requireType(types: CaseTypes, typeId: string): CaseType {
+  const t = types.get(typeId);
+  if (!t) {
+    throw new ValidationError(`unknown case type ${typeId}`, `未知的案件类型：${typeId}`, [
+      {
+        field: 'type',
+        problem: `unknown case type; expected one of: ${types.types.map((x) => x.id).join(', ')}`,
+      },
+    ]);
+  }
+  return t;
+}
+
+/** The earliest instant the plan still needs an execution for (a due step counts as now). */
+export function firstPendingAt(plan: CasePlan, done: ReadonlySet<string>, nowMs: number): number | undefined {
+  const pending = plan.steps.filter((s) => !done.has(s.key)).map((s) => Math.max(Date.parse(s.at), nowMs));
+  return pending.length > 0 ? Math.min(...pending) : undefined;
+}
+
+/**
+ * After a failed start: the record no longer claims an execution will wake, so the next event starts one at once.
+ * Best effort (a concurrent write wins, and the grace period covers that case).
+ */
+async function forgetPlannedWake(caseId: string, generation: number, error: unknown): Promise<void> {
+  const rec = await getCase(caseId);
+  if (!rec || rec.generation !== generation) return;
+  const next: CaseRecord = {
+    ...rec,
+    version: rec.version + 1,
+    lastError: {
+      at: toShanghaiIso(clock.now()),
+      message: `could not start the execution: ${String(error)}`.slice(0, 2000),
+    },
+  };
+  delete next.plannedWakeAt;
+  await replaceCase(next, rec.version);
+}
+
+/** Starts the execution of a case generation through the Step Functions API (CASE_STATE_MACHINE_ARN). */
+export async function startCaseExecution(caseId: string, generation: number): Promise<void> {
+  const stateMachineArn = process.env.CASE_STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('CASE_STATE_MACHINE_ARN is not set');
+  try {
+    await sfnClient().send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: caseExecutionName(caseId, generation),
+        input: JSON.stringify({ caseId }),
+      }),
+    );
+  } catch (err) {
+    // Already started (a retried request): the goal is reached.
+    if (err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists')
+      return;
+    throw err;
+  }
+}
+
+function checkFields(
+  specs: readonly FieldSpec[],
+  given: Record<string, string>,
+  path: string,
+  ruleZh: string | undefined,
+): void {
+  const issues: FieldIssue[] = [];
+  const known = new Set(specs.map((f) => f.key));
+  for (const key of Object.keys(given)) {
+    if (!known.has(key)) issues.push({ field: `${path}.${key}`, problem: 'unknown field' });
+  }
+  const missing: FieldSpec[] = [];
+  for (const f of specs) {
+    const v = given[f.key];
+    if (v === undefined || v.trim() === '') {
+      if (f.required) missing.push(f);
+      continue;
+    }
+    if (v.length > f.maxLength)
+      issues.push({ field: `${path}.${f.key}`, problem: `must be at most ${f.maxLength} characters` });
+  }
+  for (const f of missing) issues.push({ field: `${path}.${f.key}`, problem: `required: ${f.labelZh}` });
+  if (issues.length === 0) return;
+  const zh =
+    missing.length > 0
+      ? `${ruleZh ? `${ruleZh}，` : ''}缺少：${missing.map((f) => f.labelZh).join('、')}`
+      : '请求内容有误';
+  throw new ValidationError(`invalid ${path}`, zh, issues);
+}
+
+async function townOf(unit: Unit, explicit: string | undefined): Promise<string> {
+  if (explicit) {
+    const town = await getUnit(explicit);
+    if (!town)
+      throw new NotFoundError(`unknown town ${explicit}`, `未知的镇：${explicit}`, [
+        { field: 'townId', problem: 'unknown unit' },
+      ]);
+    if (town.kind !== 'town')
+      throw new UnprocessableError(`${explicit} is not a town`, `${town.name}不是镇（经开区）`, [
+        { field: 'townId', problem: `a ${town.kind} is not a town` },
+      ]);
+    return town.id;
+  }
+  if (unit.kind === 'town') return unit.id;
+  if (unit.parentId) {
+    const parent = await getUnit(unit.parentId);
+    if (parent?.kind === 'town') return parent.id;
+  }
+  return '-';
+}
+
+function newCaseId(type: CaseType, now: Date): string {
+  const suffix = randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6);
+  return `${type.idPrefix}-${shanghaiDateOf(now).replace(/-/g, '')}-${suffix}`;
+}
+
+export interface OpenResult {
+  record: CaseRecord;
+  workflowStarted: boolean;
+}
+
+/**
+ * Opens a case: validates it against its type and the roster, writes the record (the listing notice is its
+ * first outbox entry) and starts its execution. A chosen case id that exists is a 409.
+ */
+export async function openCase(
+  types: CaseTypes,
+  body: OpenCaseBody,
+  actor: string,
+  route: string,
+  log: { error(message: string, extra?: Record<string, unknown>): void },
+): Promise<OpenResult> {
+  const type = requireType(types, body.type);
+  checkFields(type.openFields, body.fields, 'fields', undefined);
+  const [resp, sup] = await Promise.all([getUnit(body.responsibleUnitId), getUnit(body.supervisingUnitId)]);
+  const notFound: FieldIssue[] = [];
+  if (!resp?.active) notFound.push({ field: 'responsibleUnitId', problem: 'unknown or inactive unit' });
+  if (!sup?.active) notFound.push({ field: 'supervisingUnitId', problem: 'unknown or inactive unit' });
+  if (!resp?.active || !sup?.active)
+    throw new NotFoundError(
+      'unknown unit',
+      `未知或已停用的单位：${notFound.map((i) => i.field).join('、')}`,
+      notFound,
+    );
+  const kindIssues: FieldIssue[] = [];
+  if (!type.responsibleKinds.includes(resp.kind))
+    kindIssues.push({
+      field: 'responsibleUnitId',
+      problem: `a ${resp.kind} cannot be the responsible unit of this case type`,
+    });
+  if (!type.supervisingKinds.includes(sup.kind))
+    kindIssues.push({ field: 'supervisingUnitId', problem: `a ${sup.kind} cannot supervise this case type` });
+  if (resp.id === sup.id)
+    kindIssues.push({ field: 'supervisingUnitId', problem: 'must differ from the responsible unit' });
+  if (kindIssues.length > 0)
+    throw new UnprocessableError(
+      'units do not fit the case type',
+      `单位与案件类型不符：${resp.name} / ${sup.name}`,
+      kindIssues,
+    );
+  const townId = await townOf(resp, body.townId);
+
+  const now = clock.now();
+  const nowIso = toShanghaiIso(now);
+  if ('until' in body.term) parseDate(body.term.until);
+  const term = termFrom(type, body.term, nowIso);
+  if (Date.parse(term) <= now.getTime())
+    throw new ValidationError('term in the past', '整改期限必须晚于当前时间', [
+      { field: 'term', problem: 'must be in the future' },
+    ]);
+  const initial = stageOf(type, type.initialStage);
+  const firstPlan = planCase(type, {
+    stage: initial.id,
+    visit: 1,
+    stageEnteredAt: nowIso,
+    term,
+    termSetAt: nowIso,
+    progressReports: [],
+    outbox: [],
+  });
+  if (
+    firstPlan.deadline &&
+    initial.deadline?.type !== 'term' &&
+    Date.parse(term) < Date.parse(firstPlan.deadline)
+  ) {
+    throw new ValidationError(
+      'term before the first stage deadline',
+      `整改期限（${instantLabel(term)}）不能早于${initial.titleZh}的期限（${instantLabel(firstPlan.deadline)}）`,
+      [
+        {
+          field: 'term',
+          problem: `must not be earlier than the ${initial.id} deadline ${firstPlan.deadline}`,
+        },
+      ],
+    );
+  }
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const caseId = body.caseId ?? newCaseId(type, now);
+    const entry: HistoryEntry = {
+      seq: 0,
+      event: 'opened',
+      at: nowIso,
+      actor,
+      role: 'admin',
+      fromStage: '-',
+      toStage: initial.id,
+      term,
+    };
+    const record: CaseRecord = {
+      caseId,
+      typeId: type.id,
+      title: body.title,
+      status: 'open',
+      stage: initial.id,
+      visit: 1,
+      stageEnteredAt: nowIso,
+      responsibleUnitId: resp.id,
+      supervisingUnitId: sup.id,
+      townId,
+      fields: body.fields,
+      openedAt: nowIso,
+      openedBy: actor,
+      term,
+      originalTerm: term,
+      termSetAt: nowIso,
+      version: 1,
+      generation: 1,
+      // The first execution is about to start: it runs now.
+      plannedWakeAt: nowIso,
+      stepsDone: [],
+      outbox: type.onOpen ? [{ seq: 0, eventId: 'opened', at: nowIso }] : [],
+      progressReports: [],
+      persons: {},
+      history: [entry],
+    };
+    if (!(await putNewCase(record))) {
+      if (body.caseId)
+        throw new ConflictError('case exists', `案件编号已存在：${body.caseId}`, [
+          { field: 'caseId', problem: 'already exists' },
+        ]);
+      continue;
+    }
+    await putCaseEvent({
+      caseId,
+      seq: 0,
+      event: 'opened',
+      at: nowIso,
+      actor,
+      fields: body.fields,
+      ...(body.note ? { note: body.note } : {}),
+    });
+    await appendAudit({
+      subject: caseSubject(caseId),
+      at: nowIso,
+      actor,
+      action: 'case-opened',
+      route,
+      details: { type: type.id, responsibleUnitId: resp.id, supervisingUnitId: sup.id, term },
+    });
+    let workflowStarted = true;
+    try {
+      await startCaseExecution(caseId, 1);
+    } catch (err) {
+      // The record is the truth: the next event finds the execution missing and starts one (see decisions.md).
+      workflowStarted = false;
+      log.error('could not start the case execution', { caseId, error: String(err) });
+      await forgetPlannedWake(caseId, 1, err).catch(() => undefined);
+    }
+    return { record, workflowStarted };
+  }
+  throw new ConflictError('could not allocate a case id', '案件编号生成冲突，请重试');
+}
+
+export type CasePrincipal = { kind: 'admin'; name: string } | { kind: 'unit'; unitId: string };
+
+function roleOf(r: CaseRecord, p: CasePrincipal): Actor {
+  if (p.kind === 'admin') return 'admin';
+  if (p.unitId === r.responsibleUnitId) return 'responsible';
+  if (p.unitId === r.supervisingUnitId) return 'supervising';
+  throw new ForbiddenError('link is for another unit', '该链接不能用于此案件');
+}
+
+function actorOf(p: CasePrincipal): string {
+  return p.kind === 'admin' ? `admin:${p.name}` : `unit-link:${p.unitId}`;
+}
+
+/** Same person: the same address, or the same name where an address is missing. */
+export function samePerson(
+  a: { name: string; email?: string | undefined },
+  b: { name: string; email?: string | undefined },
+): boolean {
+  if (a.email && b.email) return a.email.toLowerCase() === b.email.toLowerCase();
+  return a.name.replace(/\s+/g, '') === b.name.replace(/\s+/g, '');
+}
+
+/** The events a case accepts in its current stage (and given its open request). */
+export function allowedEvents(type: CaseType, r: CaseRecord): CaseEvent[] {
+  if (stageOf(type, r.stage).terminal) return [];
+  return type.events.filter(
+    (e) =>
+      e.from.includes(r.stage) &&
+      !(e.opens && r.request) &&
+      !(e.resolves && r.request?.id !== e.resolves.request),
+  );
+}
+
+export interface EventResult {
+  record: CaseRecord;
+  entry: HistoryEntry;
+  restarted: boolean;
+  workflowStarted: boolean;
+}
+
+/**
+ * Applies an event to a case at once: checks who sends it, the stage, the body, the timing and the person, then
+ * writes the new record conditionally on the version it read (retrying on a concurrent write). If the execution
+ * driving the case waits past the first instant the new state needs (a notice, a reminder of the new stage), a
+ * new generation starts now and the old execution ends quietly when it wakes. Nothing is written on a refusal.
+ */
+export async function applyCaseEvent(
+  types: CaseTypes,
+  caseId: string,
+  body: CaseEventBody,
+  principal: CasePrincipal,
+  route: string,
+  log: { error(message: string, extra?: Record<string, unknown>): void },
+): Promise<EventResult> {
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const rec = await getCase(caseId);
+    if (!rec)
+      throw new NotFoundError(`unknown case ${caseId}`, `案件不存在：${caseId}`, [
+        { field: 'caseId', problem: 'unknown case' },
+      ]);
+    const type = requireType(types, rec.typeId);
+    const ev = eventOf(type, body.event);
+    const stage = stageOf(type, rec.stage);
+    if (!ev) {
+      throw new ValidationError(`unknown event ${body.event}`, `未知的事件：${body.event}`, [
+        {
+          field: 'event',
+          problem: `unknown event for ${type.id}; expected one of: ${type.events.map((e) => e.id).join(', ')}`,
+        },
+      ]);
+    }
+    const role = roleOf(rec, principal);
+    if (!ev.by.includes(role)) {
+      throw new ForbiddenError(
+        `${role} may not send ${ev.id}`,
+        `“${ev.titleZh}”只能由${ev.by.map((b) => ACTOR_ZH[b]).join('或')}办理`,
+        [{ field: 'event', problem: `only ${ev.by.join(', ')} may send this event` }],
+      );
+    }
+    const allowedNow = allowedEvents(type, rec).map((e) => e.titleZh);
+    if (!ev.from.includes(rec.stage)) {
+      throw new ConflictError(
+        `event ${ev.id} not allowed in stage ${rec.stage}`,
+        `案件当前处于“${stage.titleZh}”阶段，不能办理“${ev.titleZh}”${allowedNow.length ? `（当前可办理：${allowedNow.join('、')}）` : '（案件已办结）'}`,
+        [{ field: 'event', problem: `not allowed in stage ${rec.stage}` }],
+      );
+    }
+    if (ev.opens && rec.request) {
+      throw new ConflictError('a request is already pending', '已有待决定的申请，请等待决定后再提出', [
+        { field: 'event', problem: `request ${rec.request.id} is pending` },
+      ]);
+    }
+    if (ev.resolves && rec.request?.id !== ev.resolves.request) {
+      throw new ConflictError('no pending request', '没有待决定的申请', [
+        { field: 'event', problem: `no pending ${ev.resolves.request} request` },
+      ]);
+    }
+
+    checkFields(ev.fields, body.fields, 'fields', ev.fieldsRuleZh);
+    if (ev.person && !body.person)
+      throw new ValidationError('person required', '请填写办理人', [
+        { field: 'person', problem: 'required: who did it' },
+      ]);
+    const now = clock.now();
+    const nowIso = toShanghaiIso(now);
+    let newTerm: string | undefined;
+    if (body.newDeadline !== undefined) {
+      if (ev.newDeadline === 'none')
+        throw new ValidationError('newDeadline not accepted', '该事件不接受新的整改期限', [
+          { field: 'newDeadline', problem: 'not accepted by this event' },
+        ]);
+      parseDate(body.newDeadline);
+      newTerm = toShanghaiIso(shanghaiInstant(body.newDeadline, type.termTime));
+      if (Date.parse(newTerm) <= now.getTime())
+        throw new ValidationError('newDeadline in the past', '新的整改期限必须晚于当前时间', [
+          { field: 'newDeadline', problem: 'must be in the future' },
+        ]);
+      if ((ev.opens || ev.resolves?.outcome === 'granted') && Date.parse(newTerm) <= Date.parse(rec.term))
+        throw new ValidationError(
+          'newDeadline not later',
+          `申请的期限须晚于现整改期限（${instantLabel(rec.term)}）`,
+          [{ field: 'newDeadline', problem: 'must be later than the current term' }],
+        );
+    } else if (ev.newDeadline === 'required') {
+      throw new ValidationError('newDeadline required', '请填写新的整改期限', [
+        { field: 'newDeadline', problem: 'required: a date YYYY-MM-DD' },
+      ]);
+    }
+    if (ev.latestBeforeTerm) {
+      const latest = offsetFrom(rec.term, ev.latestBeforeTerm);
+      if (now.getTime() > Date.parse(latest)) {
+        throw new UnprocessableError(
+          `${ev.id} too late: latest ${latest}`,
+          `“${ev.titleZh}”须不晚于${beforeTermZh(ev.latestBeforeTerm)}提出（即${instantLabel(latest)}前），现已超过`,
+          [{ field: 'event', problem: `too late: must arrive by ${latest}` }],
+        );
+      }
+    }
+    const person: CasePerson | undefined = body.person
+      ? { name: body.person.name, ...(body.person.email ? { email: body.person.email } : {}) }
+      : undefined;
+    if (ev.distinctPersonFrom && person) {
+      const previous = rec.persons[ev.distinctPersonFrom];
+      if (previous && samePerson(previous, person)) {
+        const other = eventOf(type, ev.distinctPersonFrom);
+        throw new ForbiddenError(
+          'the same person may not do both',
+          `“${ev.titleZh}”须由“${other?.titleZh ?? ev.distinctPersonFrom}”的报告人（${previous.name}）以外的人员办理`,
+          [{ field: 'person', problem: `must differ from the person of ${ev.distinctPersonFrom}` }],
+        );
+      }
+    }
+    if (rec.history.length >= MAX_EVENTS)
+      throw new ConflictError('too many events', '该案件的事件数已达上限，请联系管理员', [
+        { field: 'event', problem: 'event limit reached' },
+      ]);
+
+    // ------------------------------------------------------------ the new record
+    const seq = (rec.history.at(-1)?.seq ?? 0) + 1;
+    const next: CaseRecord = structuredClone(rec);
+    next.version = rec.version + 1;
+    if (person) next.persons = { ...next.persons, [ev.id]: person };
+    if (ev.progressReport) next.progressReports = [...next.progressReports, nowIso];
+    if (ev.withdrawsRequests) delete next.request;
+    let termChanged: string | undefined;
+    if (ev.opens) {
+      next.request = { id: ev.opens, seq, openedAt: nowIso, ...(newTerm ? { newDeadline: newTerm } : {}) };
+    } else if (ev.resolves) {
+      const requested = rec.request?.newDeadline;
+      delete next.request;
+      if (ev.resolves.outcome === 'granted') termChanged = newTerm ?? requested;
+    } else if (newTerm) {
+      termChanged = newTerm;
+    }
+    if (termChanged) {
+      next.term = termChanged;
+      next.termSetAt = nowIso;
+    }
+    if (ev.to !== undefined) {
+      next.stage = ev.to;
+      next.visit = rec.visit + 1;
+      next.stageEnteredAt = nowIso;
+      next.stepsDone = [];
+      next.progressReports = [];
+      if (stageOf(type, ev.to).terminal) {
+        next.closedAt = nowIso;
+        delete next.request;
+      }
+    }
+    if (ev.notify) next.outbox = [...next.outbox, { seq, eventId: ev.id, at: nowIso }];
+    const entry: HistoryEntry = {
+      seq,
+      event: ev.id,
+      at: nowIso,
+      actor: actorOf(principal),
+      role,
+      ...(person ? { person } : {}),
+      fromStage: rec.stage,
+      toStage: next.stage,
+      ...(termChanged ? { term: termChanged } : {}),
+    };
+    next.history = [...next.history, entry];
+
+    // Does the execution that drives the case wake in time for what the new state needs first?
+    const plan = planCase(type, snapshotOf(next));
+    const first = firstPendingAt(plan, new Set(next.stepsDone), now.getTime());
+    const wake = rec.plannedWakeAt ? Date.parse(rec.plannedWakeAt) : undefined;
+    const restart =
+      first !== undefined &&
+      (wake === undefined || wake > first || wake < now.getTime() - LOST_EXECUTION_GRACE_MS);
+    if (restart) {
+      next.generation = rec.generation + 1;
+      next.plannedWakeAt = nowIso;
+    }
+    if (!(await replaceCase(next, rec.version))) continue;
+
+    await putCaseEvent({
+      caseId,
+      seq,
+      event: ev.id,
+      at: nowIso,
+      actor: entry.actor,
+      ...(person ? { person } : {}),
+      ...(body.note ? { note: body.note } : {}),
+      fields: body.fields,
+      ...(body.newDeadline ? { newDeadline: body.newDeadline } : {}),
+    });
+    await appendAudit({
+      subject: caseSubject(caseId),
+      at: nowIso,
+      actor: entry.actor,
+      action: `case-event:${ev.id}`,
+      route,
+      details: {
+        seq,
+        role,
+        fromStage: rec.stage,
+        toStage: next.stage,
+        ...(termChanged ? { term: termChanged } : {}),
+      },
+    });
+    let workflowStarted = false;
+    if (restart) {
+      try {
+        await startCaseExecution(caseId, next.generation);
+        workflowStarted = true;
+      } catch (err) {
+        log.error('could not start the case execution', {
+          caseId,
+          generation: next.generation,
+          error: String(err),
+        });
+        await forgetPlannedWake(caseId, next.generation, err).catch(() => undefined);
+      }
+    }
+    return { record: next, entry, restarted: restart, workflowStarted };
+  }
+  throw new ConflictError('case busy', '案件正在更新，请稍后重试');
+}
+
+// ---------------------------------------------------------------- views
+
+export interface OverdueState {
+  what: 'stage' | 'request';
+  titleZh: string;
+  actionZh: string;
+  since: string;
+  workdaysOverdue: number;
+  /** The highest escalation level sent for this deadline so far. */
+  escalationLevel: number;
+}
+
+/** What of the case is overdue now: the stage's deadline, else an undecided request's. */
+export function overdueOf(
+  type: CaseType,
+  r: CaseRecord,
+  plan: CasePlan,
+  now: Date,
+): OverdueState | undefined {
+  const done = new Set(r.stepsDone);
+  const levelOf = (track: 'stage' | 'request') =>
+    Math.max(
+      0,
+      ...plan.steps
+        .filter((s) => s.track === track && done.has(s.key))
+        .map((s) => escalationLevelOfKey(s.key)),
+    );
+  const today = shanghaiDateOf(now);
+  if (plan.deadline && Date.parse(plan.deadline) < now.getTime()) {
+    return {
+      what: 'stage',
+      titleZh: plan.stage.titleZh,
+      actionZh: plan.stage.actionZh ?? '',
+      since: plan.deadline,
+      workdaysOverdue: workdaysOverdue(plan.deadline, today),
+      escalationLevel: levelOf('stage'),
+    };
+  }
+  if (plan.request && Date.parse(plan.request.deadline) < now.getTime()) {
+    const def = type.requests.find((x) => x.id === plan.request?.id);
+    return {
+      what: 'request',
+      titleZh: def?.titleZh ?? plan.request.id,
+      actionZh: def?.actionZh ?? '',
+      since: plan.request.deadline,
+      workdaysOverdue: workdaysOverdue(plan.request.deadline, today),
+      escalationLevel: levelOf('request'),
+    };
+  }
+  return undefined;
+}
+
+export function caseSummary(type: CaseType, r: CaseRecord, now: Date) {
+  const plan = planCase(type, snapshotOf(r));
+  return {
+    caseId: r.caseId,
+    type: type.id,
+    typeTitleZh: type.titleZh,
+    title: r.title,
+    status: r.status,
+    stage: r.stage,
+    stageTitleZh: plan.stage.titleZh,
+    responsibleUnitId: r.responsibleUnitId,
+    supervisingUnitId: r.supervisingUnitId,
+    townId: r.townId,
+    openedAt: r.openedAt,
+    term: r.term,
+    deadline: plan.deadline ?? null,
+    ...(r.closedAt ? { closedAt: r.closedAt } : {}),
+    ...(r.request
+      ? {
+          pendingRequest: {
+            id: r.request.id,
+            openedAt: r.request.openedAt,
+            deadline: plan.request?.deadline,
+          },
+        }
+      : {}),
+    overdue: overdueOf(type, r, plan, now) ?? null,
+  };
+}
+
+/** A case with its plan (every step, done or to come), history and notifications: GET /cases/{id}. */
+export async function caseDetail(
+  type: CaseType,
+  r: CaseRecord,
+  events: { seq: number; note?: string; fields: Record<string, string>; newDeadline?: string }[],
+  now: Date,
+  options: { notifications: boolean },
+) {
+  const plan = planCase(type, snapshotOf(r));
+  const done = new Set(r.stepsDone);
+  const bodies = new Map(events.map((e) => [e.seq, e]));
+  const notifications = options.notifications
+    ? (await listNotifications(caseSubject(r.caseId))).map((n) => ({
+        step: n.stageId,
+        recipient: n.recipient,
+        kind: n.kind,
+        subject: n.subjectLine,
+        status: n.status,
+        ...(n.sentAt ? { sentAt: n.sentAt } : {}),
+      }))
+    : undefined;
+  return {
+    ...caseSummary(type, r, now),
+    fields: r.fields,
+    originalTerm: r.originalTerm,
+    workflow: {
+      status: r.status,
+      generation: r.generation,
+      plannedWakeAt: r.plannedWakeAt ?? null,
+      ...(r.lastError ? { lastError: r.lastError } : {}),
+    },
+    allowedEvents: allowedEvents(type, r).map((e) => ({ id: e.id, titleZh: e.titleZh, by: e.by })),
+    timeline: {
+      stage: {
+        id: plan.stage.id,
+        titleZh: plan.stage.titleZh,
+        enteredAt: r.stageEnteredAt,
+        deadline: plan.deadline ?? null,
+      },
+      ...(plan.request ? { request: plan.request } : {}),
+      progressDues: plan.progressDues,
+      progressReports: r.progressReports,
+      steps: plan.steps.map((s) => ({
+        key: s.key,
+        kind: s.kind,
+        track: s.track,
+        level: s.level,
+        at: s.at,
+        positions: s.positions,
+        state: done.has(s.key) ? 'done' : Date.parse(s.at) <= now.getTime() ? 'due' : 'planned',
+      })),
+      verified: plan.verified,
+      warnings: plan.warnings,
+    },
+    history: r.history.map((h) => {
+      const b = bodies.get(h.seq);
+      return {
+        ...h,
+        ...(b?.note ? { note: b.note } : {}),
+        ...(b && Object.keys(b.fields).length > 0 ? { fields: b.fields } : {}),
+        ...(b?.newDeadline ? { newDeadline: b.newDeadline } : {}),
+      };
+    }),
+    ...(notifications ? { notifications } : {}),
+  };
+}

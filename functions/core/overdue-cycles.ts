@@ -1,0 +1,103 @@
+import type { Catalog } from '../../workflows/catalog/index.ts';
+import type { Duty } from '../../workflows/catalog/schema.ts';
+import { addDays, shanghaiDateOf } from '../../workflows/calendar.ts';
+import { parsePeriodKey, periodKeyOf } from '../../workflows/periods.ts';
+import { periodKindOfDuty } from '../../workflows/plan.ts';
+import { listCyclesFrom } from '../adapters/cycle-queries.ts';
+import { activeRoster, getUnit, listCycles, listStageRecords, listSubmissions } from '../adapters/store.ts';
+import { cycleSubject } from './cycle.ts';
+import { cycleItem } from './links.ts';
+import { periodLabel } from './messages.ts';
+import type { CycleRecord, Unit } from './model.ts';
+import type { OverdueItem, OverdueSource } from './overdue-ledger.ts';
+import { workdaysOverdue } from './overdue.ts';
+
+/**
+ * A closed cycle keeps its defaulters on the ledger while its deadline is at most this many days old (or until
+ * they submit late); an open cycle's missing units are always on it.
+ */
+export const CLOSED_CYCLE_LOOKBACK_DAYS = 31;
+
+/** The highest escalation level each unit reached, from the cycle's stage records. */
+async function escalationLevels(dutyId: string, periodKey: string): Promise<Map<string, number>> {
+  const levels = new Map<string, number>();
+  for (const st of await listStageRecords(cycleSubject(dutyId, periodKey))) {
+    const m = /^escalation-(\d+)$/.exec(st.stageId);
+    if (!m) continue;
+    for (const u of st.missing) levels.set(u, Math.max(levels.get(u) ?? 0, Number(m[1])));
+  }
+  return levels;
+}
+
+/**
+ * Units overdue in duty cycles: in open cycles past their deadline, the responsible units (active roster) that
+ * have not submitted; in cycles closed within the lookback, the defaulters that still have not.
+ */
+export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<OverdueItem[]> {
+  const today = shanghaiDateOf(now);
+  const since = addDays(today, -CLOSED_CYCLE_LOOKBACK_DAYS);
+  const byKey = new Map<string, CycleRecord>();
+  for (const c of await listCycles({ status: 'open' })) byKey.set(`${c.dutyId}#${c.periodKey}`, c);
+  const recent = await Promise.all(
+    catalog.duties.map((d) => listCyclesFrom(d.id, periodKeyOf(periodKindOfDuty(d), since))),
+  );
+  for (const c of recent.flat()) {
+    if (c.status === 'closed' && c.deadline.slice(0, 10) >= since && (c.defaulters?.length ?? 0) > 0)
+      byKey.set(`${c.dutyId}#${c.periodKey}`, c);
+  }
+
+  const rosters = new Map<string, Promise<Unit[]>>();
+  const rosterOf = (duty: Duty) => {
+    const key = [...duty.responsibleKinds].sort().join(',');
+    let p = rosters.get(key);
+    if (!p) {
+      p = activeRoster(duty.responsibleKinds).then((r) => r.units);
+      rosters.set(key, p);
+    }
+    return p;
+  };
+  const unitCache = new Map<string, Promise<Unit | undefined>>();
+  const unitOf = (id: string) => {
+    let p = unitCache.get(id);
+    if (!p) {
+      p = getUnit(id);
+      unitCache.set(id, p);
+    }
+    return p;
+  };
+
+  const perCycle = await Promise.all(
+    [...byKey.values()].map(async (c): Promise<OverdueItem[]> => {
+      const duty = catalog.get(c.dutyId);
+      if (!duty || Date.parse(c.deadline) > now.getTime()) return [];
+      const submitted = new Set((await listSubmissions(c.dutyId, c.periodKey)).map((s) => s.unitId));
+      let missing: Unit[];
+      if (c.status === 'closed') {
+        const defaulters = (c.defaulters ?? []).filter((id) => !submitted.has(id));
+        missing = (await Promise.all(defaulters.map(unitOf))).filter((u): u is Unit => !!u?.active);
+      } else {
+        missing = (await rosterOf(duty)).filter((u) => !submitted.has(u.id));
+      }
+      if (missing.length === 0) return [];
+      const levels = await escalationLevels(c.dutyId, c.periodKey);
+      const period = parsePeriodKey(c.periodKey);
+      const titleZh = `${duty.titleZh}（${periodLabel(c.periodKey, period.start, period.end)}）`;
+      const overdue = workdaysOverdue(c.deadline, today);
+      return missing.map((u) => ({
+        kind: 'cycle',
+        item: cycleItem(c.dutyId, c.periodKey),
+        titleZh,
+        unitId: u.id,
+        unitName: u.name,
+        deadline: c.deadline,
+        workdaysOverdue: overdue,
+        escalationLevel: levels.get(u.id) ?? 0,
+      }));
+    }),
+  );
+  return perCycle.flat();
+}
+
+export function cycleOverdueSource(catalog: Catalog): OverdueSource {
+  return { name: 'cycles', list: (now) => overdueCycleItems(catalog, now) };
+}

@@ -1,0 +1,315 @@
+import { z } from 'zod';
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import { UNIT_KINDS } from '../../workflows/catalog/schema.ts';
+import { appendAuditBatch, type AuditEntry } from '../adapters/audit.ts';
+import { listLeaders, listUnits, putLeaders, putUnits } from '../adapters/store.ts';
+import { auditKey } from './audit-subjects.ts';
+import { clock } from './clock.ts';
+import { safetyOfficeUnitId } from './directory.ts';
+import { CsvSyntaxError, parseCsv } from './csv.ts';
+import { ValidationError, fieldPath, type FieldIssue } from './errors.ts';
+import { leaderSchema, unitSchema, type Leader, type Unit } from './model.ts';
+import { canonical, changedFields, referenceProblems, type ChangeContext, type Reference } from './units.ts';
+
+/** A problem in an import: `row` is the CSV line (the header is line 1); JSON problems name the path. */
+export interface RosterIssue extends FieldIssue {
+  row?: number;
+}
+
+export interface Roster {
+  units: Unit[];
+  leaders: Leader[];
+}
+
+/** Where each unit and leader came from, to name it in a problem. */
+interface Located extends Roster {
+  unitAt: (index: number, field: string) => RosterIssue;
+  leaderAt: (index: number, field: string) => RosterIssue;
+}
+
+/** At most this many problems are listed; the count says how many there were. */
+const MAX_ISSUES = 200;
+
+// ---------------------------------------------------------------- CSV
+
+/**
+ * The CSV columns and the unit fields they fill. Required: id, name, kind and the contact's and principal's
+ * names and addresses; the rest may be empty or left out. Every unit in a CSV file is active after the import.
+ */
+export const CSV_COLUMNS = {
+  id: 'id',
+  name: 'name',
+  kind: 'kind',
+  parent: 'parentId',
+  supervisingDepartment: 'supervisingDepartmentId',
+  leaderInCharge: 'leaderInChargeId',
+  contactName: 'contact.name',
+  contactEmail: 'contact.email',
+  principalName: 'principal.name',
+  principalEmail: 'principal.email',
+  staffName: 'staffRepresentative.name',
+  staffEmail: 'staffRepresentative.email',
+} as const;
+type Column = keyof typeof CSV_COLUMNS;
+const REQUIRED_COLUMNS: Column[] = [
+  'id',
+  'name',
+  'kind',
+  'contactName',
+  'contactEmail',
+  'principalName',
+  'principalEmail',
+];
+const COLUMN_OF_FIELD = new Map<string, Column>(
+  Object.entries(CSV_COLUMNS).map(([col, field]) => [field, col as Column]),
+);
+
+function columnOf(field: string): string {
+  return COLUMN_OF_FIELD.get(field) ?? field.split('.')[0] ?? field;
+}
+
+/** Parses a CSV roster; every problem in the file is collected before anything is reported. */
+export function parseRosterCsv(text: string): { located: Located; issues: RosterIssue[] } {
+  const issues: RosterIssue[] = [];
+  const empty: Located = {
+    units: [],
+    leaders: [],
+    unitAt: (_i, field) => ({ field, problem: '' }),
+    leaderAt: (_i, field) => ({ field, problem: '' }),
+  };
+  let rows;
+  try {
+    rows = parseCsv(text);
+  } catch (err) {
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    return { located: empty, issues: [{ row: err.line, field: '(file)', problem: err.problem }] };
+  }
+  const [header, ...records] = rows;
+  if (!header) return { located: empty, issues: [{ row: 1, field: '(file)', problem: 'the file is empty' }] };
+  const columns = header.fields.map((f) => f.trim());
+  const seen = new Set<string>();
+  for (const col of columns) {
+    if (!(col in CSV_COLUMNS))
+      issues.push({
+        row: header.line,
+        field: col || '(empty)',
+        problem: `unknown column; expected ${Object.keys(CSV_COLUMNS).join(',')}`,
+      });
+    else if (seen.has(col)) issues.push({ row: header.line, field: col, problem: 'duplicate column' });
+    seen.add(col);
+  }
+  for (const col of REQUIRED_COLUMNS)
+    if (!seen.has(col)) issues.push({ row: header.line, field: col, problem: 'required column is missing' });
+  if (issues.length > 0) return { located: empty, issues };
+  if (records.length === 0)
+    return {
+      located: empty,
+      issues: [{ row: header.line + 1, field: '(file)', problem: 'no units after the header' }],
+    };
+
+  const units: Unit[] = [];
+  const lines: number[] = [];
+  for (const record of records) {
+    if (record.fields.length !== columns.length) {
+      issues.push({
+        row: record.line,
+        field: '(row)',
+        problem: `has ${record.fields.length} fields, the header has ${columns.length}`,
+      });
+      continue;
+    }
+    const raw: Record<string, unknown> = {};
+    const person = (name?: string, email?: string) =>
+      name === undefined && email === undefined ? undefined : { name: name ?? '', email: email ?? '' };
+    const cell = new Map(columns.map((c, i) => [c, (record.fields[i] ?? '').trim()]));
+    const get = (c: Column) => (cell.get(c) ? cell.get(c) : undefined);
+    raw.id = get('id') ?? '';
+    raw.name = get('name') ?? '';
+    raw.kind = get('kind') ?? '';
+    if (get('parent')) raw.parentId = get('parent');
+    if (get('supervisingDepartment')) raw.supervisingDepartmentId = get('supervisingDepartment');
+    if (get('leaderInCharge')) raw.leaderInChargeId = get('leaderInCharge');
+    raw.contact = person(get('contactName') ?? '', get('contactEmail') ?? '');
+    raw.principal = person(get('principalName') ?? '', get('principalEmail') ?? '');
+    const staff = person(get('staffName'), get('staffEmail'));
+    if (staff) raw.staffRepresentative = staff;
+    const r = unitSchema.safeParse(raw);
+    if (!r.success) {
+      for (const i of r.error.issues) {
+        issues.push({
+          row: record.line,
+          field: columnOf(fieldPath(i.path)),
+          problem: i.code === 'invalid_value' ? `must be one of ${UNIT_KINDS.join(', ')}` : i.message,
+        });
+      }
+      continue;
+    }
+    units.push(r.data);
+    lines.push(record.line);
+  }
+  return {
+    located: {
+      units,
+      leaders: [],
+      unitAt: (i, field) => ({ row: lines[i] ?? 0, field: columnOf(field), problem: '' }),
+      leaderAt: (_i, field) => ({ field, problem: '' }),
+    },
+    issues,
+  };
+}
+
+// ---------------------------------------------------------------- JSON
+
+export const rosterFileSchema = z
+  .object({
+    /** Free text about the file (who keeps it, when it was updated); not stored. */
+    description: z.string().max(2_000).optional(),
+    leaders: z.array(leaderSchema).max(500).default([]),
+    units: z.array(unitSchema).max(10_000).default([]),
+  })
+  .strict();
+
+/** A JSON roster (already parsed): zod reports every problem with its path, e.g. `units[3].contact.email`. */
+export function parseRosterJson(body: unknown): { located: Located; issues: RosterIssue[] } {
+  const r = rosterFileSchema.safeParse(body);
+  const at = (kind: 'units' | 'leaders') => (i: number, field: string) => ({
+    field: `${kind}[${i}].${field}`,
+    problem: '',
+  });
+  if (!r.success) {
+    return {
+      located: { units: [], leaders: [], unitAt: at('units'), leaderAt: at('leaders') },
+      issues: r.error.issues.flatMap((i) =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ field: fieldPath([...i.path, k]), problem: 'unknown field' }))
+          : [{ field: fieldPath(i.path), problem: i.message }],
+      ),
+    };
+  }
+  return { located: { ...r.data, unitAt: at('units'), leaderAt: at('leaders') }, issues: [] };
+}
+
+// ---------------------------------------------------------------- checking and writing
+
+/**
+ * Problems that need the stored roster: duplicates inside the file, and references (parent, supervising
+ * department, leader in charge) that resolve neither in the file nor in the table.
+ */
+export function crossCheck(located: Located, stored: Roster): RosterIssue[] {
+  const issues: RosterIssue[] = [];
+  const unitIndex = new Map<string, number>();
+  located.units.forEach((u, i) => {
+    const first = unitIndex.get(u.id);
+    if (first !== undefined) {
+      const where = located.unitAt(first, 'id');
+      issues.push({
+        ...located.unitAt(i, 'id'),
+        problem: `duplicate id ${u.id} (also at ${where.row !== undefined ? `row ${where.row}` : where.field})`,
+      });
+    } else unitIndex.set(u.id, i);
+  });
+  const leaderIndex = new Map<string, number>();
+  located.leaders.forEach((l, i) => {
+    const first = leaderIndex.get(l.id);
+    if (first !== undefined)
+      issues.push({
+        ...located.leaderAt(i, 'id'),
+        problem: `duplicate id ${l.id} (also at leaders[${first}])`,
+      });
+    else leaderIndex.set(l.id, i);
+  });
+  const units = new Map(stored.units.map((u) => [u.id, u]));
+  for (const u of located.units) units.set(u.id, u);
+  const leaders = new Map(stored.leaders.map((l) => [l.id, l]));
+  for (const l of located.leaders) leaders.set(l.id, l);
+  located.units.forEach((u, i) => {
+    if (u.id === safetyOfficeUnitId() && !u.active)
+      issues.push({ ...located.unitAt(i, 'active'), problem: 'the safety office cannot be deactivated' });
+    for (const p of referenceProblems(
+      u,
+      (id) => units.get(id),
+      (id) => leaders.get(id),
+    ))
+      issues.push({ ...located.unitAt(i, p.field satisfies Reference), problem: p.problem });
+  });
+  return issues;
+}
+
+function rejected(issues: RosterIssue[]): ValidationError {
+  const shown = issues.slice(0, MAX_ISSUES);
+  if (issues.length > MAX_ISSUES)
+    shown.push({ field: '(more)', problem: `${issues.length - MAX_ISSUES} more problems not listed` });
+  return new ValidationError(
+    `roster rejected: ${issues.length} problem(s)`,
+    `名册校验未通过：共 ${issues.length} 处问题，未写入任何数据`,
+    shown,
+  );
+}
+
+export interface ImportSummary {
+  units: { created: number; updated: number; unchanged: number };
+  leaders: { created: number; updated: number; unchanged: number };
+}
+
+/**
+ * Imports a roster (JSON `{ leaders, units }` or CSV text). Everything is validated first — each row's fields,
+ * duplicates, and references against the file and the table — and nothing is written if anything is wrong.
+ * Then leaders and the new or changed units are batch-written (leaders first, so references resolve), with
+ * one audit entry per record written. Units not in the file are left as they are.
+ */
+export async function importRoster(
+  input: { kind: 'json'; body: unknown } | { kind: 'csv'; text: string },
+  ctx: ChangeContext,
+): Promise<ImportSummary> {
+  const { located, issues } = input.kind === 'csv' ? parseRosterCsv(input.text) : parseRosterJson(input.body);
+  if (issues.length > 0) throw rejected(issues);
+  if (located.units.length === 0 && located.leaders.length === 0)
+    throw rejected([{ field: '(body)', problem: 'the roster has no units and no leaders' }]);
+
+  const [storedUnits, storedLeaders] = await Promise.all([
+    listUnits({ kinds: UNIT_KINDS, includeInactive: true }),
+    listLeaders(),
+  ]);
+  const cross = crossCheck(located, { units: storedUnits, leaders: storedLeaders });
+  if (cross.length > 0) throw rejected(cross);
+
+  const at = toShanghaiIso(clock.now());
+  const audit: AuditEntry[] = [];
+  const summary: ImportSummary = {
+    units: { created: 0, updated: 0, unchanged: 0 },
+    leaders: { created: 0, updated: 0, unchanged: 0 },
+  };
+  const diff = <T extends { id: string }>(
+    incoming: T[],
+    stored: T[],
+    kind: 'unit' | 'leader',
+    counts: ImportSummary['units'],
+  ): T[] => {
+    const before = new Map(stored.map((x) => [x.id, x]));
+    const changed: T[] = [];
+    for (const x of incoming) {
+      const old = before.get(x.id);
+      if (old && canonical(old) === canonical(x)) {
+        counts.unchanged++;
+        continue;
+      }
+      counts[old ? 'updated' : 'created']++;
+      changed.push(x);
+      audit.push({
+        subject: auditKey({ kind, id: x.id }),
+        at,
+        actor: ctx.actor,
+        action: `${kind}-${old ? 'updated' : 'created'}`,
+        route: ctx.route,
+        details: { import: input.kind, ...(old ? { changed: changedFields(old, x) } : {}) },
+      });
+    }
+    return changed;
+  };
+  const leaders = diff(located.leaders, storedLeaders, 'leader', summary.leaders);
+  const units = diff(located.units, storedUnits, 'unit', summary.units);
+  await putLeaders(leaders);
+  await putUnits(units);
+  await appendAuditBatch(audit);
+  return summary;
+}

@@ -1,0 +1,216 @@
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import type { UnitKind } from '../../workflows/catalog/schema.ts';
+import { appendAudit } from '../adapters/audit.ts';
+import { getLeader, getUnit, putLeader, putUnit } from '../adapters/store.ts';
+import { auditKey } from './audit-subjects.ts';
+import { clock } from './clock.ts';
+import { safetyOfficeUnitId } from './directory.ts';
+import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
+import type { Leader, Unit } from './model.ts';
+
+/** Who changes the roster, and through which route: both go into the audit entry. */
+export interface ChangeContext {
+  actor: string;
+  route: string;
+}
+
+export type SaveStatus = 'created' | 'updated' | 'unchanged';
+
+/** Kinds that can supervise a unit (行业监管部门; 安委办 and the committee are county bodies). */
+const SUPERVISOR_KINDS: readonly UnitKind[] = ['county-department', 'county-body'];
+/** A site belongs to an enterprise or a town, an enterprise to a town. */
+const PARENT_KINDS: readonly UnitKind[] = ['town', 'enterprise'];
+
+export type Reference = 'parentId' | 'supervisingDepartmentId' | 'leaderInChargeId';
+
+/**
+ * What is wrong with a unit's references, given lookups of the roster as it will be: a referenced unit or
+ * leader must exist, have a fitting kind, and (for an active unit) be active itself.
+ */
+export function referenceProblems(
+  unit: Unit,
+  unitOf: (id: string) => Unit | undefined,
+  leaderOf: (id: string) => Leader | undefined,
+): { field: Reference; problem: string }[] {
+  const out: { field: Reference; problem: string }[] = [];
+  if (unit.parentId !== undefined) {
+    const parent = unitOf(unit.parentId);
+    if (unit.parentId === unit.id)
+      out.push({ field: 'parentId', problem: 'a unit cannot be its own parent' });
+    else if (!parent) out.push({ field: 'parentId', problem: `no such unit: ${unit.parentId}` });
+    else if (!PARENT_KINDS.includes(parent.kind))
+      out.push({
+        field: 'parentId',
+        problem: `must be a town or an enterprise, ${unit.parentId} is a ${parent.kind}`,
+      });
+    else if (unit.kind === 'enterprise' && parent.kind !== 'town')
+      out.push({ field: 'parentId', problem: 'the parent of an enterprise must be a town' });
+    else if (unit.active && !parent.active)
+      out.push({ field: 'parentId', problem: `unit ${unit.parentId} is inactive` });
+  }
+  if (unit.supervisingDepartmentId !== undefined) {
+    const dept = unitOf(unit.supervisingDepartmentId);
+    if (unit.supervisingDepartmentId === unit.id)
+      out.push({ field: 'supervisingDepartmentId', problem: 'a unit cannot supervise itself' });
+    else if (!dept)
+      out.push({
+        field: 'supervisingDepartmentId',
+        problem: `no such unit: ${unit.supervisingDepartmentId}`,
+      });
+    else if (!SUPERVISOR_KINDS.includes(dept.kind))
+      out.push({
+        field: 'supervisingDepartmentId',
+        problem: `must be a county department or county body, ${dept.id} is a ${dept.kind}`,
+      });
+    else if (unit.active && !dept.active)
+      out.push({ field: 'supervisingDepartmentId', problem: `unit ${dept.id} is inactive` });
+  }
+  if (unit.leaderInChargeId !== undefined && !leaderOf(unit.leaderInChargeId))
+    out.push({ field: 'leaderInChargeId', problem: `no such county leader: ${unit.leaderInChargeId}` });
+  return out;
+}
+
+/** JSON with sorted keys: two records are the same when their canonical forms are. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
+
+/** The top-level fields whose values differ (for the audit entry). */
+export function changedFields(before: object, after: object): string[] {
+  const a = before as Record<string, unknown>;
+  const b = after as Record<string, unknown>;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => canonical(a[k]) !== canonical(b[k])).sort();
+}
+
+function nowIso(): string {
+  return toShanghaiIso(clock.now());
+}
+
+function idMismatch(bodyId: string | undefined, pathId: string): void {
+  if (bodyId !== undefined && bodyId !== pathId)
+    throw new ValidationError('id in the body differs from the path', '请求体中的 id 与地址中的不一致', [
+      { field: 'id', problem: `must be ${pathId} (the id in the path) or left out` },
+    ]);
+}
+
+/**
+ * Creates or replaces a unit. References are checked against the stored roster before anything is written;
+ * an unchanged unit is not written again and leaves no audit entry.
+ */
+export async function saveUnit(
+  pathId: string,
+  body: Omit<Unit, 'id'> & { id?: string | undefined },
+  ctx: ChangeContext,
+): Promise<{ status: SaveStatus; unit: Unit }> {
+  idMismatch(body.id, pathId);
+  const unit: Unit = { ...body, id: pathId };
+  const refIds = [unit.parentId, unit.supervisingDepartmentId].filter((x): x is string => x !== undefined);
+  const [existing, refs, leader] = await Promise.all([
+    getUnit(pathId),
+    Promise.all(refIds.map((id) => getUnit(id))),
+    unit.leaderInChargeId ? getLeader(unit.leaderInChargeId) : Promise.resolve(undefined),
+  ]);
+  const units = new Map(refs.filter((u): u is Unit => u !== undefined).map((u) => [u.id, u]));
+  const problems = referenceProblems(
+    unit,
+    (id) => units.get(id),
+    (id) => (leader?.id === id ? leader : undefined),
+  );
+  if (problems.length > 0)
+    throw new ValidationError(
+      'unit references do not resolve',
+      '单位信息有误：引用的单位或县领导不存在或不适用',
+      problems,
+    );
+  if (existing && canonical(existing) === canonical(unit)) return { status: 'unchanged', unit: existing };
+  if (existing && existing.id === safetyOfficeUnitId() && !unit.active) throw safetyOfficeConflict();
+  await putUnit(unit);
+  await appendAudit({
+    subject: auditKey({ kind: 'unit', id: unit.id }),
+    at: nowIso(),
+    actor: ctx.actor,
+    action: existing ? 'unit-updated' : 'unit-created',
+    route: ctx.route,
+    details: existing ? { changed: changedFields(existing, unit) } : { kind: unit.kind },
+  });
+  return { status: existing ? 'updated' : 'created', unit };
+}
+
+function safetyOfficeConflict(): ConflictError {
+  return new ConflictError(
+    'the safety office cannot be deactivated',
+    '县安委办是所有督办的最后一级，不能停用',
+    [{ field: 'id', problem: 'the safety office (last step of every escalation) cannot be deactivated' }],
+  );
+}
+
+/** Deactivates a unit: it leaves every roster from the next sweep on, and its records and history stay. */
+export async function deactivateUnit(
+  id: string,
+  ctx: ChangeContext,
+): Promise<{ status: SaveStatus; unit: Unit }> {
+  const existing = await getUnit(id);
+  if (!existing)
+    throw new NotFoundError(`unknown unit ${id}`, `单位不存在：${id}`, [
+      { field: 'id', problem: 'unknown unit' },
+    ]);
+  if (!existing.active) return { status: 'unchanged', unit: existing };
+  if (existing.id === safetyOfficeUnitId()) throw safetyOfficeConflict();
+  const unit: Unit = { ...existing, active: false };
+  await putUnit(unit);
+  await appendAudit({
+    subject: auditKey({ kind: 'unit', id }),
+    at: nowIso(),
+    actor: ctx.actor,
+    action: 'unit-deactivated',
+    route: ctx.route,
+  });
+  return { status: 'updated', unit };
+}
+
+export async function requireUnit(id: string): Promise<Unit> {
+  const unit = await getUnit(id);
+  if (!unit)
+    throw new NotFoundError(`unknown unit ${id}`, `单位不存在：${id}`, [
+      { field: 'id', problem: 'unknown unit' },
+    ]);
+  return unit;
+}
+
+export async function requireLeader(id: string): Promise<Leader> {
+  const leader = await getLeader(id);
+  if (!leader)
+    throw new NotFoundError(`unknown leader ${id}`, `县领导不存在：${id}`, [
+      { field: 'id', problem: 'unknown county leader' },
+    ]);
+  return leader;
+}
+
+/** Creates or replaces a county leader record (分管县领导): the position, and who holds it now. */
+export async function saveLeader(
+  pathId: string,
+  body: Omit<Leader, 'id'> & { id?: string | undefined },
+  ctx: ChangeContext,
+): Promise<{ status: SaveStatus; leader: Leader }> {
+  idMismatch(body.id, pathId);
+  const leader: Leader = { ...body, id: pathId };
+  const existing = await getLeader(pathId);
+  if (existing && canonical(existing) === canonical(leader)) return { status: 'unchanged', leader: existing };
+  await putLeader(leader);
+  await appendAudit({
+    subject: auditKey({ kind: 'leader', id: leader.id }),
+    at: nowIso(),
+    actor: ctx.actor,
+    action: existing ? 'leader-updated' : 'leader-created',
+    route: ctx.route,
+    ...(existing ? { details: { changed: changedFields(existing, leader) } } : {}),
+  });
+  return { status: existing ? 'updated' : 'created', leader };
+}

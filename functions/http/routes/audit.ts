@@ -1,0 +1,68 @@
+import { parseDate } from '../../../workflows/calendar.ts';
+import type { Catalog } from '../../../workflows/catalog/index.ts';
+import { planCycle } from '../../../workflows/plan.ts';
+import { listAudit } from '../../adapters/audit.ts';
+import { auditKey, parseAuditSubject, publicSubject } from '../../core/audit-subjects.ts';
+import { ValidationError } from '../../core/errors.ts';
+import { requireAdmin } from '../auth.ts';
+import { json } from '../respond.ts';
+import type { Router } from '../router.ts';
+import { auditQuerySchema } from '../schemas.ts';
+
+const LIMIT = 1000;
+
+/** Who did what to a subject, when, and through which route. */
+export function registerAuditRoutes(router: Router, catalog: Catalog): void {
+  router.add(
+    'GET',
+    '/audit',
+    async (req) => {
+      requireAdmin(req);
+      const q = auditQuerySchema.parse(req.query);
+      const subject = parseAuditSubject(q.subject);
+      if (subject.kind === 'cycle') {
+        // An unknown duty is 404, a period key that is not one of the duty's periods 400.
+        subject.periodKey = planCycle(catalog.require(subject.dutyId), subject.periodKey).periodKey;
+      }
+      for (const field of ['from', 'to'] as const) {
+        const v = q[field];
+        if (v === undefined) continue;
+        try {
+          parseDate(v);
+        } catch {
+          throw new ValidationError(`bad ${field} date`, '日期有误', [
+            { field, problem: 'must be a real date YYYY-MM-DD' },
+          ]);
+        }
+      }
+      if (q.from && q.to && q.from > q.to)
+        throw new ValidationError('from after to', '起始日期晚于结束日期', [
+          { field: 'from', problem: 'must not be after to' },
+        ]);
+      const entries = await listAudit(auditKey(subject), {
+        limit: LIMIT,
+        ...(q.from ? { from: q.from } : {}),
+        ...(q.to ? { to: q.to } : {}),
+      });
+      return json(200, {
+        subject: q.subject,
+        count: entries.length,
+        truncated: entries.length >= LIMIT,
+        entries: entries.map((e) => ({ ...e, subject: publicSubject(e.subject) })),
+      });
+    },
+    {
+      summary: 'Audit entries of a subject',
+      description:
+        'Subjects: `cycle:<dutyId>:<periodKey>` (submissions), `unit:<id>` and `leader:<id>` (roster changes), ' +
+        '`case:<id>` (case events). Each entry has the instant, the actor (`admin:<name>`, `unit-link:<unit>`), ' +
+        'the action, the route and details; oldest first, at most 1000 (`truncated` says when there are more; ' +
+        'narrow with `from`/`to`).',
+      tags: ['逾期与审计'],
+      auth: 'admin',
+      query: auditQuerySchema,
+      responses: { 200: { description: '`{ subject, count, truncated, entries }`' } },
+      errors: [404],
+    },
+  );
+}

@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import { toShanghaiIso } from '../../../workflows/calendar.ts';
+import { loadCaseTypes, type CaseTypes } from '../../../workflows/cases/index.ts';
+import { getCase, listCaseEvents, listCasesByStatus, listCasesInTown } from '../../adapters/case-store.ts';
+import { logger } from '../../handlers/common.ts';
+import { clock } from '../../core/clock.ts';
+import {
+  applyCaseEvent,
+  caseDetail,
+  caseSummary,
+  openCase,
+  requireType,
+  type CasePrincipal,
+} from '../../core/cases.ts';
+import {
+  caseEventBodySchema,
+  caseIdSchema,
+  listCasesQuerySchema,
+  openCaseBodySchema,
+  reconciliationQuerySchema,
+  type CaseRecord,
+} from '../../core/cases-model.ts';
+import { caseOverdueSource, reconciliation } from '../../core/cases-overdue.ts';
+import { ForbiddenError, NotFoundError } from '../../core/errors.ts';
+import { caseItem } from '../../core/links.ts';
+import { registerOverdueSource } from '../../core/overdue-ledger.ts';
+import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
+import { json } from '../respond.ts';
+import type { Router } from '../router.ts';
+import type { ApiRequest } from '../types.ts';
+
+const tags = ['案件'];
+const caseLog = {
+  error: (message: string, extra: Record<string, unknown> = {}) => logger.error(message, extra),
+};
+
+export const caseParamsSchema = z
+  .object({ id: caseIdSchema.meta({ example: 'mh-20230306-k3f9a1' }) })
+  .strict();
+
+/** A unit's signed case link may come as `?link=` (the URL in its email) or as the `x-safeduty-link` header. */
+export const caseLinkQuerySchema = z
+  .object({
+    link: z
+      .string()
+      .min(1)
+      .max(2_000)
+      .optional()
+      .meta({ description: 'the signed case link from an email (instead of the x-safeduty-link header)' }),
+  })
+  .strict();
+
+/** Who is asking: an administrator, or a unit through a link bound to this case. */
+async function principalFor(
+  req: ApiRequest,
+  caseId: string,
+  token: string | undefined,
+): Promise<CasePrincipal> {
+  const linkToken = token ?? req.headers['x-safeduty-link'];
+  if (linkToken) {
+    const link = await requireLink(linkToken);
+    requireLinkFor(link, link.u, caseItem(caseId));
+    return { kind: 'unit', unitId: link.u };
+  }
+  return { kind: 'admin', name: requireAdmin(req).name };
+}
+
+async function requireCase(caseId: string): Promise<CaseRecord> {
+  const c = await getCase(caseId);
+  if (!c)
+    throw new NotFoundError(`unknown case ${caseId}`, `案件不存在：${caseId}`, [
+      { field: 'id', problem: 'unknown case' },
+    ]);
+  return c;
+}
+
+/** Case workflows: open a case, list them, see one with its timeline and history, send it events. */
+export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTypes()): void {
+  registerOverdueSource(caseOverdueSource(types));
+
+  router.add(
+    'POST',
+    '/cases',
+    async (req) => {
+      const admin = requireAdmin(req);
+      const body = openCaseBodySchema.parse(req.body ?? {});
+      const result = await openCase(types, body, `admin:${admin.name}`, req.route, caseLog);
+      const type = requireType(types, result.record.typeId);
+      return json(201, {
+        ...caseSummary(type, result.record, clock.now()),
+        workflowStarted: result.workflowStarted,
+      });
+    },
+    {
+      summary: 'Open a case and start its workflow',
+      description:
+        'Opens a case of a type (`major-hazard-rectification`, `self-built-house-rectification`): checks the units ' +
+        'against the type, writes the case and starts its Step Functions execution, which sends the opening ' +
+        'notices (双报告 at listing) and then reminds and escalates at each stage deadline. The term is a date ' +
+        '(`{ "until": "YYYY-MM-DD" }`, ending at 18:00) or a number of days (`{ "days": N }`).',
+      tags,
+      auth: 'admin',
+      body: openCaseBodySchema,
+      responses: { 201: { description: 'the case summary, with `workflowStarted`' } },
+      errors: [404, 409, 422],
+    },
+  );
+
+  router.add(
+    'GET',
+    '/cases',
+    async (req) => {
+      requireAdmin(req);
+      const q = listCasesQuerySchema.parse(req.query);
+      if (q.type) requireType(types, q.type);
+      let cases: CaseRecord[];
+      if (q.type && q.town) cases = (await listCasesInTown(q.type, q.town)).cases;
+      else cases = (await listCasesByStatus(q.status ? [q.status] : ['open', 'closed'], q.type)).cases;
+      const now = clock.now();
+      const rows = cases
+        .filter((c) => !q.status || c.status === q.status)
+        .filter((c) => !q.town || c.townId === q.town)
+        .filter((c) => !q.stage || c.stage === q.stage)
+        .filter((c) => !q.unit || c.responsibleUnitId === q.unit || c.supervisingUnitId === q.unit)
+        .flatMap((c) => {
+          const type = types.get(c.typeId);
+          return type ? [caseSummary(type, c, now)] : [];
+        })
+        .filter((s) => q.overdue === undefined || (q.overdue === 'true') === (s.overdue !== null))
+        .sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.caseId.localeCompare(b.caseId));
+      return json(200, { count: rows.length, cases: rows });
+    },
+    {
+      summary: 'List cases',
+      description:
+        'Filters: `type`, `status` (open / closed), `stage`, `town`, `unit` (responsible or supervising), ' +
+        '`overdue=true|false`. Without `status`, open and closed cases.',
+      tags,
+      auth: 'admin',
+      query: listCasesQuerySchema,
+      responses: { 200: { description: '`{ count, cases }`' } },
+    },
+  );
+
+  // Before /cases/{id}: "reconciliation" is a reserved word, never a case id.
+  router.add(
+    'GET',
+    '/cases/reconciliation',
+    async (req) => {
+      requireAdmin(req);
+      const q = reconciliationQuerySchema.parse(req.query);
+      const now = clock.now();
+      return json(200, { asOf: toShanghaiIso(now), ...(await reconciliation(types, q.type, q.town, now)) });
+    },
+    {
+      summary: 'Reconciliation per town (对账销号)',
+      description:
+        'For a case type, per town: cases listed, rectified (completion reported or accepted), accepted (销号), ' +
+        'and overdue; `town` narrows to one town.',
+      tags,
+      auth: 'admin',
+      query: reconciliationQuerySchema,
+      responses: {
+        200: {
+          description: '`{ type, towns: [{ townId, listed, rectified, accepted, overdue, … }], total }`',
+        },
+      },
+    },
+  );
+
+  router.add(
+    'GET',
+    '/cases/{id}',
+    async (req) => {
+      const { id } = caseParamsSchema.parse(req.params);
+      const q = caseLinkQuerySchema.parse(req.query);
+      const principal = await principalFor(req, id, q.link);
+      const c = await requireCase(id);
+      if (
+        principal.kind === 'unit' &&
+        principal.unitId !== c.responsibleUnitId &&
+        principal.unitId !== c.supervisingUnitId
+      )
+        throw new ForbiddenError('link is for another unit', '该链接不能用于此案件');
+      const type = requireType(types, c.typeId);
+      const events = await listCaseEvents(id);
+      return json(
+        200,
+        await caseDetail(type, c, events, clock.now(), { notifications: principal.kind === 'admin' }),
+      );
+    },
+    {
+      summary: 'A case: its stage, plan (timeline), history and notifications',
+      description:
+        'The current stage and its deadline, every reminder and escalation of the current stage with its state ' +
+        '(done / due / planned), the events so far with their bodies, the events allowed now, and (for ' +
+        'administrators) every notification sent. A unit may read its own case with its link.',
+      tags,
+      auth: 'admin-or-link',
+      params: caseParamsSchema,
+      query: caseLinkQuerySchema,
+      responses: { 200: { description: 'the case' } },
+      errors: [404, 410],
+    },
+  );
+
+  router.add(
+    'POST',
+    '/cases/{id}/events',
+    async (req) => {
+      const { id } = caseParamsSchema.parse(req.params);
+      const q = caseLinkQuerySchema.parse(req.query);
+      const principal = await principalFor(req, id, q.link);
+      const body = caseEventBodySchema.parse(req.body ?? {});
+      const result = await applyCaseEvent(types, id, body, principal, req.route, caseLog);
+      const type = requireType(types, result.record.typeId);
+      return json(201, {
+        event: result.entry,
+        case: caseSummary(type, result.record, clock.now()),
+        ...(result.restarted ? { workflowRestarted: result.workflowStarted } : {}),
+      });
+    },
+    {
+      summary: 'Send an event to a case',
+      description:
+        'Takes effect at once. Administrators send any event; a unit sends the events its side may send, with the ' +
+        'signed link of its case emails (`x-safeduty-link` header or `?link=`). Refused, with nothing changed: an ' +
+        'event not allowed in the current stage (409), a plan missing any of its required parts (400), an ' +
+        'extension requested too late (422), an acceptance by the person who reported completion (403), an ' +
+        'event the sender may not send (403), an unknown case (404).',
+      tags,
+      auth: 'admin-or-link',
+      params: caseParamsSchema,
+      query: caseLinkQuerySchema,
+      body: caseEventBodySchema,
+      responses: { 201: { description: '`{ event, case }`' } },
+      errors: [404, 410],
+    },
+  );
+}

@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { auditKey, parseAuditSubject, publicSubject } from '../../functions/core/audit-subjects.ts';
+import { CsvSyntaxError, csvField, parseCsv, toCsv } from '../../functions/core/csv.ts';
+import {
+  listOverdue,
+  overdueCsv,
+  overdueSources,
+  registerOverdueSource,
+  type OverdueItem,
+} from '../../functions/core/overdue-ledger.ts';
+import { crossCheck, parseRosterCsv, parseRosterJson } from '../../functions/core/roster-import.ts';
+import { exampleRoster, exampleRosterCsv } from '../support/http.ts';
+
+describe('CSV', () => {
+  it('parses quotes, escaped quotes, embedded newlines, CRLF, a BOM and blank lines', () => {
+    const text = '\uFEFFa,b,c\r\n"x, y","say ""hi""","two\nlines"\r\n\r\n1,,3\n';
+    expect(parseCsv(text)).toEqual([
+      { line: 1, fields: ['a', 'b', 'c'] },
+      { line: 2, fields: ['x, y', 'say "hi"', 'two\nlines'] },
+      { line: 5, fields: ['1', '', '3'] },
+    ]);
+    expect(parseCsv('a,b')).toEqual([{ line: 1, fields: ['a', 'b'] }]);
+    expect(parseCsv('')).toEqual([]);
+    expect(() => parseCsv('a,"b\n')).toThrow(CsvSyntaxError);
+    expect(() => parseCsv('"a"b,c')).toThrow(/after a closing quote/);
+  });
+
+  it('round-trips any table of strings through toCsv and parseCsv', () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('a', 'z', '镇', ',', '"', '\n', '\r', ' ', '1'),
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+        (rows) => {
+          const safe = rows.map((r) => r.map((c) => c.replace(/^[=+\-@\t\r]/, 'x')));
+          const width = safe[0]!.length;
+          const table = safe.map((r) => [...r, ...Array<string>(width).fill('')].slice(0, width));
+          const [header, ...body] = table;
+          const parsed = parseCsv(toCsv(header!, body));
+          // A record whose every field is empty is a blank line: parsers skip it, and so does ours.
+          const expected = table.filter((r) => !(r.length === 1 && r[0] === ''));
+          expect(parsed.map((r) => r.fields)).toEqual(expected);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('neutralizes cells a spreadsheet would run as formulas', () => {
+    expect(csvField('=HYPERLINK("http://x")')).toBe('"\'=HYPERLINK(""http://x"")"');
+    expect(csvField('+1')).toBe("'+1");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField(-3)).toBe('-3');
+    expect(toCsv(['a'], [['x']])).toBe('\uFEFFa\r\nx\r\n');
+  });
+});
+
+describe('roster files', () => {
+  it('reads the example CSV into the same units as the example JSON', () => {
+    const csv = parseRosterCsv(exampleRosterCsv());
+    const json = parseRosterJson(JSON.parse(JSON.stringify(exampleRoster())));
+    expect(csv.issues).toEqual([]);
+    expect(json.issues).toEqual([]);
+    expect(csv.located.units).toEqual(json.located.units);
+    expect(crossCheck(json.located, { units: [], leaders: [] })).toEqual([]);
+  });
+
+  it('accepts columns in any order and leaves empty optional cells out', () => {
+    const r = parseRosterCsv(
+      'name,id,kind,contactName,contactEmail,principalName,principalEmail\r\n' +
+        ' 青山镇 ,town-001,town,甲,a@example.gov.cn,乙,b@example.gov.cn\r\n',
+    );
+    expect(r.issues).toEqual([]);
+    expect(r.located.units).toEqual([
+      {
+        id: 'town-001',
+        name: '青山镇',
+        kind: 'town',
+        contact: { name: '甲', email: 'a@example.gov.cn' },
+        principal: { name: '乙', email: 'b@example.gov.cn' },
+        active: true,
+      },
+    ]);
+  });
+
+  it('names the row and column of each problem', () => {
+    const r = parseRosterCsv(
+      'id,name,kind,contactName,contactEmail,principalName,principalEmail,staffName,staffEmail\r\n' +
+        'Town 1,青山镇,town,甲,a@example.gov.cn,乙,b@example.gov.cn,,\r\n' +
+        'town-002,,town,甲,a@example.gov.cn,乙,b@example.gov.cn,丙,\r\n',
+    );
+    expect(r.issues).toEqual([
+      { row: 2, field: 'id', problem: expect.stringMatching(/lowercase/) },
+      { row: 3, field: 'name', problem: 'must not be empty' },
+      { row: 3, field: 'staffEmail', problem: 'must be a valid email address' },
+    ]);
+  });
+
+  it('finds duplicates and unresolved references against the file and the table', () => {
+    const { located } = parseRosterJson({
+      units: [{ ...exampleRoster().units[4], parentId: 'town-002' }, { ...exampleRoster().units[4] }],
+    });
+    const issues = crossCheck(located, {
+      units: exampleRoster().units.slice(0, 3),
+      leaders: exampleRoster().leaders,
+    });
+    expect(issues).toEqual([
+      { field: 'units[1].id', problem: 'duplicate id town-001 (also at units[0].id)' },
+      { field: 'units[0].parentId', problem: 'no such unit: town-002' },
+    ]);
+  });
+});
+
+describe('audit subjects', () => {
+  it('maps the API spelling to the stored key and back', () => {
+    for (const [text, key] of [
+      ['cycle:risk-prejudgment-weekly:2023-W06', 'CYCLE#risk-prejudgment-weekly#2023-W06'],
+      ['unit:town-001', 'UNIT#town-001'],
+      ['leader:leader-executive', 'LEADER#leader-executive'],
+      ['case:mh-20230306-k3f9a1', 'CASE#mh-20230306-k3f9a1'],
+    ]) {
+      expect(auditKey(parseAuditSubject(text!))).toBe(key);
+      expect(publicSubject(key!)).toBe(text);
+    }
+    for (const bad of [
+      '',
+      'unit',
+      'unit:',
+      'unit:A',
+      'unit:a:b',
+      'cycle:x',
+      'cycle:x:y:z',
+      'case:a#b',
+      'UNIT#x',
+    ])
+      expect(() => parseAuditSubject(bad), bad).toThrow(expect.objectContaining({ status: 400 }));
+  });
+});
+
+describe('overdue ledger', () => {
+  const item = (
+    unitId: string,
+    workdaysOverdue: number,
+    escalationLevel: number,
+    kind: 'cycle' | 'case' = 'cycle',
+  ): OverdueItem => ({
+    kind,
+    item: kind === 'cycle' ? 'cycle:d:2023-W06' : 'case:c-1',
+    titleZh: kind === 'cycle' ? '周预判' : '=重大隐患整改',
+    unitId,
+    unitName: `${unitId}单位`,
+    deadline: '2023-02-06T18:00:00+08:00',
+    workdaysOverdue,
+    escalationLevel,
+  });
+
+  it('merges every registered source, most overdue first; a source registered again replaces the first', async () => {
+    registerOverdueSource({ name: 'test-a', list: async () => [item('b', 1, 1), item('a', 3, 1)] });
+    registerOverdueSource({ name: 'test-b', list: async () => [item('c', 1, 2, 'case')] });
+    registerOverdueSource({ name: 'test-b', list: async () => [item('c', 2, 2, 'case')] });
+    expect(overdueSources()).toEqual(expect.arrayContaining(['test-a', 'test-b']));
+    const now = new Date('2023-02-08T10:00:00+08:00');
+    expect((await listOverdue(now)).map((i) => `${i.unitId}:${i.workdaysOverdue}`)).toEqual([
+      'a:3',
+      'c:2',
+      'b:1',
+    ]);
+    const csv = overdueCsv(await listOverdue(now));
+    expect(csv.startsWith('\uFEFF单位编号,')).toBe(true);
+    expect(csv).toContain("c,c单位,案件,'=重大隐患整改,case:c-1,2023-02-06T18:00:00+08:00,2,2\r\n");
+  });
+});

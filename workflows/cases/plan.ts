@@ -1,0 +1,332 @@
+import { addDays, checkWorkday, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../calendar.ts';
+import type { Offset } from '../catalog/schema.ts';
+import type { CaseDeadlineRule, CaseEscalationLevel, CasePosition, CaseType, Stage } from './schema.ts';
+import { stageOf } from './index.ts';
+
+/** What planning needs to know about a case: a projection of its record. */
+export interface CaseSnapshot {
+  stage: string;
+  /** Increments at every stage change: a stage entered again (after a failed acceptance) is a new visit. */
+  visit: number;
+  stageEnteredAt: string;
+  /** The rectification term (an instant), moved by a granted extension or a failed acceptance. */
+  term: string;
+  /** When the term last changed; reminders planned before it are not sent (the change's notice covers them). */
+  termSetAt: string;
+  /** The open request (e.g. an extension awaiting a decision), numbered by the event that opened it. */
+  request?: { id: string; seq: number; openedAt: string };
+  /** Instants of the progress reports received in this visit. */
+  progressReports: string[];
+  /** Notices still to send, one per event that notifies. */
+  outbox: { seq: number; eventId: string; at: string }[];
+}
+
+export interface CaseStep {
+  /** Unique within the case; part of the notification ledger key. Carries the visit and the deadline. */
+  key: string;
+  track: 'stage' | 'request' | 'progress' | 'notice';
+  kind: 'reminder' | 'escalation' | 'notice';
+  /** Reminder number or escalation level; 0 for notices. */
+  level: number;
+  at: string;
+  positions: CasePosition[];
+  /** The deadline the step is about (the stage's, the request's, or a progress report's due instant). */
+  deadline?: string;
+  /** For notices: the event that asked for it. */
+  event?: { seq: number; id: string };
+}
+
+export interface CasePlan {
+  stage: Stage;
+  /** The current stage's deadline; none for a terminal stage. */
+  deadline?: string;
+  request?: { id: string; seq: number; deadline: string };
+  progressDues: string[];
+  /** Every step of the current visit, sorted by instant. */
+  steps: CaseStep[];
+  /** False when a date of the plan falls in a year without official holiday data (counted Mon–Fri). */
+  verified: boolean;
+  warnings: string[];
+}
+
+/**
+ * Working-day arithmetic that keeps going past the calendar's published years and records that it did, so the
+ * plan says `verified: false` instead of silently treating a date as a plain weekday (as plan.ts does).
+ */
+export class CaseCalendar {
+  unverifiedYears = new Set<number>();
+
+  isWorkday(date: string): boolean {
+    const r = checkWorkday(date, { allowUnverified: true });
+    if (!r.verified) this.unverifiedYears.add(Number(date.slice(0, 4)));
+    return r.workday;
+  }
+
+  addWorkdays(date: string, n: number): string {
+    const step = n >= 0 ? 1 : -1;
+    let left = Math.abs(n);
+    let d = date;
+    while (left > 0) {
+      d = addDays(d, step);
+      if (this.isWorkday(d)) left--;
+    }
+    return d;
+  }
+
+  nextOnOrAfter(date: string): string {
+    let d = date;
+    while (!this.isWorkday(d)) d = addDays(d, 1);
+    return d;
+  }
+
+  warnings(): string[] {
+    const years = [...this.unverifiedYears].sort();
+    return years.length > 0
+      ? [`${years.join('、')} 年没有官方节假日数据，工作日按周一至周五推算，请核对`]
+      : [];
+  }
+}
+
+/** The instant an offset names relative to a deadline (working days on the official calendar). */
+export function offsetFrom(deadline: string, o: Offset, cal: CaseCalendar = new CaseCalendar()): string {
+  const d = new Date(deadline);
+  if (o.unit === 'hours') return toShanghaiIso(new Date(d.getTime() + o.amount * 3_600_000));
+  const date = shanghaiDateOf(d);
+  const time = o.at ?? deadline.slice(11, 16);
+  const target = o.unit === 'days' ? addDays(date, o.amount) : cal.addWorkdays(date, o.amount);
+  return toShanghaiIso(shanghaiInstant(target, time));
+}
+
+/** A deadline counted from an entry instant (for `term`, the case's term). */
+export function deadlineFrom(
+  rule: CaseDeadlineRule,
+  enteredAt: string,
+  term: string,
+  cal: CaseCalendar = new CaseCalendar(),
+): string {
+  const entryDate = shanghaiDateOf(new Date(enteredAt));
+  switch (rule.type) {
+    case 'term':
+      return term;
+    case 'workdays-after-entry':
+      return toShanghaiIso(shanghaiInstant(cal.addWorkdays(entryDate, rule.n), rule.time));
+    case 'days-after-entry':
+      // "Within N days": a rest day moves the deadline to the next working day.
+      return toShanghaiIso(shanghaiInstant(cal.nextOnOrAfter(addDays(entryDate, rule.n)), rule.time));
+  }
+}
+
+/** A term given when a case is opened: a date (the term ends at the type's time that day) or a number of days. */
+export function termFrom(
+  type: CaseType,
+  term: { until: string } | { days: number },
+  openedAt: string,
+  cal: CaseCalendar = new CaseCalendar(),
+): string {
+  if ('until' in term) return toShanghaiIso(shanghaiInstant(term.until, type.termTime));
+  const from = shanghaiDateOf(new Date(openedAt));
+  return toShanghaiIso(shanghaiInstant(cal.nextOnOrAfter(addDays(from, term.days)), type.termTime));
+}
+
+/** `2023-06-30T18:00:00+08:00` → `20230630T1800`: deadlines in step keys, so moving a deadline plans new steps. */
+function compact(iso: string): string {
+  return iso.slice(0, 16).replace(/[-:]/g, '');
+}
+
+function clockSteps(
+  prefix: string,
+  track: 'stage' | 'request',
+  deadline: string,
+  reminders: Offset[],
+  remind: CasePosition[],
+  escalation: CaseEscalationLevel[],
+  from: string,
+  cal: CaseCalendar,
+): CaseStep[] {
+  const steps: CaseStep[] = [];
+  const tag = compact(deadline);
+  reminders.forEach((r, i) => {
+    const at = offsetFrom(deadline, r, cal);
+    // A reminder planned before the schedule started would arrive with (or before) the news it reminds of.
+    if (Date.parse(at) < Date.parse(from)) return;
+    steps.push({
+      key: `${prefix}.reminder-${i + 1}@${tag}`,
+      track,
+      kind: 'reminder',
+      level: i + 1,
+      at,
+      positions: [...remind],
+      deadline,
+    });
+  });
+  for (const e of escalation) {
+    steps.push({
+      key: `${prefix}.escalation-${e.level}@${tag}`,
+      track,
+      kind: 'escalation',
+      level: e.level,
+      at: offsetFrom(deadline, e.offset, cal),
+      positions: [...e.notify],
+      deadline,
+    });
+  }
+  return steps;
+}
+
+/**
+ * The plan of a case's current stage visit: its deadline, the reminders before it and the escalations after it,
+ * the open request's clock, the progress reports due, and the notices waiting to go out. Pure: depends only on
+ * the type, the snapshot and the official calendar, so the workflow can recompute it at any time.
+ */
+export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
+  const cal = new CaseCalendar();
+  const stage = stageOf(type, s.stage);
+  const steps: CaseStep[] = [];
+  const progressDues: string[] = [];
+  let deadline: string | undefined;
+  let request: CasePlan['request'];
+
+  for (const n of s.outbox) {
+    const notice = n.eventId === 'opened' ? type.onOpen : type.events.find((e) => e.id === n.eventId)?.notify;
+    if (!notice) continue;
+    steps.push({
+      key: `e${n.seq}.notice`,
+      track: 'notice',
+      kind: 'notice',
+      level: 0,
+      at: n.at,
+      positions: [...notice.positions],
+      event: { seq: n.seq, id: n.eventId },
+    });
+  }
+
+  if (!stage.terminal && stage.deadline) {
+    deadline = deadlineFrom(stage.deadline, s.stageEnteredAt, s.term, cal);
+    const from =
+      stage.deadline.type === 'term' && Date.parse(s.termSetAt) > Date.parse(s.stageEnteredAt)
+        ? s.termSetAt
+        : s.stageEnteredAt;
+    steps.push(
+      ...clockSteps(
+        `v${s.visit}.${stage.id}`,
+        'stage',
+        deadline,
+        stage.reminders,
+        stage.remind ?? [],
+        stage.escalation,
+        from,
+        cal,
+      ),
+    );
+
+    if (stage.progress) {
+      const p = stage.progress;
+      const entryDate = shanghaiDateOf(new Date(s.stageEnteredAt));
+      for (let k = 1; k <= 400; k++) {
+        const due = toShanghaiIso(
+          shanghaiInstant(cal.nextOnOrAfter(addDays(entryDate, k * p.everyDays)), p.time),
+        );
+        if (Date.parse(due) >= Date.parse(deadline)) break;
+        progressDues.push(due);
+        const at = offsetFrom(due, p.reminder, cal);
+        if (Date.parse(at) < Date.parse(s.stageEnteredAt)) continue;
+        steps.push({
+          key: `v${s.visit}.${stage.id}.progress@${compact(due)}`,
+          track: 'progress',
+          kind: 'reminder',
+          level: k,
+          at,
+          positions: [...p.remind],
+          deadline: due,
+        });
+      }
+    }
+  }
+
+  if (s.request && !stage.terminal) {
+    const def = type.requests.find((r) => r.id === s.request?.id);
+    if (def) {
+      const reqDeadline = deadlineFrom(def.deadline, s.request.openedAt, s.term, cal);
+      request = { id: def.id, seq: s.request.seq, deadline: reqDeadline };
+      steps.push(
+        ...clockSteps(
+          `v${s.visit}.${def.id}-${s.request.seq}`,
+          'request',
+          reqDeadline,
+          def.reminders,
+          def.remind,
+          def.escalation,
+          s.request.openedAt,
+          cal,
+        ),
+      );
+    }
+  }
+
+  const order = { notice: 0, reminder: 1, escalation: 2 } as const;
+  steps.sort(
+    (a, b) => Date.parse(a.at) - Date.parse(b.at) || order[a.kind] - order[b.kind] || a.level - b.level,
+  );
+  const warnings = cal.warnings();
+  return {
+    stage,
+    ...(deadline ? { deadline } : {}),
+    ...(request ? { request } : {}),
+    progressDues,
+    steps,
+    verified: warnings.length === 0,
+    warnings,
+  };
+}
+
+/** The escalation level a step key records (`…escalation-3@…`), or 0. */
+export function escalationLevelOfKey(key: string): number {
+  const m = /\.escalation-(\d+)@/.exec(key);
+  return m ? Number(m[1]) : 0;
+}
+
+export interface DueSelection {
+  /** The steps to act on now. */
+  act: CaseStep[];
+  /** Every step due now and not yet done (acted on or collapsed): all are marked done. */
+  due: CaseStep[];
+  /** The earliest step still to come. */
+  next?: CaseStep;
+}
+
+/**
+ * What to do now. Like a cycle's catch-up: per clock, the due steps collapse into one — the latest escalation,
+ * addressed to every position of the levels collapsed into it, else the latest reminder while its deadline has
+ * not passed — so an outage never produces a flood. Notices are all sent. A progress reminder is sent only while
+ * its report is still to come and none arrived since the previous due date.
+ */
+export function selectDue(
+  plan: CasePlan,
+  s: CaseSnapshot,
+  done: ReadonlySet<string>,
+  now: Date,
+): DueSelection {
+  const t = now.getTime();
+  const due = plan.steps.filter((x) => Date.parse(x.at) <= t && !done.has(x.key));
+  const next = plan.steps.find((x) => Date.parse(x.at) > t && !done.has(x.key));
+  const act: CaseStep[] = due.filter((x) => x.kind === 'notice');
+  for (const track of ['stage', 'request'] as const) {
+    const mine = due.filter((x) => x.track === track);
+    const escalations = mine.filter((x) => x.kind === 'escalation');
+    const last = escalations.at(-1);
+    if (last) {
+      act.push({ ...last, positions: [...new Set(escalations.flatMap((x) => x.positions))] });
+      continue;
+    }
+    const reminder = mine.filter((x) => x.kind === 'reminder').at(-1);
+    if (reminder?.deadline && t < Date.parse(reminder.deadline)) act.push(reminder);
+  }
+  const progress = due.filter((x) => x.track === 'progress').at(-1);
+  if (progress?.deadline && t < Date.parse(progress.deadline)) {
+    const i = plan.progressDues.indexOf(progress.deadline);
+    const since = i > 0 ? plan.progressDues[i - 1] : s.stageEnteredAt;
+    const reported = s.progressReports.some((r) => Date.parse(r) > Date.parse(since ?? s.stageEnteredAt));
+    if (!reported) act.push(progress);
+  }
+  return { act, due, ...(next ? { next } : {}) };
+}
