@@ -1,7 +1,7 @@
+import { TrackedCalendar } from './tracked-calendar.ts';
 import {
   CalendarError,
   addDays,
-  checkWorkday,
   compareDates,
   parseDate,
   shanghaiInstant,
@@ -39,44 +39,6 @@ export function periodKindOfDuty(duty: Duty): PeriodKind {
   return duty.cadence.kind === 'seasonal' ? 'yearly' : duty.cadence.kind;
 }
 
-/**
- * Working-day arithmetic that keeps going past the calendar's published years but records that it did:
- * the plan then says `verified: false` instead of silently treating the date as a plain weekday.
- */
-class PlanCalendar {
-  unverifiedYears = new Set<number>();
-
-  isWorkday(date: string): boolean {
-    const r = checkWorkday(date, { allowUnverified: true });
-    if (!r.verified) this.unverifiedYears.add(Number(date.slice(0, 4)));
-    return r.workday;
-  }
-
-  /** n-th working day after (n > 0) or before (n < 0) date. */
-  addWorkdays(date: string, n: number): string {
-    const step = n >= 0 ? 1 : -1;
-    let remaining = Math.abs(n);
-    let d = date;
-    while (remaining > 0) {
-      d = addDays(d, step);
-      if (this.isWorkday(d)) remaining--;
-    }
-    return d;
-  }
-
-  previousOnOrBefore(date: string): string {
-    let d = date;
-    while (!this.isWorkday(d)) d = addDays(d, -1);
-    return d;
-  }
-
-  nextOnOrAfter(date: string): string {
-    let d = date;
-    while (!this.isWorkday(d)) d = addDays(d, 1);
-    return d;
-  }
-}
-
 function windowOf(duty: Duty, period: Period): { start: string; end: string } {
   if (duty.cadence.kind !== 'seasonal') return { start: period.start, end: period.end };
   const year = period.key.slice(0, 4);
@@ -90,7 +52,7 @@ function windowOf(duty: Duty, period: Period): { start: string; end: string } {
  */
 export function planCycle(duty: Duty, periodKey: string): CyclePlan {
   const period = parsePeriodKey(periodKey, periodKindOfDuty(duty));
-  const cal = new PlanCalendar();
+  const cal = new TrackedCalendar();
   const win = windowOf(duty, period);
   const rule = duty.deadline;
 
@@ -168,11 +130,7 @@ export function planCycle(duty: Duty, periodKey: string): CyclePlan {
       !(s.kind === 'reminder' && stages.slice(0, i).some((p) => p.kind === 'reminder' && p.at === s.at)),
   );
 
-  const warnings: string[] = [];
-  const years = [...cal.unverifiedYears].sort();
-  if (years.length > 0) {
-    warnings.push(`${years.join('、')} 年没有官方节假日数据，工作日按周一至周五推算，请核对`);
-  }
+  const warnings = cal.warnings();
   if (compareDates(deadlineDate, win.start) < 0) {
     throw new CalendarError(
       'invalid-period',
@@ -191,7 +149,7 @@ export function planCycle(duty: Duty, periodKey: string): CyclePlan {
     },
     deadline: toShanghaiIso(deadline),
     ...(deadlineAdjusted ? { deadlineAdjusted } : {}),
-    verified: years.length === 0,
+    verified: cal.verified,
     warnings,
     stages: deduped,
   };

@@ -1,4 +1,5 @@
-import { addDays, checkWorkday, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../calendar.ts';
+import { TrackedCalendar } from '../tracked-calendar.ts';
+import { addDays, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../calendar.ts';
 import type { Offset } from '../catalog/schema.ts';
 import type { CaseDeadlineRule, CaseEscalationLevel, CasePosition, CaseType, Stage } from './schema.ts';
 import { stageOf } from './index.ts';
@@ -49,46 +50,15 @@ export interface CasePlan {
   warnings: string[];
 }
 
-/**
- * Working-day arithmetic that keeps going past the calendar's published years and records that it did, so the
- * plan says `verified: false` instead of silently treating a date as a plain weekday (as plan.ts does).
- */
-export class CaseCalendar {
-  unverifiedYears = new Set<number>();
-
-  isWorkday(date: string): boolean {
-    const r = checkWorkday(date, { allowUnverified: true });
-    if (!r.verified) this.unverifiedYears.add(Number(date.slice(0, 4)));
-    return r.workday;
-  }
-
-  addWorkdays(date: string, n: number): string {
-    const step = n >= 0 ? 1 : -1;
-    let left = Math.abs(n);
-    let d = date;
-    while (left > 0) {
-      d = addDays(d, step);
-      if (this.isWorkday(d)) left--;
-    }
-    return d;
-  }
-
-  nextOnOrAfter(date: string): string {
-    let d = date;
-    while (!this.isWorkday(d)) d = addDays(d, 1);
-    return d;
-  }
-
-  warnings(): string[] {
-    const years = [...this.unverifiedYears].sort();
-    return years.length > 0
-      ? [`${years.join('、')} 年没有官方节假日数据，工作日按周一至周五推算，请核对`]
-      : [];
-  }
-}
+/** Kept under its earlier name for the case code; the same calendar serves duty cycles. */
+export { TrackedCalendar as CaseCalendar };
 
 /** The instant an offset names relative to a deadline (working days on the official calendar). */
-export function offsetFrom(deadline: string, o: Offset, cal: CaseCalendar = new CaseCalendar()): string {
+export function offsetFrom(
+  deadline: string,
+  o: Offset,
+  cal: TrackedCalendar = new TrackedCalendar(),
+): string {
   const d = new Date(deadline);
   if (o.unit === 'hours') return toShanghaiIso(new Date(d.getTime() + o.amount * 3_600_000));
   const date = shanghaiDateOf(d);
@@ -102,7 +72,7 @@ export function deadlineFrom(
   rule: CaseDeadlineRule,
   enteredAt: string,
   term: string,
-  cal: CaseCalendar = new CaseCalendar(),
+  cal: TrackedCalendar = new TrackedCalendar(),
 ): string {
   const entryDate = shanghaiDateOf(new Date(enteredAt));
   switch (rule.type) {
@@ -121,7 +91,7 @@ export function termFrom(
   type: CaseType,
   term: { until: string } | { days: number },
   openedAt: string,
-  cal: CaseCalendar = new CaseCalendar(),
+  cal: TrackedCalendar = new TrackedCalendar(),
 ): string {
   if ('until' in term) return toShanghaiIso(shanghaiInstant(term.until, type.termTime));
   const from = shanghaiDateOf(new Date(openedAt));
@@ -141,7 +111,7 @@ function clockSteps(
   remind: CasePosition[],
   escalation: CaseEscalationLevel[],
   from: string,
-  cal: CaseCalendar,
+  cal: TrackedCalendar,
 ): CaseStep[] {
   const steps: CaseStep[] = [];
   const tag = compact(deadline);
@@ -179,7 +149,7 @@ function clockSteps(
  * the type, the snapshot and the official calendar, so the workflow can recompute it at any time.
  */
 export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
-  const cal = new CaseCalendar();
+  const cal = new TrackedCalendar();
   const stage = stageOf(type, s.stage);
   const steps: CaseStep[] = [];
   const progressDues: string[] = [];
