@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Offset } from '../../workflows/catalog/schema.ts';
 import { loadCaseTypes } from '../../workflows/cases/index.ts';
 import { ACTOR_ZH, CASE_POSITION_ZH, type CaseDeadlineRule } from '../../workflows/cases/schema.ts';
 import { parse } from '../main.ts';
+import { COMMON, call as apiCall, run, target, type Target } from '../api-client.ts';
 import { EXIT, UsageError, type Io } from '../output.ts';
 
 /**
@@ -13,90 +13,26 @@ import { EXIT, UsageError, type Io } from '../output.ts';
  * `admin-token` file. Exit codes: 0 done, 2 bad input (including a 4xx answer, whose message and issues are
  * printed), 1 anything else.
  */
-const DEFAULT_API = 'http://127.0.0.1:8080';
-const COMMON = { api: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } } as const;
 const USAGE =
   '用法：safeduty cases open <案件类型> --file <案件.json> | list [--type 类型] [--status open|closed] [--town 镇] [--overdue] | show <案件编号> | event <案件编号> <事件> [--file <事件.json>] | types';
 
-class ApiAnswer extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: { message?: string; issues?: { field?: string; problem?: string }[] },
-  ) {
-    super(`HTTP ${status}`);
-  }
-}
-
-function connection(values: { api?: string | undefined; data?: string | undefined }): {
-  base: string;
-  token: string;
-} {
-  const base = (values.api ?? DEFAULT_API).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(base)) throw new UsageError(`--api 应为 http(s) 地址：${base}`);
-  let token = process.env.SAFEDUTY_ADMIN_TOKEN?.trim();
-  if (!token) {
-    const file = resolve(values.data ?? '.safeduty', 'admin-token');
-    if (existsSync(file)) token = readFileSync(file, 'utf8').trim();
-  }
-  if (!token)
-    throw new UsageError(
-      '未找到管理员令牌：请设置环境变量 SAFEDUTY_ADMIN_TOKEN，或用 --data 指向本地数据目录（读取其中的 admin-token 文件）。',
-    );
-  return { base, token };
-}
-
+/** The API client's call, with a JSON body sent under an idempotency key (a retry records nothing twice). */
 async function call(
-  c: { base: string; token: string },
+  t: Target,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
-  let res: Response;
-  try {
-    res = await fetch(`${c.base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${c.token}`,
-        ...(body !== undefined
-          ? { 'content-type': 'application/json', 'idempotency-key': randomUUID() }
-          : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(60_000),
-    });
-  } catch (err) {
-    const e = err as Error & { cause?: Error };
-    throw new Error(
-      `无法连接 ${c.base}：${e.cause?.message ?? e.message}。本地运行请先执行 npm start，或用 --api 指定地址。`,
-    );
-  }
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = {};
-  }
-  if (res.status >= 400 && res.status < 500) throw new ApiAnswer(res.status, json);
-  if (res.status >= 500)
-    throw new Error(`服务器出错（HTTP ${res.status}）${json.message ? `：${String(json.message)}` : ''}`);
-  return { status: res.status, json, text };
+  const a = await apiCall(
+    t,
+    method,
+    path,
+    body !== undefined ? { body: JSON.stringify(body), idempotent: true } : {},
+  );
+  return { status: a.status, json: (a.json ?? {}) as Record<string, unknown>, text: a.text };
 }
 
-async function run(io: Io, fn: () => Promise<void>): Promise<number> {
-  try {
-    await fn();
-    return EXIT.ok;
-  } catch (err) {
-    if (err instanceof ApiAnswer) {
-      io.err(`请求被拒绝（HTTP ${err.status}）：${err.body.message ?? '请求有误'}`);
-      for (const i of err.body.issues ?? []) io.err(`  - ${i.field ?? ''}：${i.problem ?? ''}`);
-      return EXIT.badInput;
-    }
-    io.err(err instanceof Error ? err.message : String(err));
-    return EXIT.failure;
-  }
-}
+const connection = target;
 
 function readJsonObject(file: string, what: string): Record<string, unknown> {
   let text: string;

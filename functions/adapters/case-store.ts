@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, ioCounters, tableName } from './clients.ts';
-import { isConditionFailed } from './store.ts';
+import { isConditionFailed, queryAll } from './store.ts';
 import { BadRecordError } from '../core/errors.ts';
 import {
   caseEventItemSchema,
@@ -107,20 +107,6 @@ export async function putCaseEvent(e: CaseEventItem): Promise<void> {
     new PutCommand({ TableName: tableName(), Item: { ...caseKeys.event(e.caseId, e.seq), ...e } }),
   );
   ioCounters.writes += 1;
-}
-
-async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const out = await documentClient().send(
-      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey }),
-    );
-    ioCounters.reads += Math.max(1, out.Count ?? 0);
-    items.push(...((out.Items ?? []) as Record<string, unknown>[]));
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items;
 }
 
 export async function listCaseEvents(caseId: string): Promise<CaseEventItem[]> {
