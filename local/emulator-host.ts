@@ -2,8 +2,15 @@
 // both cores. Prints one JSON line with the endpoints, then serves until stdin closes or it is signalled.
 import { startDynamo, startSes } from './emulators.ts';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as { path?: string; sesPort?: number };
-const dynamo = await startDynamo(options.path ? { path: options.path } : {});
+const options = JSON.parse(process.argv[2] ?? '{}') as {
+  path?: string;
+  dynamoPort?: number;
+  sesPort?: number;
+};
+const dynamo = await startDynamo({
+  ...(options.path ? { path: options.path } : {}),
+  ...(options.dynamoPort ? { port: options.dynamoPort } : {}),
+});
 const ses = await startSes({ port: options.sesPort ?? 0 });
 process.stdout.write(`${JSON.stringify({ dynamo: dynamo.endpoint, ses: ses.endpoint })}\n`);
 

@@ -127,7 +127,11 @@ export interface EmulatorHost {
 }
 
 /** Starts both emulators in a child process (see emulator-host.ts). */
-export async function startEmulatorHost(options: { path?: string; sesPort?: number }): Promise<EmulatorHost> {
+export async function startEmulatorHost(options: {
+  path?: string;
+  dynamoPort?: number;
+  sesPort?: number;
+}): Promise<EmulatorHost> {
   const child = spawn(
     process.execPath,
     [

@@ -14,7 +14,15 @@ import { shanghaiDateOf, shanghaiInstant, addDays } from '../workflows/calendar.
 import { STATE } from '../workflows/machines.ts';
 import { loadStateMachines } from './asl.ts';
 import { VirtualClock } from './clock.ts';
-import { closeServer, ensureTable, startDynamo, startEmulatorHost, startSes } from './emulators.ts';
+import {
+  closeServer,
+  ensureTable,
+  peakRssMb,
+  startDynamo,
+  startEmulatorHost,
+  startSes,
+  type EmulatorHost,
+} from './emulators.ts';
 import { LocalStepFunctions, type LocalExecution, type TaskHandler } from './engine.ts';
 import { invoke } from './handlers.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
@@ -57,7 +65,14 @@ export interface Runtime {
   clock: VirtualClock;
   engine: LocalStepFunctions;
   /** The emulators' process when they run in a child process. */
-  emulatorPid: number | undefined;
+  readonly emulatorPid: number | undefined;
+  /** Peak memory of the emulator processes so far (the largest of them), in MiB. */
+  emulatorPeakMb(): number | undefined;
+  /**
+   * Restart the emulator process on the same ports and data folder (child mode only). dynalite leaks native memory
+   * for queries that stop at the 1 MB page limit; the simulator restarts it now and then to stay flat.
+   */
+  restartEmulators(): Promise<void>;
   /** Dispatcher runs so far (each is one handler invocation). */
   readonly dispatches: number;
   /** Stop the local scheduler (the simulator lets open cycles finish without starting new ones). */
@@ -106,12 +121,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let emulatorPid: number | undefined;
   let dynamo: { endpoint: string; close: () => Promise<void> };
   let ses: { endpoint: string; close: () => Promise<void> };
+  let host: EmulatorHost | undefined;
+  let emulatorPeakMb = 0;
   if (options.emulators === 'child') {
-    const host = await startEmulatorHost({
+    host = await startEmulatorHost({
       ...(dynamoPath ? { path: dynamoPath } : {}),
       sesPort: options.sesPort ?? 0,
     });
-    dynamo = { endpoint: host.dynamo, close: host.close };
+    dynamo = { endpoint: host.dynamo, close: () => host?.close() ?? Promise.resolve() };
     emulatorPid = host.pid;
     ses = { endpoint: host.ses, close: async () => undefined };
   } else {
@@ -274,7 +291,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     caseStateMachineArn: caseArn,
     clock: vclock,
     engine,
-    emulatorPid,
+    get emulatorPid() {
+      return emulatorPid;
+    },
+    emulatorPeakMb() {
+      const current = emulatorPid ? (peakRssMb(emulatorPid) ?? 0) : 0;
+      return host ? Math.max(emulatorPeakMb, current) : undefined;
+    },
+    async restartEmulators() {
+      if (!host) return;
+      const old = host;
+      emulatorPeakMb = Math.max(emulatorPeakMb, (emulatorPid ? peakRssMb(emulatorPid) : 0) ?? 0);
+      await old.close();
+      host = await startEmulatorHost({
+        ...(dynamoPath ? { path: dynamoPath } : {}),
+        dynamoPort: Number(new URL(old.dynamo).port),
+        sesPort: Number(new URL(old.ses).port),
+      });
+      emulatorPid = host.pid;
+      // Connections to the old process are gone: new clients open new ones.
+      resetClients();
+    },
     get dispatches() {
       return dispatches;
     },

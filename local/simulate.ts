@@ -31,6 +31,9 @@ export const DEFAULT_MODEL: CompletionModel = {
   'county-body': { onTime: 0.95, late: 0.05, afterReminder: 0.2 },
 };
 
+/** Days between restarts of the emulator process (see Runtime.restartEmulators). */
+const EMULATOR_RESTART_DAYS = 30;
+
 export interface SimulateOptions {
   from: string;
   to: string;
@@ -180,6 +183,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     for (let d = options.from; compareDates(d, options.to) <= 0; d = addDays(d, 1)) days.push(d);
     for (const [i, day] of days.entries()) {
       await rt.advanceTo(shanghaiInstant(addDays(day, 1), '00:00'));
+      if ((i + 1) % EMULATOR_RESTART_DAYS === 0) await rt.restartEmulators();
       // Keep the SES emulator's in-memory inbox small: the counts come from the ledger-backed counters.
       await fetch(`${rt.sesUrl}/clear-store`, { method: 'POST' });
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -187,12 +191,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     }
     // Let cycles whose stages run past `to` finish, so every cycle started in the span is complete.
     rt.stopScheduler();
-    const drainUntil = end.getTime() + 60 * 24 * 3_600_000;
-    await rt.advanceTo(new Date(drainUntil));
+    // Drained in steps, restarting the emulators between them as during the span.
+    for (let step = 1; step <= 60 / EMULATOR_RESTART_DAYS; step++) {
+      await rt.restartEmulators();
+      await rt.advanceTo(new Date(end.getTime() + step * EMULATOR_RESTART_DAYS * 24 * 3_600_000));
+    }
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     // Peak resident memory of this process and of the emulators' process, as the kernel recorded it.
     const self = peakRssMb('self');
-    const child = rt.emulatorPid ? peakRssMb(rt.emulatorPid) : 0;
+    const child = rt.emulatorPeakMb() ?? 0;
     if (self !== undefined) peakRss = Math.max(peakRss, (self + (child ?? 0)) * 1024 * 1024);
     if (process.env.SIM_DEBUG) console.error(`peak rss: simulator ${self} MiB, emulators ${child} MiB`);
   } finally {
