@@ -54,7 +54,8 @@ export interface LambdaMemory {
 export interface Usage {
   stateTransitions: number;
   invocations: number;
-  dynamodb: { reads: number; writes: number };
+  /** Items, and (from the simulator) the capacity units DynamoDB consumed for them; units are billed when known. */
+  dynamodb: { reads: number; writes: number; readUnits?: number; writeUnits?: number };
   emails: { reminder: number; escalation: number };
   submissions: { onTime: number; late: number };
   alternative: { executions: number; stateTransitions: number; invocations: number; emails: number };
@@ -124,8 +125,8 @@ export function ourBill(usage: Usage, prices: PriceTable, memory: LambdaMemory):
     lambdaRequests: usage.invocations,
     lambdaGbSeconds:
       (advanceMs / 1000) * (memory.cycleAdvanceMb / 1024) + (dispatchMs / 1000) * (memory.dispatchMb / 1024),
-    readUnits: usage.dynamodb.reads * a.dynamodb.readUnitsPerItem,
-    writeUnits: usage.dynamodb.writes * a.dynamodb.writeUnitsPerItem,
+    readUnits: usage.dynamodb.readUnits ?? usage.dynamodb.reads * a.dynamodb.readUnitsPerItem,
+    writeUnits: usage.dynamodb.writeUnits ?? usage.dynamodb.writes * a.dynamodb.writeUnitsPerItem,
     schedulerInvocations: a.schedulerInvocationsPerYear,
     emails,
   });

@@ -205,6 +205,12 @@ export function renderResults(input: RenderInput): string {
         row('handler invocations', (e) => int(e.run.report.invocations)),
         row('DynamoDB items read', (e) => int(e.run.report.dynamodb.reads)),
         row('DynamoDB items written', (e) => int(e.run.report.dynamodb.writes)),
+        row('DynamoDB read / write units', (e) => {
+          const d = e.run.report.dynamodb as { readUnits?: number; writeUnits?: number };
+          return d.readUnits === undefined
+            ? 'not measured'
+            : `${int(d.readUnits)} / ${int(d.writeUnits ?? 0)}`;
+        }),
         row('emails: reminders', (e) => int(e.run.report.emails.reminder)),
         row('emails: escalation digests', (e) => int(e.run.report.emails.escalation)),
         row(

@@ -50,7 +50,8 @@ export interface SimulateReport {
   executions: number;
   stateTransitions: number;
   invocations: number;
-  dynamodb: { reads: number; writes: number };
+  /** Items read and written, and the read and write capacity units they consumed (as DynamoDB bills them). */
+  dynamodb: { reads: number; writes: number; readUnits: number; writeUnits: number };
   emails: { reminder: number; escalation: number; byDuty: Record<string, number> };
   submissions: { onTime: number; late: number };
   /** The same simulated events under the per-unit design (one execution per duty, unit and period). */
@@ -213,7 +214,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     executions: rt.engine.stats.executions,
     stateTransitions: rt.engine.stats.stateTransitions - base.transitions,
     invocations: rt.engine.stats.taskInvocations + rt.dispatches,
-    dynamodb: { reads: ioCounters.reads - base.reads, writes: ioCounters.writes - base.writes },
+    dynamodb: {
+      reads: ioCounters.reads - base.reads,
+      writes: ioCounters.writes - base.writes,
+      readUnits: Math.round(ioCounters.readUnits - base.readUnits),
+      writeUnits: Math.round(ioCounters.writeUnits - base.writeUnits),
+    },
     emails: {
       reminder: emailCounters.reminder - base.reminder,
       escalation: emailCounters.escalation - base.escalation,

@@ -13,8 +13,36 @@ let ses: SESv2Client | undefined;
 let sfn: SFNClient | undefined;
 let ssm: SSMClient | undefined;
 
+const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
+
+/**
+ * Asks DynamoDB for the capacity each request consumed (free on AWS; dynalite computes it the same way, by item
+ * size and index writes) and adds it to ioCounters: what the simulator reports and the benchmark prices.
+ */
+function countCapacity(client: DynamoDBClient): DynamoDBClient {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      if (input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      const consumed = (
+        result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }
+      ).ConsumedCapacity;
+      const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce(
+        (sum, c) => sum + (c.CapacityUnits ?? 0),
+        0,
+      );
+      if (READ_COMMANDS.has(context.commandName ?? '')) ioCounters.readUnits += units;
+      else ioCounters.writeUnits += units;
+      return result;
+    },
+    { step: 'initialize', name: 'safedutyCountCapacity' },
+  );
+  return client;
+}
+
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), {
+  ddb ??= DynamoDBDocumentClient.from(countCapacity(new DynamoDBClient({ maxAttempts: 5 })), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return ddb;
@@ -50,5 +78,5 @@ export function tableName(): string {
   return name;
 }
 
-/** DynamoDB item reads and writes, counted for the simulator and the benchmark. */
-export const ioCounters = { reads: 0, writes: 0 };
+/** DynamoDB items read and written, and the capacity units consumed, for the simulator and the benchmark. */
+export const ioCounters = { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
