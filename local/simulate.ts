@@ -32,7 +32,7 @@ export const DEFAULT_MODEL: CompletionModel = {
 };
 
 /** Days between restarts of the emulator process (see Runtime.restartEmulators). */
-const EMULATOR_RESTART_DAYS = 30;
+const EMULATOR_RESTART_DAYS = 10;
 
 export interface SimulateOptions {
   from: string;
