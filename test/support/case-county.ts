@@ -1,6 +1,6 @@
 import type { Leader, Unit } from '../../functions/core/model.ts';
 import type { Runtime } from '../../local/runtime.ts';
-import { api, emails, type StoredEmail } from './runtime.ts';
+import { api, countyCore, emails, type StoredEmail } from './runtime.ts';
 
 export const mail = (id: string, role: string) => `${id}.${role}@example.gov.cn`;
 const person = (id: string, role: string, name: string) => ({ name, email: mail(id, role) });
@@ -12,24 +12,7 @@ const person = (id: string, role: string, name: string) => ({ name, email: mail(
  */
 export function caseCounty(): { units: Unit[]; leaders: Leader[] } {
   const units: Unit[] = [
-    {
-      id: 'county-safety-office',
-      name: '县安委办',
-      kind: 'county-body',
-      contact: person('office', 'contact', '安委办联络员'),
-      principal: person('office', 'principal', '安委办主任'),
-      active: true,
-    },
-    {
-      id: 'dept-emergency',
-      name: '县应急管理局',
-      kind: 'county-department',
-      contact: person('dept', 'contact', '应急局联络员'),
-      principal: person('dept', 'principal', '应急局局长'),
-      leaderInChargeId: 'leader-a',
-      supervisingDepartmentId: 'county-safety-office',
-      active: true,
-    },
+    ...countyCore(),
     {
       id: 'dept-housing',
       name: '县住房和城乡建设局',

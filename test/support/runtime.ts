@@ -76,9 +76,9 @@ export async function api(
 
 const person = (id: string, role: string, name: string) => ({ name, email: `${id}.${role}@example.gov.cn` });
 
-/** A tiny roster: the safety office, one supervising department, a leader, and enterprises. */
-export function tinyCounty(enterpriseIds: string[]): { units: Unit[]; leaders: Leader[] } {
-  const units: Unit[] = [
+/** The county units every test roster has: 安委办 and the emergency management bureau that supervises enterprises. */
+export function countyCore(): Unit[] {
+  return [
     {
       id: 'county-safety-office',
       name: '县安委办',
@@ -97,6 +97,13 @@ export function tinyCounty(enterpriseIds: string[]): { units: Unit[]; leaders: L
       supervisingDepartmentId: 'county-safety-office',
       active: true,
     },
+  ];
+}
+
+/** A tiny roster: the safety office, one supervising department, a leader, and enterprises. */
+export function tinyCounty(enterpriseIds: string[]): { units: Unit[]; leaders: Leader[] } {
+  const units: Unit[] = [
+    ...countyCore(),
     ...enterpriseIds.map((id) => ({
       id,
       name: `${id}有限公司`,

@@ -49,6 +49,12 @@ const linkTags = ['单位链接'];
 const cycleTags = ['职责与周期'];
 
 /** Unit links (the pages a reminder email points to), submissions and cycle status. */
+/** Both submission routes answer alike: 201 for a new record, 200 with the first record for a repeat. */
+const submissionResponses = {
+  201: { description: 'recorded', schema: submissionSchema },
+  200: { description: 'already recorded: the first record', schema: submissionSchema },
+};
+
 export function registerCycleRoutes(router: Router, catalog: Catalog): void {
   router.add(
     'GET',
@@ -144,10 +150,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
           description: 'the form of the link page',
         },
       ],
-      responses: {
-        201: { description: 'recorded', schema: submissionSchema },
-        200: { description: 'already recorded: the first record', schema: submissionSchema },
-      },
+      responses: submissionResponses,
       errors: [403, 404, 410, 422],
     },
   );
@@ -177,10 +180,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       auth: 'admin-or-link',
       params: cycleParamsSchema,
       body: submissionBodySchema,
-      responses: {
-        201: { description: 'recorded', schema: submissionSchema },
-        200: { description: 'already recorded: the first record', schema: submissionSchema },
-      },
+      responses: submissionResponses,
       errors: [403, 404, 410, 422],
     },
   );
