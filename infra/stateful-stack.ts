@@ -32,6 +32,8 @@ export class StatefulStack extends Stack {
       // A county's duties make a few thousand writes a day in bursts: on-demand costs nothing when idle.
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Only idempotency records carry expiresAt (epoch seconds): DynamoDB deletes them for free once expired.
+      timeToLiveAttribute: 'expiresAt',
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
       deletionProtection: true,

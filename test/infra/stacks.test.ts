@@ -72,6 +72,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
         Properties: {
           BillingMode: 'PAY_PER_REQUEST',
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
           KeySchema: [
             { AttributeName: 'PK', KeyType: 'HASH' },
             { AttributeName: 'SK', KeyType: 'RANGE' },
