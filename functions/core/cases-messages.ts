@@ -2,15 +2,9 @@ import type { Offset } from '../../workflows/catalog/schema.ts';
 import type { CaseEvent, CaseRequest, CaseType, Notice, Stage } from '../../workflows/cases/schema.ts';
 import type { OutgoingEmail } from '../adapters/mailer.ts';
 import { NOTICE_TITLE_ZH, dateLabel, instantLabel, overdueText } from './messages.ts';
+import { escapeHtml } from './html.ts';
 
 const SIGNATURE = '襄垣县安全生产工作提醒系统（safeduty）';
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-}
 
 export function clauseTextOf(clause: { section: string; quote: string }): string {
   return `依据：${NOTICE_TITLE_ZH}“${clause.section}”部分：“${clause.quote}”`;

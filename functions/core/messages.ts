@@ -1,6 +1,7 @@
 import type { Duty, Position } from '../../workflows/catalog/schema.ts';
 import { POSITION_ZH } from '../../workflows/catalog/schema.ts';
 import type { OutgoingEmail } from '../adapters/mailer.ts';
+import { escapeHtml } from './html.ts';
 
 /** The notice every clause is quoted from. */
 export const NOTICE_TITLE_ZH = '《襄垣县人民政府关于做好2023年安全生产工作的通知》（襄政发〔2023〕1号）';
@@ -37,13 +38,6 @@ export function periodLabel(periodKey: string, start?: string, end?: string): st
   if ((m = /^(\d{4})-(\d{2})$/.exec(periodKey))) return `${m[1]}年${Number(m[2])}月`;
   if (/^\d{4}$/.test(periodKey)) return `${periodKey}年度`;
   return periodKey;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 }
 
 function clauseText(duty: Duty): string {
