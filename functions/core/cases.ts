@@ -343,7 +343,8 @@ export async function openCase(
 
 export type CasePrincipal = { kind: 'admin'; name: string } | { kind: 'unit'; unitId: string };
 
-function roleOf(r: CaseRecord, p: CasePrincipal): Actor {
+/** Which side of the case the principal is on; a unit that is neither may not touch it. */
+export function roleOf(r: CaseRecord, p: CasePrincipal): Actor {
   if (p.kind === 'admin') return 'admin';
   if (p.unitId === r.responsibleUnitId) return 'responsible';
   if (p.unitId === r.supervisingUnitId) return 'supervising';

@@ -7,7 +7,8 @@ import { buildRouter } from '../http/app.ts';
 import { withIdempotency } from '../http/idempotency.ts';
 import { attachVerifiedClaims } from '../http/jwt.ts';
 import { errorResponse, json } from '../http/respond.ts';
-import { Router } from '../http/router.ts';
+import { errorPage, wantsHtml } from '../http/pages.ts';
+import { Router, type RouteDoc } from '../http/router.ts';
 import { MAX_BODY_BYTES } from '../http/schemas.ts';
 import type { ApiEvent, ApiRequest, ApiResult } from '../http/types.ts';
 import { logger } from './common.ts';
@@ -52,6 +53,8 @@ function toRequest(event: ApiEvent): Omit<ApiRequest, 'route' | 'params'> {
 }
 
 async function route(event: ApiEvent): Promise<ApiResult> {
+  let request: ApiRequest | undefined;
+  let doc: RouteDoc | undefined;
   try {
     await attachVerifiedClaims(event, clock.nowMs());
     const partial = toRequest(event);
@@ -64,11 +67,17 @@ async function route(event: ApiEvent): Promise<ApiResult> {
         { allow: match.allowed.join(', ') },
       );
     }
-    Router.checkMediaType(match.route.doc, partial.headers['content-type'], partial.rawBody);
-    const request: ApiRequest = { ...partial, route: match.route.template, params: match.params };
-    return await withIdempotency(request, () => match.route.handler(request));
+    doc = match.route.doc;
+    Router.checkMediaType(doc, partial.headers['content-type'], partial.rawBody);
+    const req: ApiRequest = { ...partial, route: match.route.template, params: match.params };
+    request = req;
+    return await withIdempotency(req, () => match.route.handler(req));
   } catch (err) {
-    return errorResponse(err, (e) => logger.error('unhandled error', e as Error));
+    const log = (e: unknown) => logger.error('unhandled error', e as Error);
+    // A unit's browser gets the same answer as a page it can read.
+    if (request && doc?.page && wantsHtml(request))
+      return errorPage(err, log, { back: doc.page.back(request), labels: doc.page.labels ?? {} });
+    return errorResponse(err, log);
   }
 }
 

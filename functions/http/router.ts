@@ -28,6 +28,11 @@ export interface RouteDoc {
   responses: Record<string, { description: string; contentType?: string; schema?: z.ZodType }>;
   /** Extra error statuses the route answers besides the common ones. */
   errors?: number[];
+  /**
+   * A page a unit opens from an email: a browser (or the page's own form) gets its errors as a Chinese page with a
+   * way back to `back`, instead of JSON (functions/http/pages.ts).
+   */
+  page?: { back: (req: ApiRequest) => { href: string; text: string }; labels?: Record<string, string> };
 }
 
 interface Route {

@@ -1,7 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../local/runtime.ts';
 import { advance, api, emails, startTestRuntime, tempDir } from '../support/runtime.ts';
-import { caseCounty, caseMail, event, FIVE_PARTS, mail, openMajorHazard } from '../support/case-county.ts';
+import {
+  caseCounty,
+  caseLinkFor as linkFor,
+  caseMail,
+  event,
+  FIVE_PARTS,
+  mail,
+  openMajorHazard,
+} from '../support/case-county.ts';
 
 let runtimes: Runtime[] = [];
 // The first runtime of a process loads the CDK app and the emulators: pay for it here, not in the first test.
@@ -19,16 +27,6 @@ async function start(clock: string, dataDir: string | null = null): Promise<Runt
   const rt = await startTestRuntime({ clock, units, leaders, dataDir, scheduler: false });
   runtimes.push(rt);
   return rt;
-}
-
-/** The signed case link in the latest email of this case to `to`. */
-async function linkFor(rt: Runtime, caseId: string, to: string): Promise<string> {
-  const found = (await emails(rt))
-    .filter((e) => e.destination.to.includes(to) && (e.body.text ?? '').includes(`案件编号：${caseId}`))
-    .at(-1);
-  const token = /\?link=([\w.-]+)/.exec(found?.body.text ?? '')?.[1];
-  if (!token) throw new Error(`no case link in an email to ${to}`);
-  return token;
 }
 
 /** The latest email of this case. */

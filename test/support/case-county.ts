@@ -70,6 +70,16 @@ export function caseMail(rt: Runtime, caseId: string) {
   };
 }
 
+/** The signed case link in the latest email of this case to `to`. */
+export async function caseLinkFor(rt: Runtime, caseId: string, to: string): Promise<string> {
+  const found = (await emails(rt))
+    .filter((e) => e.destination.to.includes(to) && (e.body.text ?? '').includes(`案件编号：${caseId}`))
+    .at(-1);
+  const token = /\?link=([\w.-]+)/.exec(found?.body.text ?? '')?.[1];
+  if (!token) throw new Error(`no case link in an email to ${to}`);
+  return token;
+}
+
 export async function openMajorHazard(
   rt: Runtime,
   overrides: Record<string, unknown> = {},

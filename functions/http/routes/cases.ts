@@ -10,6 +10,7 @@ import {
   caseSummary,
   openCase,
   requireType,
+  roleOf,
   type CasePrincipal,
 } from '../../core/cases.ts';
 import {
@@ -25,7 +26,11 @@ import { ForbiddenError, NotFoundError } from '../../core/errors.ts';
 import { caseItem } from '../../core/links.ts';
 import { registerOverdueSource } from '../../core/overdue-ledger.ts';
 import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
-import { json } from '../respond.ts';
+import { getUnit } from '../../adapters/store.ts';
+import { instantLabel } from '../../core/messages.ts';
+import { casePage, EVENT_FIELD_LABELS, eventBodyFromForm } from '../case-page.ts';
+import { escapeHtml, page, wantsHtml } from '../pages.ts';
+import { html, json } from '../respond.ts';
 import type { Router } from '../router.ts';
 import type { ApiRequest } from '../types.ts';
 
@@ -49,6 +54,18 @@ export const caseLinkQuerySchema = z
       .meta({ description: 'the signed case link from an email (instead of the x-safeduty-link header)' }),
   })
   .strict();
+
+/** The case page's address with the unit's link, and where its forms post. */
+const caseLink = (caseId: string, token: string | undefined) =>
+  `/cases/${encodeURIComponent(caseId)}${token ? `?link=${encodeURIComponent(token)}` : ''}`;
+const eventsAction = (caseId: string, token: string | undefined) =>
+  `/cases/${encodeURIComponent(caseId)}/events${token ? `?link=${encodeURIComponent(token)}` : ''}`;
+
+/** Errors reach a unit's browser as a page, with the way back to the case page. */
+const casePageDoc = {
+  back: (req: ApiRequest) => ({ href: caseLink(req.params.id ?? '', req.query.link), text: '返回案件页面' }),
+  labels: EVENT_FIELD_LABELS,
+};
 
 /** Who is asking: an administrator, or a unit through a link bound to this case. */
 async function principalFor(
@@ -183,6 +200,21 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
       )
         throw new ForbiddenError('link is for another unit', '该链接不能用于此案件');
       const type = requireType(types, c.typeId);
+      if (wantsHtml(req)) {
+        const unitId = principal.kind === 'unit' ? principal.unitId : undefined;
+        const unitName = unitId ? ((await getUnit(unitId))?.name ?? unitId) : '管理员';
+        return html(
+          200,
+          casePage({
+            type,
+            record: c,
+            now: clock.now(),
+            role: roleOf(c, principal),
+            unitName,
+            action: eventsAction(id, q.link),
+          }),
+        );
+      }
       const events = await listCaseEvents(id);
       return json(
         200,
@@ -194,13 +226,16 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
       description:
         'The current stage and its deadline, every reminder and escalation of the current stage with its state ' +
         '(done / due / planned), the events so far with their bodies, the events allowed now, and (for ' +
-        'administrators) every notification sent. A unit may read its own case with its link.',
+        'administrators) every notification sent. A unit may read its own case with its link. A browser ' +
+        '(`Accept: text/html`, as when a unit opens the link in its email) gets the case page instead: the case, ' +
+        'its history, and a form for each event its side may send now.',
       tags,
       auth: 'admin-or-link',
       params: caseParamsSchema,
       query: caseLinkQuerySchema,
-      responses: { 200: { description: 'the case' } },
+      responses: { 200: { description: 'the case (JSON), or the case page (text/html) for a browser' } },
       errors: [404, 410],
+      page: casePageDoc,
     },
   );
 
@@ -211,9 +246,22 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
       const { id } = caseParamsSchema.parse(req.params);
       const q = caseLinkQuerySchema.parse(req.query);
       const principal = await principalFor(req, id, q.link);
-      const body = caseEventBodySchema.parse(req.body ?? {});
+      const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+      const body = caseEventBodySchema.parse(isForm ? eventBodyFromForm(req.rawBody) : (req.body ?? {}));
       const result = await applyCaseEvent(types, id, body, principal, req.route, caseLog);
       const type = requireType(types, result.record.typeId);
+      if (isForm) {
+        const back = caseLink(id, q.link);
+        const title = type.events.find((e) => e.id === result.entry.event)?.titleZh ?? result.entry.event;
+        return html(
+          201,
+          page(
+            '已办理',
+            `<p>已记录“${escapeHtml(title)}”（${escapeHtml(instantLabel(result.entry.at))}）。谢谢！</p>` +
+              `<p><a href="${escapeHtml(back)}">返回案件页面</a></p>`,
+          ),
+        );
+      }
       return json(201, {
         event: result.entry,
         case: caseSummary(type, result.record, clock.now()),
@@ -233,8 +281,19 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
       params: caseParamsSchema,
       query: caseLinkQuerySchema,
       body: caseEventBodySchema,
-      responses: { 201: { description: '`{ event, case }`' } },
+      altBodies: [
+        {
+          contentType: 'application/x-www-form-urlencoded',
+          example:
+            'event=progress-reported&field.progress=%E5%AE%89%E5%85%A8%E9%98%80%E5%B7%B2%E6%9B%B4%E6%8D%A2&note=',
+          description:
+            'a form of the case page: `event`, `field.<key>` per text field, `personName`, `personEmail`, ' +
+            '`newDeadline`, `note`; answered with a page',
+        },
+      ],
+      responses: { 201: { description: '`{ event, case }`, or a page for the form' } },
       errors: [404, 410],
+      page: casePageDoc,
     },
   );
 }

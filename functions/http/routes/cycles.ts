@@ -16,6 +16,7 @@ import { cycleItem } from '../../core/links.ts';
 import { cycleSubject } from '../../core/cycle.ts';
 import { instantLabel, periodLabel } from '../../core/messages.ts';
 import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
+import { escapeHtml, page } from '../pages.ts';
 import { html, json } from '../respond.ts';
 import type { Router } from '../router.ts';
 import {
@@ -28,17 +29,6 @@ import {
 } from '../schemas.ts';
 import type { ApiRequest } from '../types.ts';
 
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:40rem;margin:2rem auto;line-height:1.6"><h1 style="font-size:1.3rem">${escapeHtml(title)}</h1>${body}</body></html>`;
-}
-
 /** `cycle:<dutyId>:<periodKey>` → its parts. */
 function parseCycleItem(item: string): { dutyId: string; periodKey: string } | undefined {
   const m = /^cycle:([^:]+):([^:]+)$/.exec(item);
@@ -46,6 +36,11 @@ function parseCycleItem(item: string): { dutyId: string; periodKey: string } | u
 }
 
 const linkTags = ['单位链接'];
+/** Errors of the link page reach a browser as a page, with the way back to the link. */
+const linkPage = {
+  back: (req: ApiRequest) => ({ href: req.path, text: '返回填报页面' }),
+  labels: { note: '完成情况说明', 'evidence.minutes': '会议纪要或记录', 'evidence.attendees': '参会人员' },
+};
 const cycleTags = ['职责与周期'];
 
 /** Unit links (the pages a reminder email points to), submissions and cycle status. */
@@ -91,6 +86,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       params: linkParamsSchema,
       responses: { 200: { description: 'the page', contentType: 'text/html' } },
       errors: [403, 404, 410],
+      page: linkPage,
     },
   );
 
@@ -152,6 +148,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       ],
       responses: submissionResponses,
       errors: [403, 404, 410, 422],
+      page: linkPage,
     },
   );
 
