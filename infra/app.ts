@@ -1,7 +1,9 @@
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { CatalogError, loadCatalog } from '../workflows/catalog/index.ts';
 import { StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
@@ -30,6 +32,8 @@ export interface Settings {
   /** Unit id of the county safety office (安委办), the last step of every escalation ladder. */
   safetyOfficeUnitId: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The deployment's own duty catalog (absolute path), validated at synth and bundled with every function. */
+  catalogFile?: string;
 }
 
 /** Context key, environment variable. */
@@ -43,6 +47,8 @@ const SOURCES = {
   alarmEmail: ['safeduty:alarmEmail', 'SAFEDUTY_ALARM_EMAIL'],
   safetyOfficeUnitId: ['safeduty:safetyOfficeUnitId', 'SAFEDUTY_SAFETY_OFFICE_UNIT_ID'],
   logLevel: ['safeduty:logLevel', 'SAFEDUTY_LOG_LEVEL'],
+  // The same variable the CLI and the local runtime read: one file describes the county's duties everywhere.
+  catalogFile: ['safeduty:catalogFile', 'SAFEDUTY_CATALOG'],
 } as const;
 
 // Deliberately plain: SES and mailbox providers reject far more exotic forms than RFC 5322 allows.
@@ -145,6 +151,18 @@ export function loadSettings(
     );
   }
 
+  // Checked now, with every problem named: a bad catalog must fail the synth, not the first dispatch on AWS.
+  const catalogSetting = raw('catalogFile');
+  const catalogFile = catalogSetting === undefined ? undefined : resolve(catalogSetting);
+  if (catalogFile !== undefined) {
+    try {
+      loadCatalog({ file: catalogFile });
+    } catch (err) {
+      if (!(err instanceof CatalogError)) throw err;
+      problems.push(`${describe('catalogFile')}: ${err.message}`);
+    }
+  }
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     senderAddress,
@@ -157,6 +175,7 @@ export function loadSettings(
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
     safetyOfficeUnitId,
     logLevel: logLevel as Settings['logLevel'],
+    ...(catalogFile !== undefined ? { catalogFile } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
 import { handlers } from '../functions/registry.ts';
 import type { HandlerName, HandlerSpec } from '../functions/registry.ts';
+import { CATALOG_ENV } from '../workflows/catalog/index.ts';
 import { buildAdvanceLoop } from '../workflows/machines.ts';
 import { SafedutyApi } from './api.ts';
 import type { Settings } from './app.ts';
@@ -26,6 +27,8 @@ import { CaseWorkflow } from './case-workflow.ts';
 
 /** Handler entries in the registry are paths from the project root, whatever the current directory. */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The name a deployment's own duty catalog has inside each function bundle. */
+const BUNDLED_CATALOG = 'catalog.json';
 
 const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
@@ -334,6 +337,10 @@ export class StatelessStack extends Stack {
       environment.SES_CONFIGURATION_SET = props.configurationSetName;
     }
     if (access.linkSecret) environment.LINK_SECRET_PARAMETER = settings.linkSecretParameter;
+    // The deployment's catalog travels inside the bundle (copied next to the handler), so what runs is exactly
+    // what the synth validated, and changing it changes the asset and redeploys the functions.
+    if (settings.catalogFile) environment[CATALOG_ENV] = `/var/task/${BUNDLED_CATALOG}`;
+    const catalogFile = settings.catalogFile;
 
     const fn = new NodejsFunction(this, `${id}Function`, {
       description: spec.description,
@@ -362,6 +369,17 @@ export class StatelessStack extends Stack {
         sourceMap: true,
         // The SDK versions pinned in package-lock.json, not whichever the Lambda runtime ships this month.
         bundleAwsSDK: true,
+        ...(catalogFile
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) => [
+                  `cp ${JSON.stringify(catalogFile)} ${JSON.stringify(path.join(output, BUNDLED_CATALOG))}`,
+                ],
+              },
+            }
+          : {}),
       },
     });
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -119,6 +122,9 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
         });
       }
+      // Without a deployment catalog the functions use the built-in one.
+      for (const fn of Object.values(stateless.findResources('AWS::Lambda::Function')))
+        expect(JSON.stringify(fn)).not.toContain('SAFEDUTY_CATALOG');
     });
 
     it('gives every function its own log group with a retention', () => {
@@ -654,6 +660,35 @@ describe('settings', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(SettingsError);
       expect((err as SettingsError).problems).toHaveLength(2);
+    }
+  });
+
+  it("validates a deployment's own duty catalog at synth and bundles it with every function", () => {
+    const withCatalog = buildApp({
+      context: { ...CONTEXT, 'safeduty:catalogFile': 'examples/catalog-extension.json' },
+      env: {},
+    });
+    expect(withCatalog.settings.catalogFile).toMatch(/\/examples\/catalog-extension\.json$/);
+    const functions = Template.fromStack(withCatalog.stateless).findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(registry.length);
+    for (const fn of Object.values(functions))
+      expect(
+        (fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment
+          .Variables.SAFEDUTY_CATALOG,
+      ).toBe('/var/task/catalog.json');
+
+    const dir = mkdtempSync(join(tmpdir(), 'safeduty-catalog-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ mode: 'extend', duties: [{ id: 'x' }] }));
+    try {
+      expect(() => loadSettings(context({ 'safeduty:catalogFile': bad }), {})).toThrow(
+        /safeduty:catalogFile \(or SAFEDUTY_CATALOG\): Invalid duty catalog .*bad\.json/s,
+      );
+      expect(() => loadSettings(context({}), { SAFEDUTY_CATALOG: join(dir, 'missing.json') })).toThrow(
+        /SAFEDUTY_CATALOG/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
