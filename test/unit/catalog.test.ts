@@ -373,4 +373,10 @@ describe('invalid catalog files', () => {
     vi.stubEnv(CATALOG_ENV, writeTemp('not json'));
     expect(() => loadCatalog()).toThrow(CatalogError);
   });
+
+  it('stops the local runtime before it starts anything when SAFEDUTY_CATALOG is bad', async () => {
+    vi.stubEnv(CATALOG_ENV, writeTemp('not json'));
+    const { startRuntime } = await import('../../local/runtime.ts');
+    await expect(startRuntime({ dataDir: null, port: 0, sesPort: 0 })).rejects.toThrow(CatalogError);
+  });
 });
