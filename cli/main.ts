@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CalendarError } from '../workflows/calendar.ts';
 import { CatalogError, UnknownDutyError } from '../workflows/catalog/index.ts';
+import { CaseTypeError } from '../workflows/cases/index.ts';
 import { catalogCommand, planCommand, calendarCommand } from './commands/foundation.ts';
 import { EXIT, UsageError, stdio, type Io } from './output.ts';
 
@@ -94,9 +95,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       err instanceof UsageError ||
       err instanceof CalendarError ||
       err instanceof UnknownDutyError ||
-      err instanceof CatalogError
+      err instanceof CatalogError ||
+      err instanceof CaseTypeError
     ) {
-      io.err(err instanceof UsageError ? err.messageZh : err.messageZh);
+      io.err(err.messageZh);
       return EXIT.badInput;
     }
     io.err(`运行出错：${err instanceof Error ? err.message : String(err)}`);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { CatalogError, loadCatalog } from '../workflows/catalog/index.ts';
+import { CaseTypeError, loadCaseTypes } from '../workflows/cases/index.ts';
 import { StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
@@ -34,6 +35,8 @@ export interface Settings {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** The deployment's own duty catalog (absolute path), validated at synth and bundled with every function. */
   catalogFile?: string;
+  /** The deployment's own case types (absolute path), likewise. */
+  caseTypesFile?: string;
 }
 
 /** Context key, environment variable. */
@@ -49,6 +52,7 @@ const SOURCES = {
   logLevel: ['safeduty:logLevel', 'SAFEDUTY_LOG_LEVEL'],
   // The same variable the CLI and the local runtime read: one file describes the county's duties everywhere.
   catalogFile: ['safeduty:catalogFile', 'SAFEDUTY_CATALOG'],
+  caseTypesFile: ['safeduty:caseTypesFile', 'SAFEDUTY_CASE_TYPES'],
 } as const;
 
 // Deliberately plain: SES and mailbox providers reject far more exotic forms than RFC 5322 allows.
@@ -151,17 +155,21 @@ export function loadSettings(
     );
   }
 
-  // Checked now, with every problem named: a bad catalog must fail the synth, not the first dispatch on AWS.
-  const catalogSetting = raw('catalogFile');
-  const catalogFile = catalogSetting === undefined ? undefined : resolve(catalogSetting);
-  if (catalogFile !== undefined) {
+  // Checked now, with every problem named: a bad file must fail the synth, not the first dispatch on AWS.
+  const deploymentFile = (field: 'catalogFile' | 'caseTypesFile', load: (file: string) => unknown) => {
+    const setting = raw(field);
+    if (setting === undefined) return undefined;
+    const file = resolve(setting);
     try {
-      loadCatalog({ file: catalogFile });
+      load(file);
     } catch (err) {
-      if (!(err instanceof CatalogError)) throw err;
-      problems.push(`${describe('catalogFile')}: ${err.message}`);
+      if (!(err instanceof CatalogError) && !(err instanceof CaseTypeError)) throw err;
+      problems.push(`${describe(field)}: ${err.message}`);
     }
-  }
+    return file;
+  };
+  const catalogFile = deploymentFile('catalogFile', (file) => loadCatalog({ file }));
+  const caseTypesFile = deploymentFile('caseTypesFile', (file) => loadCaseTypes({ file }));
 
   if (problems.length > 0) throw new SettingsError(problems);
   return {
@@ -176,6 +184,7 @@ export function loadSettings(
     safetyOfficeUnitId,
     logLevel: logLevel as Settings['logLevel'],
     ...(catalogFile !== undefined ? { catalogFile } : {}),
+    ...(caseTypesFile !== undefined ? { caseTypesFile } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { handlers } from '../functions/registry.ts';
 import type { HandlerName, HandlerSpec } from '../functions/registry.ts';
 import { CATALOG_ENV } from '../workflows/catalog/index.ts';
+import { CASE_TYPES_ENV } from '../workflows/cases/index.ts';
 import { buildAdvanceLoop } from '../workflows/machines.ts';
 import { SafedutyApi } from './api.ts';
 import type { Settings } from './app.ts';
@@ -27,8 +28,6 @@ import { CaseWorkflow } from './case-workflow.ts';
 
 /** Handler entries in the registry are paths from the project root, whatever the current directory. */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The name a deployment's own duty catalog has inside each function bundle. */
-const BUNDLED_CATALOG = 'catalog.json';
 
 const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
@@ -337,10 +336,13 @@ export class StatelessStack extends Stack {
       environment.SES_CONFIGURATION_SET = props.configurationSetName;
     }
     if (access.linkSecret) environment.LINK_SECRET_PARAMETER = settings.linkSecretParameter;
-    // The deployment's catalog travels inside the bundle (copied next to the handler), so what runs is exactly
-    // what the synth validated, and changing it changes the asset and redeploys the functions.
-    if (settings.catalogFile) environment[CATALOG_ENV] = `/var/task/${BUNDLED_CATALOG}`;
-    const catalogFile = settings.catalogFile;
+    // The deployment's own files travel inside the bundle (copied next to the handler), so what runs is exactly
+    // what the synth validated, and changing one changes the asset and redeploys the functions.
+    const deploymentFiles = [
+      { file: settings.catalogFile, bundled: 'catalog.json', env: CATALOG_ENV },
+      { file: settings.caseTypesFile, bundled: 'case-types.json', env: CASE_TYPES_ENV },
+    ].filter((f): f is { file: string; bundled: string; env: string } => f.file !== undefined);
+    for (const f of deploymentFiles) environment[f.env] = `/var/task/${f.bundled}`;
 
     const fn = new NodejsFunction(this, `${id}Function`, {
       description: spec.description,
@@ -369,14 +371,15 @@ export class StatelessStack extends Stack {
         sourceMap: true,
         // The SDK versions pinned in package-lock.json, not whichever the Lambda runtime ships this month.
         bundleAwsSDK: true,
-        ...(catalogFile
+        ...(deploymentFiles.length > 0
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (_input: string, output: string) => [
-                  `cp ${JSON.stringify(catalogFile)} ${JSON.stringify(path.join(output, BUNDLED_CATALOG))}`,
-                ],
+                afterBundling: (_input: string, output: string) =>
+                  deploymentFiles.map(
+                    (f) => `cp ${JSON.stringify(f.file)} ${JSON.stringify(path.join(output, f.bundled))}`,
+                  ),
               },
             }
           : {}),

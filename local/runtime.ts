@@ -12,6 +12,7 @@ import { clock as domainClock } from '../functions/core/clock.ts';
 import { cycleExecutionName } from '../functions/core/dispatch.ts';
 import { shanghaiDateOf, shanghaiInstant, addDays } from '../workflows/calendar.ts';
 import { loadCatalog } from '../workflows/catalog/index.ts';
+import { loadCaseTypes } from '../workflows/cases/index.ts';
 import { STATE } from '../workflows/machines.ts';
 import { loadStateMachines } from './asl.ts';
 import { VirtualClock } from './clock.ts';
@@ -110,8 +111,10 @@ export function nextDispatchAt(ms: number): number {
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? (() => undefined);
-  // A deployment catalog (SAFEDUTY_CATALOG) with problems stops the start here, naming them, before anything runs.
+  // A deployment catalog or case-types file (SAFEDUTY_CATALOG, SAFEDUTY_CASE_TYPES) with problems stops the start
+  // here, naming them, before anything runs.
   loadCatalog();
+  loadCaseTypes();
   const dataDir = options.dataDir;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 

@@ -124,7 +124,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
       }
       // Without a deployment catalog the functions use the built-in one.
       for (const fn of Object.values(stateless.findResources('AWS::Lambda::Function')))
-        expect(JSON.stringify(fn)).not.toContain('SAFEDUTY_CATALOG');
+        expect(JSON.stringify(fn)).not.toMatch(/SAFEDUTY_CATALOG|SAFEDUTY_CASE_TYPES/);
     });
 
     it('gives every function its own log group with a retention', () => {
@@ -663,19 +663,27 @@ describe('settings', () => {
     }
   });
 
-  it("validates a deployment's own duty catalog at synth and bundles it with every function", () => {
+  it("validates a deployment's own duty catalog and case types at synth and bundles them with every function", () => {
     const withCatalog = buildApp({
-      context: { ...CONTEXT, 'safeduty:catalogFile': 'examples/catalog-extension.json' },
+      context: {
+        ...CONTEXT,
+        'safeduty:catalogFile': 'examples/catalog-extension.json',
+        'safeduty:caseTypesFile': 'examples/case-types-extension.json',
+      },
       env: {},
     });
     expect(withCatalog.settings.catalogFile).toMatch(/\/examples\/catalog-extension\.json$/);
+    expect(withCatalog.settings.caseTypesFile).toMatch(/\/examples\/case-types-extension\.json$/);
     const functions = Template.fromStack(withCatalog.stateless).findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(registry.length);
     for (const fn of Object.values(functions))
       expect(
         (fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment
-          .Variables.SAFEDUTY_CATALOG,
-      ).toBe('/var/task/catalog.json');
+          .Variables,
+      ).toMatchObject({
+        SAFEDUTY_CATALOG: '/var/task/catalog.json',
+        SAFEDUTY_CASE_TYPES: '/var/task/case-types.json',
+      });
 
     const dir = mkdtempSync(join(tmpdir(), 'safeduty-catalog-'));
     const bad = join(dir, 'bad.json');
@@ -686,6 +694,9 @@ describe('settings', () => {
       );
       expect(() => loadSettings(context({}), { SAFEDUTY_CATALOG: join(dir, 'missing.json') })).toThrow(
         /SAFEDUTY_CATALOG/,
+      );
+      expect(() => loadSettings(context({ 'safeduty:caseTypesFile': bad }), {})).toThrow(
+        /safeduty:caseTypesFile \(or SAFEDUTY_CASE_TYPES\): Invalid case types .*bad\.json/s,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { quoteAppearsInNotice } from '../../workflows/catalog/index.ts';
-import { CaseTypeError, loadCaseTypes, parseCaseTypes } from '../../workflows/cases/index.ts';
+import { CASE_TYPES_ENV, CaseTypeError, loadCaseTypes, parseCaseTypes } from '../../workflows/cases/index.ts';
 import builtIn from '../../workflows/cases/types.json' with { type: 'json' };
 
 type Json = Record<string, unknown>;
@@ -176,5 +180,75 @@ describe('case type schema', () => {
         'type "major-hazard-rectification", field initialStage: unknown stage',
       );
     }
+  });
+});
+
+describe("a deployment's own case types", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'safeduty-case-types-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  let n = 0;
+  const write = (content: unknown) => {
+    const file = join(dir, `types-${n++}.json`);
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+    return file;
+  };
+  const EXAMPLE = fileURLToPath(new URL('../../examples/case-types-extension.json', import.meta.url));
+
+  it('extends the built-in types: the same id replaces that type, a new id is added', () => {
+    const types = loadCaseTypes({ file: EXAMPLE });
+    expect(types.types.map((t) => t.id)).toEqual([
+      'major-hazard-rectification',
+      'self-built-house-rectification',
+    ]);
+    const plan = types.get('major-hazard-rectification')?.stages.find((s) => s.id === 'awaiting-plan');
+    expect(plan?.deadline).toMatchObject({ type: 'workdays-after-entry', n: 7 });
+    // The built-in set is untouched.
+    expect(
+      loadCaseTypes()
+        .get('major-hazard-rectification')
+        ?.stages.find((s) => s.id === 'awaiting-plan')?.deadline,
+    ).toMatchObject({ n: 10 });
+
+    const fire = { ...major(), id: 'fire-hazard-rectification', idPrefix: 'fh', titleZh: '消防隐患整改' };
+    const extended = loadCaseTypes({ file: write({ types: [fire] }) });
+    expect(extended.types.map((t) => t.id)).toEqual([
+      'major-hazard-rectification',
+      'self-built-house-rectification',
+      'fire-hazard-rectification',
+    ]);
+    const replaced = loadCaseTypes({ file: write({ mode: 'replace', types: [fire] }) });
+    expect(replaced.types.map((t) => t.id)).toEqual(['fire-hazard-rectification']);
+  });
+
+  it('reads the file named by SAFEDUTY_CASE_TYPES unless a file is given', () => {
+    vi.stubEnv(CASE_TYPES_ENV, EXAMPLE);
+    expect(loadCaseTypes().get('major-hazard-rectification')?.stages[0]?.deadline).toMatchObject({ n: 7 });
+    vi.stubEnv(CASE_TYPES_ENV, '');
+    expect(loadCaseTypes().get('major-hazard-rectification')?.stages[0]?.deadline).toMatchObject({ n: 10 });
+  });
+
+  it('rejects a file that cannot be read or parsed, a bad type, and a new type taking a built-in prefix', () => {
+    const problems = (file: string) => {
+      try {
+        loadCaseTypes({ file });
+      } catch (err) {
+        expect(err).toBeInstanceOf(CaseTypeError);
+        return (err as CaseTypeError).issues.map((i) => `${i.typeId ?? ''}|${i.field}|${i.problem}`);
+      }
+      throw new Error('expected the file to be rejected');
+    };
+    expect(problems(join(dir, 'missing.json'))[0]).toMatch(/^\|\(file\)\|cannot read the file/);
+    expect(problems(write('{ not json'))[0]).toMatch(/^\|\(file\)\|not valid JSON/);
+    const bad = { ...major(), initialStage: 'limbo' };
+    expect(problems(write({ types: [bad] }))).toEqual([
+      expect.stringMatching(/^major-hazard-rectification\|initialStage\|unknown stage/),
+    ]);
+    const squatter = { ...major(), id: 'fire-hazard-rectification' };
+    expect(problems(write({ types: [squatter] }))).toEqual([
+      'fire-hazard-rectification|idPrefix|duplicate id prefix',
+    ]);
   });
 });

@@ -374,9 +374,13 @@ describe('invalid catalog files', () => {
     expect(() => loadCatalog()).toThrow(CatalogError);
   });
 
-  it('stops the local runtime before it starts anything when SAFEDUTY_CATALOG is bad', async () => {
-    vi.stubEnv(CATALOG_ENV, writeTemp('not json'));
+  it('stops the local runtime before it starts anything when SAFEDUTY_CATALOG or SAFEDUTY_CASE_TYPES is bad', async () => {
     const { startRuntime } = await import('../../local/runtime.ts');
+    const { CASE_TYPES_ENV, CaseTypeError } = await import('../../workflows/cases/index.ts');
+    vi.stubEnv(CATALOG_ENV, writeTemp('not json'));
     await expect(startRuntime({ dataDir: null, port: 0, sesPort: 0 })).rejects.toThrow(CatalogError);
+    vi.stubEnv(CATALOG_ENV, '');
+    vi.stubEnv(CASE_TYPES_ENV, writeTemp('not json'));
+    await expect(startRuntime({ dataDir: null, port: 0, sesPort: 0 })).rejects.toThrow(CaseTypeError);
   });
 });

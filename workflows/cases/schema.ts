@@ -354,6 +354,8 @@ export type CaseTypeInput = z.input<typeof caseTypeSchema>;
 export const caseTypesFileSchema = z
   .object({
     source: z.string().min(1).optional(),
+    /** A deployment's file: merged into the built-in types by id (extend, the default), or instead of them. */
+    mode: z.enum(['extend', 'replace']).default('extend'),
     types: z.array(caseTypeSchema).min(1),
   })
   .strict();
