@@ -23,6 +23,8 @@ export function html(status: number, body: string): ApiResult {
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      // Pages are opened from links that carry a unit's token: never pass the address on to another site.
+      'referrer-policy': 'no-referrer',
       ...SECURITY_HEADERS,
     },
     body,

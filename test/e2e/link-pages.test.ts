@@ -24,6 +24,8 @@ async function browse(path: string, form?: Record<string, string>) {
     },
     ...(form ? { body: new URLSearchParams(form).toString() } : {}),
   });
+  // The address carries the unit's token: a page must not hand it on as a Referer.
+  expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   return { status: res.status, type: res.headers.get('content-type') ?? '', html: await res.text() };
 }
 
