@@ -13,10 +13,11 @@ export function page(title: string, body: string): string {
 }
 
 /** A browser following a link, or one of our HTML forms being posted. */
-export function wantsHtml(req: Pick<ApiRequest, 'headers'>): boolean {
+export function wantsHtml(req: Pick<ApiRequest, 'headers' | 'method'>): boolean {
   return (
     (req.headers.accept ?? '').includes('text/html') ||
-    (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+    (req.method === 'POST' &&
+      (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
   );
 }
 
