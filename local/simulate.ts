@@ -50,8 +50,11 @@ export interface SimulateReport {
   executions: number;
   stateTransitions: number;
   invocations: number;
-  /** Items read and written, and the read and write capacity units they consumed (as DynamoDB bills them). */
-  dynamodb: { reads: number; writes: number; readUnits: number; writeUnits: number };
+  /**
+   * Items read and written, and the read and write capacity units they consumed (as DynamoDB bills them);
+   * writeUnits includes indexWriteUnits, the writes to global secondary indexes.
+   */
+  dynamodb: { reads: number; writes: number; readUnits: number; writeUnits: number; indexWriteUnits: number };
   emails: { reminder: number; escalation: number; byDuty: Record<string, number> };
   submissions: { onTime: number; late: number };
   /** The same simulated events under the per-unit design (one execution per duty, unit and period). */
@@ -219,6 +222,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
       writes: ioCounters.writes - base.writes,
       readUnits: Math.round(ioCounters.readUnits - base.readUnits),
       writeUnits: Math.round(ioCounters.writeUnits - base.writeUnits),
+      indexWriteUnits: Math.round(ioCounters.indexWriteUnits - base.indexWriteUnits),
     },
     emails: {
       reminder: emailCounters.reminder - base.reminder,

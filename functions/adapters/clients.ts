@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -16,24 +16,27 @@ let ssm: SSMClient | undefined;
 const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
 
 /**
- * Asks DynamoDB for the capacity each request consumed (free on AWS; dynalite computes it the same way, by item
- * size and index writes) and adds it to ioCounters: what the simulator reports and the benchmark prices.
+ * Asks DynamoDB for the capacity each request consumed, per index (free on AWS; the local runtime's dynalite
+ * computes it the same way, by item size, with index writes added by local/dynalite-capacity.ts) and adds it
+ * to ioCounters: what the simulator reports and the benchmark prices.
  */
 function countCapacity(client: DynamoDBClient): DynamoDBClient {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
-      if (input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'TOTAL';
+      if (input.ReturnConsumedCapacity === undefined) input.ReturnConsumedCapacity = 'INDEXES';
       const result = await next(args);
-      const consumed = (
-        result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }
-      ).ConsumedCapacity;
-      const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce(
-        (sum, c) => sum + (c.CapacityUnits ?? 0),
-        0,
-      );
+      const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] })
+        .ConsumedCapacity;
+      const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+      const units = list.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
       if (READ_COMMANDS.has(context.commandName ?? '')) ioCounters.readUnits += units;
-      else ioCounters.writeUnits += units;
+      else {
+        ioCounters.writeUnits += units;
+        for (const c of list)
+          for (const index of Object.values(c.GlobalSecondaryIndexes ?? {}))
+            ioCounters.indexWriteUnits += index.CapacityUnits ?? 0;
+      }
       return result;
     },
     { step: 'initialize', name: 'safedutyCountCapacity' },
@@ -79,4 +82,4 @@ export function tableName(): string {
 }
 
 /** DynamoDB items read and written, and the capacity units consumed, for the simulator and the benchmark. */
-export const ioCounters = { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
+export const ioCounters = { reads: 0, writes: 0, readUnits: 0, writeUnits: 0, indexWriteUnits: 0 };

@@ -17,6 +17,9 @@ describe('safeduty simulate', () => {
       expect(first[key]).toBeGreaterThan(0);
     expect(first.dynamodb.reads).toBeGreaterThan(0);
     expect(first.dynamodb.writes).toBeGreaterThan(0);
+    // Submissions and cycle records are in the indexes: DynamoDB bills those writes too.
+    expect(first.dynamodb.indexWriteUnits).toBeGreaterThan(0);
+    expect(first.dynamodb.writeUnits).toBeGreaterThan(first.dynamodb.writes);
     expect(first.emails.reminder + first.emails.escalation).toBeGreaterThan(0);
     // Digests and a shared roster sweep: never more emails, and far fewer transitions, than one execution per unit.
     expect(first.emails.reminder + first.emails.escalation).toBeLessThanOrEqual(first.alternative.emails);
