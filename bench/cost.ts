@@ -55,7 +55,13 @@ export interface Usage {
   stateTransitions: number;
   invocations: number;
   /** Items, and (from the simulator) the capacity units DynamoDB consumed for them; units are billed when known. */
-  dynamodb: { reads: number; writes: number; readUnits?: number; writeUnits?: number };
+  dynamodb: {
+    reads: number;
+    writes: number;
+    readUnits?: number;
+    writeUnits?: number;
+    indexWriteUnits?: number;
+  };
   emails: { reminder: number; escalation: number };
   submissions: { onTime: number; late: number };
   alternative: { executions: number; stateTransitions: number; invocations: number; emails: number };

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { handlers } from '../functions/registry.ts';
 import type { SimulateReport } from '../local/simulate.ts';
 import { renderChart } from './chart.ts';
+import { measureRequestCost, type RequestCost } from './request-cost.ts';
 import type { LambdaMemory, PriceTable } from './cost.ts';
 import { evaluate, renderResults, renderSummary, type BenchRun, type Machine } from './report.ts';
 
@@ -149,6 +150,17 @@ async function main(argv: string[]): Promise<number> {
   const runs: BenchRun[] = [];
   for (const r of rosters) runs.push(values.reuse ? loadRun(r) : await runRoster(r));
 
+  // What one email, one unit read and one submission cost in CPU here: the floor under the runs' wall times.
+  const costPath = join(OUT, 'request-cost.json');
+  let requestCost: RequestCost | undefined;
+  if (values.reuse && existsSync(costPath))
+    requestCost = JSON.parse(readFileSync(costPath, 'utf8')) as RequestCost;
+  else {
+    process.stderr.write('bench: measuring the CPU cost of one email, unit read and submission…\n');
+    requestCost = await measureRequestCost();
+    writeFileSync(costPath, `${JSON.stringify(requestCost, null, 2)}\n`);
+  }
+
   const prices = JSON.parse(readFileSync(join(BENCH, 'prices.json'), 'utf8')) as PriceTable;
   const memory: LambdaMemory = {
     cycleAdvanceMb: handlers.cycleAdvance.memoryMb,
@@ -158,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
   const renderedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   writeFileSync(
     join(BENCH, 'results.md'),
-    renderResults({ evaluated, prices, memory, renderedAt, reused: values.reuse }),
+    renderResults({ evaluated, prices, memory, renderedAt, reused: values.reuse, requestCost }),
   );
   writeFileSync(
     join(BENCH, 'chart.svg'),

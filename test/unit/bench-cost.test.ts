@@ -13,6 +13,9 @@ import {
   type PriceTable,
   type Usage,
 } from '../../bench/cost.ts';
+import { evaluate, wallTimeFloor, type BenchRun } from '../../bench/report.ts';
+import type { RequestCost } from '../../bench/request-cost.ts';
+import type { SimulateReport } from '../../local/simulate.ts';
 
 /** The reference list prices of bench/prices.json, written out so the hand computation below is self-contained. */
 const prices: PriceTable = {
@@ -164,5 +167,72 @@ describe('bench/prices.json', () => {
       expect(table.prices[name].per).toBeGreaterThan(0);
     }
     expect(costSummary(usage, table, memory).ours.total).toBeGreaterThan(0);
+  });
+});
+
+describe('bench report', () => {
+  const machine = { cores: 2, cpu: 'test', memoryGiB: 8, node: 'v20', platform: 'linux x64' };
+  const run = (roster: string, report: Partial<SimulateReport>): BenchRun => ({
+    roster,
+    command: [],
+    measuredAt: '2026-11-29T00:00:00Z',
+    childWallSeconds: 100,
+    loadAverage: { start: 0, end: 0 },
+    machine,
+    report: {
+      from: '2023-01-01',
+      to: '2023-12-31',
+      units: 1000,
+      executions: 10,
+      wallSeconds: 99,
+      peakRssMb: 100,
+      ...usage,
+      ...report,
+    } as SimulateReport,
+  });
+
+  it('estimates index writes of an older run per submission from a run that measured them, and bills them', () => {
+    const county = run('county', {
+      dynamodb: { reads: 2000, writes: 3000, readUnits: 1000, writeUnits: 3200, indexWriteUnits: 200 },
+    });
+    const city = run('city', {
+      dynamodb: {
+        reads: 20000,
+        writes: 30000,
+        readUnits: 10000,
+        writeUnits: 30000,
+      } as SimulateReport['dynamodb'],
+      submissions: { onTime: 900, late: 100 },
+    });
+    const [c, k] = evaluate([county, city], prices, memory);
+    expect(c?.indexWrites).toEqual({ units: 200 });
+    // County: 100 submissions and 100 other index writes; city: its 1,000 submissions plus those 100.
+    expect(k?.indexWrites).toEqual({ units: 1100, estimatedFrom: 'county' });
+    expect(k?.cost.ours.quantities.writeUnits).toBe(31100);
+    // Alone, nothing to estimate from.
+    expect(evaluate([city], prices, memory)[0]?.indexWrites).toBeUndefined();
+  });
+
+  it('gives the least wall time from the CPU per email, item read and submission', () => {
+    const work = (simulatorCpuMs: number, emulatorCpuMs: number) => ({
+      items: 1,
+      perSecond: 1,
+      simulatorCpuMs,
+      emulatorCpuMs,
+    });
+    const cost: RequestCost = {
+      measuredAt: '',
+      concurrency: 8,
+      email: work(2, 1),
+      unitRead: work(0.1, 0.05),
+      submissionWrite: work(0.2, 0.2),
+    };
+    // 1,000 emails, 2,000 reads, 100 submissions: simulator 2 + 0.2 + 0.02 s, emulators 1 + 0.1 + 0.02 s.
+    const floor = wallTimeFloor(usage, cost, 2);
+    expect(floor.simulatorCpuSeconds).toBeCloseTo(2.22, 10);
+    expect(floor.emulatorCpuSeconds).toBeCloseTo(1.12, 10);
+    // One process's JavaScript runs on one core: the simulator's 2.22 s bound it, not (2.22 + 1.12) / 2.
+    expect(floor.leastWallSeconds).toBeCloseTo(2.22, 10);
+    expect(wallTimeFloor(usage, cost, 1).leastWallSeconds).toBeCloseTo(3.34, 10);
   });
 });
