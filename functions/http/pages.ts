@@ -3,7 +3,7 @@
  * page in Chinese, errors included; API clients get JSON as before.
  */
 import { escapeHtml } from '../core/html.ts';
-import { errorResponse, html } from './respond.ts';
+import { errorBody, html } from './respond.ts';
 import type { ApiRequest, ApiResult } from './types.ts';
 
 export { escapeHtml };
@@ -31,20 +31,18 @@ const TITLE_BY_STATUS: Record<number, string> = {
 };
 
 /**
- * An error as a page: the same status and Chinese message the JSON answer carries (respond.ts stays the one place
- * errors are mapped), with the fields it names given by their labels, and a way back.
+ * An error as a page: the same status and Chinese message the JSON answer carries (respond.ts's errorBody stays
+ * the one place errors are mapped), with the fields it names given by their labels, and a way back.
  */
 export function errorPage(
   err: unknown,
   log: (e: unknown) => void,
   options: { labels?: Record<string, string>; back?: { href: string; text: string } } = {},
 ): ApiResult {
-  const res = errorResponse(err, log);
-  const status = res.statusCode ?? 500;
-  const body = JSON.parse(String(res.body)) as { message?: string; issues?: { field: string }[] };
-  const labels = [...new Set((body.issues ?? []).map((i) => options.labels?.[i.field]).filter(Boolean))];
+  const { status, body } = errorBody(err, log);
+  const labels = [...new Set(body.issues.map((i) => options.labels?.[i.field]).filter(Boolean))];
   const parts = [
-    `<p>${escapeHtml(body.message ?? '请求未能完成')}</p>`,
+    `<p>${escapeHtml(body.message)}</p>`,
     labels.length > 0 ? `<p>请检查：${labels.map((l) => escapeHtml(l!)).join('、')}</p>` : '',
     // A form can be corrected and sent again; a link that is forged, expired or unknown cannot.
     options.back && [400, 409, 422].includes(status)

@@ -53,31 +53,52 @@ export function zodIssues(err: ZodError): FieldIssue[] {
   );
 }
 
+export interface ErrorBody {
+  error: string;
+  message: string;
+  issues: FieldIssue[];
+}
+
 /**
- * The one place errors become HTTP responses. Domain errors carry their status and a Chinese message; zod and
- * calendar errors are bad input; anything else is a 500 that says nothing about internals.
+ * The one place errors are mapped: domain errors carry their status and a Chinese message; zod and calendar errors
+ * are bad input; anything else is a 500 that says nothing about internals. JSON by errorResponse, a page by
+ * pages.ts's errorPage.
  */
-export function errorResponse(err: unknown, log: (e: unknown) => void): ApiResult {
+export function errorBody(err: unknown, log: (e: unknown) => void): { status: number; body: ErrorBody } {
   if (err instanceof DomainError) {
-    return json(err.status, { error: err.code, message: err.messageZh, issues: err.issues });
+    return { status: err.status, body: { error: err.code, message: err.messageZh, issues: err.issues } };
   }
   if (err instanceof ZodError) {
-    return json(400, { error: 'invalid-request', message: '请求内容有误', issues: zodIssues(err) });
+    return {
+      status: 400,
+      body: { error: 'invalid-request', message: '请求内容有误', issues: zodIssues(err) },
+    };
   }
   if (err instanceof CalendarError) {
-    return json(400, {
-      error: err.code,
-      message: err.messageZh,
-      issues: [{ field: err.code === 'invalid-period' ? 'periodKey' : 'date', problem: err.message }],
-    });
+    return {
+      status: 400,
+      body: {
+        error: err.code,
+        message: err.messageZh,
+        issues: [{ field: err.code === 'invalid-period' ? 'periodKey' : 'date', problem: err.message }],
+      },
+    };
   }
   if (err instanceof UnknownDutyError) {
-    return json(404, {
-      error: 'not-found',
-      message: err.messageZh,
-      issues: [{ field: 'dutyId', problem: 'unknown duty' }],
-    });
+    return {
+      status: 404,
+      body: {
+        error: 'not-found',
+        message: err.messageZh,
+        issues: [{ field: 'dutyId', problem: 'unknown duty' }],
+      },
+    };
   }
   log(err);
-  return json(500, { error: 'internal', message: '服务器内部错误，请稍后重试', issues: [] });
+  return { status: 500, body: { error: 'internal', message: '服务器内部错误，请稍后重试', issues: [] } };
+}
+
+export function errorResponse(err: unknown, log: (e: unknown) => void): ApiResult {
+  const { status, body } = errorBody(err, log);
+  return json(status, body);
 }

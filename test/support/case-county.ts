@@ -1,6 +1,6 @@
 import type { Leader, Unit } from '../../functions/core/model.ts';
 import type { Runtime } from '../../local/runtime.ts';
-import { api, countyCore, emails, type StoredEmail } from './runtime.ts';
+import { api, countyCore, emails, LEADER_A, testEnterprise, type StoredEmail } from './runtime.ts';
 
 export const mail = (id: string, role: string) => `${id}.${role}@example.gov.cn`;
 const person = (id: string, role: string, name: string) => ({ name, email: mail(id, role) });
@@ -31,25 +31,14 @@ export function caseCounty(): { units: Unit[]; leaders: Leader[] } {
       leaderInChargeId: 'leader-a',
       active: true,
     })),
-    ...['ent-a', 'ent-b'].map((id) => ({
-      id,
-      name: `${id}有限公司`,
-      kind: 'enterprise' as const,
-      parentId: 'town-a',
-      contact: person(id, 'contact', `${id}联络员`),
-      principal: person(id, 'principal', `${id}负责人`),
-      ...(id === 'ent-a' ? { staffRepresentative: person(id, 'staff', `${id}职工代表`) } : {}),
-      supervisingDepartmentId: 'dept-emergency',
-      leaderInChargeId: 'leader-a',
-      active: true,
-    })),
+    ...['ent-a', 'ent-b'].map((id) =>
+      testEnterprise(id, {
+        parentId: 'town-a',
+        ...(id === 'ent-a' ? { staffRepresentative: person(id, 'staff', `${id}职工代表`) } : {}),
+      }),
+    ),
   ];
-  return {
-    units,
-    leaders: [
-      { id: 'leader-a', titleZh: '副县长', holder: { name: '分管县领导', email: 'leader-a@example.gov.cn' } },
-    ],
-  };
+  return { units, leaders: [LEADER_A] };
 }
 
 /** `【提醒】 ent-a.contact@…` — the bracketed prefix of the subject and the recipient, for exact comparisons. */

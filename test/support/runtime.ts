@@ -100,25 +100,29 @@ export function countyCore(): Unit[] {
   ];
 }
 
+/** A test enterprise supervised by the emergency management bureau, with leader-a in charge. */
+export function testEnterprise(id: string, extra: Partial<Unit> = {}): Unit {
+  return {
+    id,
+    name: `${id}有限公司`,
+    kind: 'enterprise',
+    contact: person(id, 'contact', `${id}联络员`),
+    principal: person(id, 'principal', `${id}负责人`),
+    supervisingDepartmentId: 'dept-emergency',
+    leaderInChargeId: 'leader-a',
+    active: true,
+    ...extra,
+  };
+}
+
+/** The county leader every test roster has. */
+export const LEADER_A: Leader = {
+  id: 'leader-a',
+  titleZh: '副县长',
+  holder: { name: '分管县领导', email: 'leader-a@example.gov.cn' },
+};
+
 /** A tiny roster: the safety office, one supervising department, a leader, and enterprises. */
 export function tinyCounty(enterpriseIds: string[]): { units: Unit[]; leaders: Leader[] } {
-  const units: Unit[] = [
-    ...countyCore(),
-    ...enterpriseIds.map((id) => ({
-      id,
-      name: `${id}有限公司`,
-      kind: 'enterprise' as const,
-      contact: person(id, 'contact', `${id}联络员`),
-      principal: person(id, 'principal', `${id}负责人`),
-      supervisingDepartmentId: 'dept-emergency',
-      leaderInChargeId: 'leader-a',
-      active: true,
-    })),
-  ];
-  return {
-    units,
-    leaders: [
-      { id: 'leader-a', titleZh: '副县长', holder: { name: '分管县领导', email: 'leader-a@example.gov.cn' } },
-    ],
-  };
+  return { units: [...countyCore(), ...enterpriseIds.map((id) => testEnterprise(id))], leaders: [LEADER_A] };
 }
