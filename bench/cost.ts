@@ -62,7 +62,8 @@ export interface Usage {
     writeUnits?: number;
     indexWriteUnits?: number;
   };
-  emails: { reminder: number; escalation: number };
+  /** Emails sent; runs saved before the delivery redesign counted reminders and escalation digests apart. */
+  emails: { total: number } | { reminder: number; escalation: number };
   submissions: { onTime: number; late: number };
   alternative: { executions: number; stateTransitions: number; invocations: number; emails: number };
 }
@@ -91,7 +92,8 @@ export function priceOf(price: Price, quantity: number): number {
 }
 
 export function emailsOf(usage: Pick<Usage, 'emails'>): number {
-  return usage.emails.reminder + usage.emails.escalation;
+  const e = usage.emails;
+  return 'total' in e ? e.total : e.reminder + e.escalation;
 }
 
 function bill(prices: PriceTable, q: Bill['quantities']): Bill {

@@ -330,8 +330,7 @@ export function renderResults(input: RenderInput): string {
               ? `≈ ${int(e.indexWrites.units)} (estimated, see below)`
               : int(e.indexWrites.units),
         ),
-        row('emails: reminders', (e) => int(e.run.report.emails.reminder)),
-        row('emails: escalation digests', (e) => int(e.run.report.emails.escalation)),
+        row('emails', (e) => int(emailsOf(e.run.report))),
         row(
           'submissions: on time / late',
           (e) => `${int(e.run.report.submissions.onTime)} / ${int(e.run.report.submissions.late)}`,

@@ -1,18 +1,20 @@
 /**
  * What one unit of the simulated year's work costs in CPU on this machine, measured through the product's own code
- * against the same emulators the simulator uses: one email through the notification ledger (claim, SES send,
- * settle), one unit read by a roster sweep, one submission written. The benchmark multiplies these by a run's
+ * against the same emulators the simulator uses: one email through the notification path (its notice recorded in
+ * the outbox, then delivered by a delivery run: composed, sent, recorded, the notice removed), one unit read by a
+ * roster sweep, one submission written. The benchmark multiplies these by a run's
  * counts to give the least CPU, and so the least wall time on this machine's cores, that the run could take.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { outboxStore } from '../functions/adapters/outbox-store.ts';
 import { activeRoster, putSubmissions } from '../functions/adapters/store.ts';
-import { mapLimit } from '../functions/core/concurrency.ts';
-import { reminderEmail } from '../functions/core/messages.ts';
+import { toShanghaiIso } from '../workflows/calendar.ts';
 import type { Submission } from '../functions/core/model.ts';
-import { notifyOnce } from '../functions/core/notify.ts';
+import type { Notice } from '../functions/notices/model.ts';
 import { loadCatalog } from '../workflows/catalog/index.ts';
+import { invoke } from '../local/handlers.ts';
 import { generateRoster, ROSTER_SIZES } from '../local/roster.ts';
 import { startRuntime } from '../local/runtime.ts';
 
@@ -27,7 +29,7 @@ export interface WorkCost {
 
 export interface RequestCost {
   measuredAt: string;
-  /** In flight at once, as a sweep sends (functions/core/cycle.ts). */
+  /** Emails in flight at once (a delivery batch at the account's send rate). */
   concurrency: number;
   email: WorkCost;
   unitRead: WorkCost;
@@ -60,9 +62,10 @@ async function measure(items: number, emulatorPid: number, work: () => Promise<v
   };
 }
 
-export async function measureRequestCost(options: { emails?: number; concurrency?: number } = {}) {
+export async function measureRequestCost(options: { emails?: number } = {}) {
   const emails = options.emails ?? 3000;
-  const concurrency = options.concurrency ?? 8;
+  // A send rate high enough that pacing never waits: the cost of the work, not of the rate.
+  const rate = 25;
   const scratch = mkdtempSync(join(tmpdir(), 'safeduty-cost-'));
   const roster = generateRoster(ROSTER_SIZES.county, 1);
   const rt = await startRuntime({
@@ -73,6 +76,9 @@ export async function measureRequestCost(options: { emails?: number; concurrency
     seed: roster,
     scheduler: false,
     emulators: 'child',
+    mail: 'count',
+    clockStart: new Date('2023-01-03T09:00:00+08:00'),
+    faults: { ses: { maxSendRate: 10_000 } },
   });
   try {
     const pid = rt.emulatorPid;
@@ -81,34 +87,40 @@ export async function measureRequestCost(options: { emails?: number; concurrency
     const enterprises = roster.units.filter((u) => u.kind === 'enterprise');
 
     // Warm up first (JIT, connections, the emulators' caches), as a year-long run is warm nearly all the time.
+    let runs = 0;
     const sendEmails = async (count: number, stage: string) => {
-      await mapLimit(
-        Array.from({ length: count }, (_, i) => i),
-        concurrency,
-        async (i) => {
-          const unit = enterprises[i % enterprises.length]!;
-          await notifyOnce(
-            {
-              subject: 'CYCLE#bench#2023-W01',
-              stageId: `${stage}${Math.floor(i / enterprises.length)}`,
-              kind: 'other',
-              recipientKey: `${unit.id}/${unit.contact.email}`,
-            },
-            reminderEmail({
-              duty,
-              periodKey: '2023-W01',
-              periodStart: '2023-01-02',
-              periodEnd: '2023-01-08',
-              deadline: '2023-01-06T18:00:00+08:00',
-              unitName: unit.name,
-              personName: unit.contact.name,
-              link: `http://127.0.0.1:8080/links/${'x'.repeat(180)}`,
-              linkExpires: '2023-02-07T23:59:59+08:00',
-              to: unit.contact.email,
-            }),
-          );
-        },
-      );
+      const at = toShanghaiIso(rt.clock.now());
+      const notices: Notice[] = Array.from({ length: count }, (_, i) => {
+        const unit = enterprises[i % enterprises.length]!;
+        return {
+          recipient: { address: unit.contact.email, name: unit.contact.name },
+          at,
+          urgency: 'routine',
+          subject: 'CYCLE#risk-prejudgment-weekly#2023-W01',
+          stage: `${stage}${Math.floor(i / enterprises.length)}`,
+          part: 0,
+          body: {
+            type: 'cycle-reminder',
+            dutyId: duty.id,
+            periodKey: '2023-W01',
+            titleZh: duty.titleZh,
+            deadline: '2023-01-06T18:00:00+08:00',
+            reminder: { n: 1, of: 2 },
+            units: [{ id: unit.id, name: unit.name }],
+            linkExpires: '2023-02-07T23:59:59+08:00',
+          },
+          recordedAt: at,
+        };
+      });
+      await outboxStore.record(notices);
+      for (let status = ''; status !== 'closed'; ) {
+        const r = (await invoke('deliver', {
+          action: 'advance',
+          moment: at,
+          executionName: `bench-${++runs}`,
+        })) as { status: string };
+        status = r.status;
+      }
       await fetch(`${rt.sesUrl}/clear-store`, { method: 'POST' });
     };
     await sendEmails(1000, 'warm');
@@ -134,7 +146,7 @@ export async function measureRequestCost(options: { emails?: number; concurrency
 
     return {
       measuredAt: new Date().toISOString(),
-      concurrency,
+      concurrency: rate,
       email,
       unitRead,
       submissionWrite,

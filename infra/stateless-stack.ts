@@ -8,6 +8,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -22,9 +23,9 @@ import type { HandlerName, HandlerSpec } from '../functions/registry.ts';
 import { CATALOG_ENV } from '../workflows/catalog/index.ts';
 import { CASE_TYPES_ENV } from '../workflows/cases/index.ts';
 import { buildAdvanceLoop } from '../workflows/machines.ts';
+import { AdvanceLoopMachine } from './advance-loop-machine.ts';
 import { SafedutyApi } from './api.ts';
 import type { Settings } from './app.ts';
-import { CaseWorkflow } from './case-workflow.ts';
 
 /** Handler entries in the registry are paths from the project root, whatever the current directory. */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -72,8 +73,13 @@ export class StatelessStack extends Stack {
   readonly dutyCycle: sfn.StateMachine;
   /** One execution per case (major hidden-danger rectification, self-built houses): see docs/cases.md. */
   readonly caseWorkflow: sfn.StateMachine;
+  /** One execution per delivery moment: see docs/delivery.md. */
+  readonly delivery: sfn.StateMachine;
   readonly dispatchSchedule: scheduler.Schedule;
+  readonly reconcileSchedule: scheduler.Schedule;
   readonly scheduleDlq: sqs.Queue;
+  /** Where an asynchronous invocation of dispatch or the reconciler goes when Lambda's retries are used up. */
+  readonly asyncFailures: sqs.Queue;
   readonly alarmTopic: sns.Topic;
   readonly api: SafedutyApi;
 
@@ -120,11 +126,26 @@ export class StatelessStack extends Stack {
       tracingEnabled: true,
     });
 
-    // ---------------------------------------------------------------- case state machine
-    this.caseWorkflow = new CaseWorkflow(this, 'CaseWorkflow', {
+    // ---------------------------------------------------------------- case and delivery state machines
+    const caseMachine = new AdvanceLoopMachine(this, 'CaseWorkflow', {
       advance: fns.caseAdvance,
+      nameSuffix: 'case',
+      idFields: ['caseId'],
+      passExecutionName: true,
       logRetention: LOG_RETENTION,
-    }).stateMachine;
+      describedAs: 'A case execution',
+    });
+    this.caseWorkflow = caseMachine.stateMachine;
+    // The delivery run's task learns its execution's name: it is the holder of the delivery lease.
+    const deliveryMachine = new AdvanceLoopMachine(this, 'DeliveryWorkflow', {
+      advance: fns.deliver,
+      nameSuffix: 'delivery',
+      idFields: ['moment'],
+      passExecutionName: true,
+      logRetention: LOG_RETENTION,
+      describedAs: 'A delivery run',
+    });
+    this.delivery = deliveryMachine.stateMachine;
 
     for (const [name, spec] of entries(handlers)) {
       const { access } = spec;
@@ -136,6 +157,23 @@ export class StatelessStack extends Stack {
       if (access.startCaseExecutions) {
         fns[name].addEnvironment('CASE_STATE_MACHINE_ARN', this.caseWorkflow.stateMachineArn);
         this.caseWorkflow.grantStartExecution(fns[name]);
+      }
+      // Producers start the run of a delivery moment. The ARN is formatted from the name: the delivery function
+      // itself is in the machine's definition, so a reference would be a dependency cycle.
+      if (access.startDeliveries) {
+        fns[name].addEnvironment('DELIVERY_STATE_MACHINE_ARN', deliveryMachine.arn);
+        fns[name].addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [deliveryMachine.arn] }),
+        );
+      }
+      // The reconciler lists each machine's running executions to find open work nobody is driving.
+      if (access.inspectExecutions) {
+        fns[name].addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['states:ListExecutions'],
+            resources: [this.dutyCycle.stateMachineArn, this.caseWorkflow.stateMachineArn, deliveryMachine.arn],
+          }),
+        );
       }
     }
 
@@ -160,8 +198,22 @@ export class StatelessStack extends Stack {
           },
         },
       }),
-      description: 'EventBridge Scheduler invoking the safeduty dispatch function',
+      description: 'EventBridge Scheduler invoking the safeduty dispatch and reconcile functions',
     });
+    // Dispatch and the reconciler are invoked asynchronously: what Lambda's own retries cannot finish lands here
+    // (and raises an alarm) instead of being dropped.
+    this.asyncFailures = new sqs.Queue(this, 'AsyncInvokeFailures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const fn of [fns.dispatch, fns.reconcile]) {
+      fn.configureAsyncInvoke({
+        onFailure: new destinations.SqsDestination(this.asyncFailures),
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(2),
+      });
+    }
     this.dispatchSchedule = new scheduler.Schedule(this, 'DailyDispatch', {
       description: 'Starts the duty cycles whose period has begun, daily at 00:05 China Standard Time',
       // Periods are Chinese calendar days: run in Asia/Shanghai whatever the deployment region.
@@ -173,6 +225,20 @@ export class StatelessStack extends Stack {
         // Dispatch is idempotent (execution names derive from duty and period): retrying is always safe.
         retryAttempts: 4,
         maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.scheduleDlq,
+      }),
+    });
+    // Every 15 minutes: open work without a running execution is started again, a lost dispatch made up,
+    // undelivered notices get a delivery run (functions/core/reconcile.ts).
+    this.reconcileSchedule = new scheduler.Schedule(this, 'Reconcile', {
+      description: 'Resumes open cycles and cases without a running execution and undelivered notices',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(15)),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new schedulerTargets.LambdaInvoke(fns.reconcile, {
+        role: scheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(15),
         deadLetterQueue: this.scheduleDlq,
       }),
     });
@@ -244,7 +310,7 @@ export class StatelessStack extends Stack {
     alarm(
       'DutyCycleFailedAlarm',
       this.dutyCycle.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
-      'A duty-cycle execution failed: the cycle record holds lastError, and its reminders have stopped.',
+      'A duty-cycle execution failed: the cycle record holds lastError; the reconciler resumes it within 15 minutes.',
     );
     alarm(
       'DutyCycleTimedOutAlarm',
@@ -252,16 +318,12 @@ export class StatelessStack extends Stack {
       'A duty-cycle execution timed out: its reminders have stopped.',
     );
     alarm(
-      'CaseWorkflowFailedAlarm',
-      this.caseWorkflow.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
-      'A case execution failed: the case record holds lastError, and its reminders have stopped until the next ' +
-        'event on the case (which starts a new execution).',
+      'DutyCycleAbortedAlarm',
+      this.dutyCycle.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
+      'A duty-cycle execution was aborted (stopped by hand?): the reconciler resumes the cycle within 15 minutes.',
     );
-    alarm(
-      'CaseWorkflowTimedOutAlarm',
-      this.caseWorkflow.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
-      'A case execution timed out: its reminders have stopped until the next event on the case.',
-    );
+    caseMachine.addAlarms(this, 'CaseWorkflow', alarmAction);
+    deliveryMachine.addAlarms(this, 'Delivery', alarmAction);
     for (const name of Object.keys(fns) as HandlerName[]) {
       alarm(
         `${pascal(name)}ErrorsAlarm`,
@@ -275,7 +337,32 @@ export class StatelessStack extends Stack {
         period,
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      'The daily dispatch failed after all retries, so no new cycles started: invoke dispatch with {"asOf": ...}.',
+      'The scheduler could not invoke dispatch or the reconciler after its retries: the reconciler makes up a lost ' +
+        'day once it runs again; check the functions and the schedule role.',
+    );
+    alarm(
+      'AsyncInvokeFailuresAlarm',
+      this.asyncFailures.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      'Dispatch or the reconciler failed after Lambda retried it twice (the message holds the error): the next ' +
+        'reconciler run makes up a lost dispatch; see the function log group.',
+    );
+    // The delivery run logs this when SES refuses the account itself (sending paused, daily quota used up): no
+    // email goes out until it is fixed.
+    const accountStopped = new logs.MetricFilter(this, 'MailAccountStoppedFilter', {
+      logGroup: fns.deliver.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'the mail account cannot send: delivery stopped'),
+      metricNamespace: 'safeduty',
+      metricName: 'MailAccountStopped',
+      metricValue: '1',
+    });
+    alarm(
+      'MailAccountStoppedAlarm',
+      accountStopped.metric({ period, statistic: cloudwatch.Stats.SUM }),
+      'SES refused the account (sending paused or the daily quota used up): no email goes out. Check the SES ' +
+        'account dashboard; delivery retries every 15 minutes and sends everything owed once SES accepts again.',
     );
 
     // ---------------------------------------------------------------- HTTP API (API Gateway + Cognito)
@@ -289,6 +376,7 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'TableName', { value: props.table.tableName });
     new CfnOutput(this, 'DutyCycleStateMachineArn', { value: this.dutyCycle.stateMachineArn });
     new CfnOutput(this, 'CaseStateMachineArn', { value: this.caseWorkflow.stateMachineArn });
+    new CfnOutput(this, 'DeliveryStateMachineArn', { value: this.delivery.stateMachineArn });
     new CfnOutput(this, 'SesConfigurationSet', { value: props.configurationSetName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'LinkSecretParameter', {
@@ -405,6 +493,8 @@ export class StatelessStack extends Stack {
           resources: [props.emailIdentityArn, configurationSetArn],
         }),
       );
+      // The account's send rate, which delivery keeps under.
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
     }
     if (access.linkSecret) {
       // No kms:Decrypt statement: the parameter is encrypted with the AWS managed key aws/ssm, whose key policy
@@ -439,17 +529,23 @@ export class StatelessStack extends Stack {
       'Node.js 22 is the runtime the design pins (bundling target node22, engines, the local runtime); moving ' +
       'to 24 is a deliberate upgrade of the whole toolchain, not a per-function setting.';
     for (const [name, fn] of Object.entries(this.functions) as [HandlerName, NodejsFunction][]) {
+      const asynchronous = name === 'dispatch' || name === 'reconcile';
       acknowledge(fn, {
         'AwsSolutions-L1': node22,
         'Serverless-LambdaLatestVersion': node22,
-        'Serverless-LambdaDLQ':
-          `${name} is only invoked synchronously (by Step Functions, which retries and records failures, by ` +
-          'EventBridge Scheduler, whose target has its own DLQ, or by API Gateway): a function DLQ, which only ' +
-          'serves asynchronous invocations, would never receive anything.',
+        'Serverless-LambdaDLQ': asynchronous
+          ? `${name} is invoked asynchronously by EventBridge Scheduler and has an on-failure destination (the ` +
+            'AsyncInvokeFailures queue, alarmed), which records the error as well as the event; a DLQ would add nothing.'
+          : `${name} is only invoked synchronously (by Step Functions, which retries and records failures, or by ` +
+            'API Gateway): a function DLQ, which only serves asynchronous invocations, would never receive anything.',
       });
-      acknowledge(fn.role as iam.Role, { 'AwsSolutions-IAM5[Resource::*]': xray });
+      acknowledge(fn.role as iam.Role, {
+        'AwsSolutions-IAM5[Resource::*]':
+          name === 'deliver'
+            ? `${xray} ses:GetAccount (the account's send rate) has no resource either.`
+            : xray,
+      });
     }
-
     const advanceArn = `<${this.getLogicalId(this.functions.cycleAdvance.node.defaultChild as CfnElement)}.Arn>`;
     const dispatchArn = `<${this.getLogicalId(this.functions.dispatch.node.defaultChild as CfnElement)}.Arn>`;
     acknowledge(this.dutyCycle.role as iam.Role, {
@@ -460,15 +556,24 @@ export class StatelessStack extends Stack {
       [`AwsSolutions-IAM5[Resource::${advanceArn}:*]`]:
         'Versions and aliases of the one cycleAdvance function (lambda:InvokeFunction from the LambdaInvoke task).',
     });
+    const reconcileArn = `<${this.getLogicalId(this.functions.reconcile.node.defaultChild as CfnElement)}.Arn>`;
     acknowledge(scheduleRole, {
       [`AwsSolutions-IAM5[Resource::${dispatchArn}:*]`]:
         'Versions and aliases of the one dispatch function (lambda:InvokeFunction granted to the schedule target).',
+      [`AwsSolutions-IAM5[Resource::${reconcileArn}:*]`]:
+        'Versions and aliases of the one reconcile function (lambda:InvokeFunction granted to the schedule target).',
     });
     acknowledge(this.scheduleDlq, {
       'AwsSolutions-SQS3':
-        'This queue is itself the dead-letter queue of the dispatch schedule; its depth is alarmed.',
+        'This queue is itself the dead-letter queue of the dispatch and reconcile schedules; its depth is alarmed.',
       'Serverless-SQSRedrivePolicy':
-        'This queue is itself the dead-letter queue of the dispatch schedule; nothing consumes it automatically.',
+        'This queue is itself a dead-letter queue; nothing consumes it automatically.',
+    });
+    acknowledge(this.asyncFailures, {
+      'AwsSolutions-SQS3':
+        'This queue is itself the on-failure destination of dispatch and the reconciler; its depth is alarmed.',
+      'Serverless-SQSRedrivePolicy':
+        'This queue is itself a failure destination; nothing consumes it automatically.',
     });
   }
 }

@@ -5,7 +5,9 @@ import { toShanghaiIso } from '../workflows/calendar.ts';
 import type { ApiEvent, ApiResult } from '../functions/http/types.ts';
 import { MAX_BODY_BYTES } from '../functions/http/schemas.ts';
 import type { VirtualClock } from './clock.ts';
+import { faultsPatchSchema, type FaultState } from './faults.ts';
 import { invoke } from './handlers.ts';
+import type { SesGateway } from './ses-gateway.ts';
 
 const advanceSchema = z.object({ advanceTo: z.iso.datetime({ offset: true }) }).strict();
 
@@ -33,6 +35,8 @@ export async function startApiServer(options: {
   clock: VirtualClock;
   advanceTo: (at: Date) => Promise<void>;
   adminToken: string;
+  faults: FaultState;
+  mail: SesGateway;
 }): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void (async () => {
@@ -60,6 +64,17 @@ export async function startApiServer(options: {
       if (url.pathname === '/_local/clock') {
         await localClock(req.method ?? 'GET', body, options, send);
         return;
+      }
+      if (url.pathname === '/_local/faults' || url.pathname === '/_local/mail') {
+        if (req.headers.authorization !== `Bearer ${options.adminToken}`)
+          return send(jsonReply(401, { error: 'unauthorized', message: '需要管理员令牌', issues: [] }));
+        if (url.pathname === '/_local/faults') return send(localFaults(req.method ?? 'GET', body, options.faults));
+        const since = Number(url.searchParams.get('since') ?? 0);
+        const to = url.searchParams.get('to')?.toLowerCase();
+        const mails = options.mail
+          .since(Number.isFinite(since) ? since : 0)
+          .filter((m) => !to || m.to.some((a) => a.toLowerCase() === to));
+        return send(jsonReply(200, { count: mails.length, mails }));
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
@@ -153,4 +168,32 @@ async function localClock(
   }
   await options.advanceTo(target);
   return reply(200, now());
+}
+
+function jsonReply(status: number, body: unknown): ApiResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+}
+
+/** GET: the faults in force; PUT: switch some on or off (a partial update), answered with what is now in force. */
+function localFaults(method: string, body: Buffer, faults: FaultState): ApiResult {
+  if (method === 'GET') return jsonReply(200, faults.current);
+  if (method !== 'PUT') return jsonReply(405, { error: 'method-not-allowed', message: '不支持该请求方法', issues: [] });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8') || '{}');
+  } catch {
+    return jsonReply(400, {
+      error: 'invalid-request',
+      message: '请求体不是有效的 JSON',
+      issues: [{ field: '(body)', problem: 'malformed JSON' }],
+    });
+  }
+  const r = faultsPatchSchema.safeParse(parsed);
+  if (!r.success)
+    return jsonReply(400, {
+      error: 'invalid-request',
+      message: '故障设置有误',
+      issues: r.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', problem: i.message })),
+    });
+  return jsonReply(200, faults.apply(r.data));
 }

@@ -1,9 +1,14 @@
 /**
- * The local runtime's clock. Virtual time only moves when told to (advanceTo) or, with a speed, by a ticker;
- * the engine runs every timer due up to the new instant before advanceTo answers, so runs are deterministic.
+ * The local runtime's clock. Virtual time moves when told to (advanceTo), by a ticker (with a speed), or while
+ * work waits inside a job (the delivery's pacing and retry pauses): a wait there moves the clock to its end, as
+ * time passes during a Lambda invocation on AWS. The engine runs one job at a time, so waits inside a job never
+ * overlap another job's.
  */
 export class VirtualClock {
   private current: number;
+  private sleepers: { at: number; seq: number; resolve: () => void }[] = [];
+  private seq = 0;
+  private draining = false;
 
   constructor(start: Date) {
     this.current = start.getTime();
@@ -20,5 +25,30 @@ export class VirtualClock {
   /** Moves the clock forward (never backward: timers already run must not be undone). */
   set(ms: number): void {
     if (ms > this.current) this.current = ms;
+  }
+
+  /**
+   * A virtual wait: resolves with the clock at its end. Concurrent waits end in the order of their instants, one
+   * per turn of the event loop, so work paced by them (one email per slot) keeps its order.
+   */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.sleepers.push({ at: this.current + Math.max(0, ms), seq: this.seq++, resolve });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => {
+      this.draining = false;
+      if (this.sleepers.length === 0) return;
+      this.sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.sleepers.shift() as { at: number; resolve: () => void };
+      this.set(next.at);
+      next.resolve();
+      if (this.sleepers.length > 0) this.drain();
+    });
   }
 }

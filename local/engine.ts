@@ -1,4 +1,5 @@
 import './polyfills.ts';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { VirtualClock } from './clock.ts';
 
@@ -10,7 +11,7 @@ export interface LocalExecution {
   stateMachineArn: string;
   name: string;
   input: Json;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   startDate: number;
   stopDate?: number;
   output?: Json;
@@ -18,6 +19,17 @@ export interface LocalExecution {
   cause?: string;
   /** Virtual instant the execution is waiting for, while RUNNING. */
   wakeAt?: number;
+  /** Retry attempts per task state and retrier, since the state last succeeded. */
+  retries: Map<string, number[]>;
+}
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
 }
 
 interface Machine {
@@ -27,6 +39,8 @@ interface Machine {
   definition: StateMachineDefinition;
   handlers: Record<string, TaskHandler>;
   waitStates: Set<string>;
+  /** Each task state's Retry, applied by the engine on the virtual clock (the interpreter's own sleeps in real time). */
+  retriers: Map<string, Retrier[]>;
 }
 
 export class ExecutionAlreadyExistsError extends Error {
@@ -106,14 +120,41 @@ export class LocalStepFunctions {
   private executions = new Map<string, LocalExecution>();
   private queue = new TimerQueue<Job>();
   private running = false;
-  readonly stats = { executions: 0, stateTransitions: 0, segments: 0, taskInvocations: 0 };
+  readonly stats = { executions: 0, stateTransitions: 0, segments: 0, taskInvocations: 0, retries: 0 };
   /** Called for every new execution (the simulator models the units' submissions from it). */
   onExecutionStarted?: (execution: LocalExecution, engine: LocalStepFunctions) => void;
 
+  /**
+   * `journal`: a file in the data folder where executions are written as they start and end. On AWS an execution's
+   * name stays taken after it ends and its history stays readable; a local process that stops takes its running
+   * executions with it, which AWS shows as ABORTED. Read back at start, the journal gives the local runtime both:
+   * a name cannot be started twice, and the reconciler sees the aborted executions and resumes their work.
+   */
   constructor(
     private readonly clock: VirtualClock,
     private readonly log: (msg: string) => void = () => undefined,
-  ) {}
+    private readonly journal?: string,
+  ) {
+    if (journal && existsSync(journal)) {
+      for (const line of readFileSync(journal, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        const entry = JSON.parse(line) as Partial<LocalExecution> & { executionArn: string };
+        const known = this.executions.get(entry.executionArn);
+        if (known) Object.assign(known, entry);
+        else this.executions.set(entry.executionArn, { ...(entry as LocalExecution), retries: new Map() });
+      }
+      for (const e of this.executions.values()) {
+        if (e.status !== 'RUNNING') continue;
+        e.status = 'ABORTED';
+        e.stopDate = clock.nowMs();
+        this.record({ executionArn: e.executionArn, status: e.status, stopDate: e.stopDate });
+      }
+    }
+  }
+
+  private record(entry: Partial<LocalExecution>): void {
+    if (this.journal) appendFileSync(this.journal, `${JSON.stringify(entry)}\n`);
+  }
 
   registerMachine(
     arn: string,
@@ -126,8 +167,20 @@ export class LocalStepFunctions {
         .map(([name]) => name),
     );
     new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: true } });
-    const sm = new StateMachine(definition, { validationOptions: { noValidate: true } });
-    this.machines.set(arn, { arn, sm, definition, handlers, waitStates });
+    // The interpreter retries after real-time sleeps: it runs the definition without Retry, and the engine retries
+    // a failed task by running the execution again from its start at the retry instant (the record is the truth,
+    // so that is the retry), with the intervals, backoff, jitter and attempts the definition gives.
+    const retriers = new Map<string, Retrier[]>();
+    const runnable = structuredClone(definition) as StateMachineDefinition;
+    for (const [name, st] of Object.entries(runnable.States)) {
+      const r = (st as { Retry?: Retrier[] }).Retry;
+      if (r) {
+        retriers.set(name, r);
+        delete (st as { Retry?: Retrier[] }).Retry;
+      }
+    }
+    const sm = new StateMachine(runnable, { validationOptions: { noValidate: true } });
+    this.machines.set(arn, { arn, sm, definition, handlers, waitStates, retriers });
   }
 
   /** The virtual clock's now. */
@@ -161,8 +214,10 @@ export class LocalStepFunctions {
       input,
       status: 'RUNNING',
       startDate: this.clock.nowMs(),
+      retries: new Map(),
     };
     this.executions.set(executionArn, execution);
+    this.record({ executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate: execution.startDate });
     this.stats.executions++;
     this.queue.push(this.clock.nowMs(), { kind: 'segment', executionArn });
     this.onExecutionStarted?.(execution, this);
@@ -227,26 +282,44 @@ export class LocalStepFunctions {
     this.stats.segments++;
     delete execution.wakeAt;
 
+    let wakeAt: number | undefined;
+    // Set when a task failed with an error its Retry covers: the execution runs again from its start then.
+    let retryAt: number | undefined;
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [state, fn] of Object.entries(machine.handlers)) {
-      taskResourceLocalHandlers[state] = (input) => {
+      taskResourceLocalHandlers[state] = async (input) => {
         this.stats.taskInvocations++;
-        return fn(input, execution);
+        try {
+          const out = await fn(input, execution);
+          execution.retries.delete(state);
+          return out;
+        } catch (err) {
+          const attempts = execution.retries.get(state) ?? [];
+          const delay = retryDelay(machine.retriers.get(state) ?? [], err, attempts);
+          if (delay === undefined) {
+            execution.retries.delete(state);
+            throw err;
+          }
+          execution.retries.set(state, attempts);
+          this.stats.retries++;
+          retryAt = this.clock.nowMs() + delay;
+          this.log(`execution ${execution.name}: ${state} failed (${(err as Error).name}), retrying in ${delay} ms`);
+          run.abort();
+          // The run is over; this answer is never read.
+          return new Promise<Json>(() => undefined);
+        }
       };
     }
     const waitTimeOverrides: Record<string, number> = {};
-    const retryIntervalOverrides: Record<string, number> = {};
     for (const [name, s] of Object.entries(machine.definition.States)) {
       // Never slept through: the run is stopped on entering the Wait (2^31-1 ms is the largest safe timeout).
       if (s.Type === 'Wait') waitTimeOverrides[name] = 2 ** 31 - 1;
-      if ('Retry' in s && s.Retry) retryIntervalOverrides[name] = 20;
     }
 
     const run = machine.sm.run(execution.input as never, {
       overrides: {
         taskResourceLocalHandlers: taskResourceLocalHandlers as never,
         waitTimeOverrides,
-        retryIntervalOverrides,
       },
       noThrowOnAbort: true,
       context: {
@@ -260,7 +333,6 @@ export class LocalStepFunctions {
       },
     });
 
-    let wakeAt: number | undefined;
     const watch = (async () => {
       for await (const ev of run.eventLogs) {
         if (ev.type === 'StateEntered') {
@@ -281,14 +353,16 @@ export class LocalStepFunctions {
     try {
       const output = await run.result;
       await watch;
-      if (wakeAt !== undefined) {
-        execution.wakeAt = wakeAt;
-        this.queue.push(Math.max(wakeAt, this.clock.nowMs()), { kind: 'segment', executionArn });
+      const resumeAt = retryAt ?? wakeAt;
+      if (resumeAt !== undefined) {
+        execution.wakeAt = resumeAt;
+        this.queue.push(Math.max(resumeAt, this.clock.nowMs()), { kind: 'segment', executionArn });
         return;
       }
       execution.status = 'SUCCEEDED';
       execution.output = output as Json;
       execution.stopDate = this.clock.nowMs();
+      this.record({ executionArn, status: 'SUCCEEDED', stopDate: execution.stopDate });
     } catch (err) {
       await watch.catch(() => undefined);
       const e = err as { name?: string; message?: string; cause?: unknown };
@@ -296,6 +370,7 @@ export class LocalStepFunctions {
       execution.error = e.name ?? 'Error';
       execution.cause = e.message ?? String(err);
       execution.stopDate = this.clock.nowMs();
+      this.record({ executionArn, status: 'FAILED', stopDate: execution.stopDate, error: execution.error });
       this.log(`execution ${execution.name} failed: ${execution.error}: ${execution.cause}`);
     }
   }
@@ -331,4 +406,25 @@ export function waitUntil(state: WaitLike, input: Json, nowMs: number): number {
     return ms;
   }
   throw new Error('Wait state without a time');
+}
+
+/**
+ * Step Functions' Retry for a failed task: the delay before the next attempt, or undefined when no retrier covers
+ * the error or its attempts are used up. `attempts` (per retrier) is updated.
+ */
+export function retryDelay(retriers: Retrier[], err: unknown, attempts: number[]): number | undefined {
+  const name = (err as { name?: string })?.name ?? 'Error';
+  for (const [i, r] of retriers.entries()) {
+    const matches = r.ErrorEquals.some(
+      (e) => e === name || e === 'States.ALL' || (e === 'States.TaskFailed' && name !== 'States.Timeout'),
+    );
+    if (!matches) continue;
+    const done = attempts[i] ?? 0;
+    if (done >= (r.MaxAttempts ?? 3)) return undefined;
+    attempts[i] = done + 1;
+    const interval = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** done * 1000;
+    const capped = r.MaxDelaySeconds !== undefined ? Math.min(interval, r.MaxDelaySeconds * 1000) : interval;
+    return r.JitterStrategy === 'FULL' ? Math.random() * capped : capped;
+  }
+  return undefined;
 }

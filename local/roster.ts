@@ -119,12 +119,20 @@ const SITE_WORDS = [
 
 const domain = 'example.gov.cn';
 
+/** A fictional mobile number, fixed by the id and role (so it does not shift the generator's names). */
+function phoneOf(id: string, role: string): string {
+  let h = 0x811c9dc5;
+  for (const c of `${id}/${role}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return `13${String((h >>> 0) % 1_000_000_000).padStart(9, '0')}`;
+}
+
 export function generateRoster(size: RosterSize, seed = 1): Roster {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   const person = (id: string, role: string) => ({
     name: `${pick(SURNAMES)}${pick(GIVEN)}${random() < 0.5 ? pick(GIVEN) : ''}`,
     email: `${id}.${role}@${domain}`,
+    phone: phoneOf(id, role),
   });
   const unit = (id: string, name: string, kind: UnitKind, extra: Partial<Unit> = {}): Unit => ({
     id,

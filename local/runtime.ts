@@ -4,15 +4,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { resetClients } from '../functions/adapters/clients.ts';
+import { resetSendRateCache } from '../functions/adapters/mailer.ts';
 import { resetSecretCache } from '../functions/adapters/secrets.ts';
-import { activeRoster, listCycles, putLeaders, putUnits } from '../functions/adapters/store.ts';
-import { listCasesByStatus } from '../functions/adapters/case-store.ts';
-import { caseExecutionName } from '../functions/core/cases.ts';
+import { activeRoster, getDispatchedThrough, putLeaders, putUnits } from '../functions/adapters/store.ts';
 import { clock as domainClock } from '../functions/core/clock.ts';
-import { cycleExecutionName } from '../functions/core/dispatch.ts';
-import { shanghaiDateOf, shanghaiInstant, addDays } from '../workflows/calendar.ts';
+import { handlers as registry } from '../functions/registry.ts';
+import { shanghaiDateOf, shanghaiInstant, addDays, toShanghaiIso } from '../workflows/calendar.ts';
 import { loadCatalog } from '../workflows/catalog/index.ts';
 import { loadCaseTypes } from '../workflows/cases/index.ts';
+import { loadDeliveryPolicy } from '../workflows/delivery/policy.ts';
 import { STATE } from '../workflows/machines.ts';
 import { loadStateMachines } from './asl.ts';
 import { VirtualClock } from './clock.ts';
@@ -26,19 +26,21 @@ import {
   type EmulatorHost,
 } from './emulators.ts';
 import { LocalStepFunctions, type LocalExecution, type TaskHandler } from './engine.ts';
-import { invoke } from './handlers.ts';
+import { FaultState, type FaultsPatch } from './faults.ts';
+import { configureInvocations, invocationDeadline, invoke, LambdaTimeoutError } from './handlers.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
+import { SesGateway } from './ses-gateway.ts';
 import { startSfnServer } from './sfn-server.ts';
 import { startApiServer } from './api-server.ts';
 
 export interface RuntimeOptions {
-  /** Data folder (persisted DynamoDB, link secret, admin token); null keeps everything in memory. */
+  /** Data folder (persisted DynamoDB, link secret, admin token, the clock, the mail); null keeps it in memory. */
   dataDir: string | null;
   /** API port; 0 picks a free one. */
   port?: number;
   /** SES inbox port; 0 picks a free one. */
   sesPort?: number;
-  /** Where the virtual clock starts; default now. */
+  /** Where the virtual clock starts; default: where it stopped (saved in the data folder), else now. */
   clockStart?: Date;
   /** Virtual seconds per real second; 0 = the clock moves only through advanceTo / POST /_local/clock. */
   speed?: number;
@@ -51,21 +53,36 @@ export interface RuntimeOptions {
   emulators?: 'in-process' | 'child';
   /** Called for every new execution, from the very first dispatch on (the simulator models submissions). */
   onExecutionStarted?: (execution: LocalExecution, engine: LocalStepFunctions) => void;
-  /** Start the daily dispatcher (and dispatch once at start). */
+  /** Run the daily dispatch and the reconciler on their schedules (and what AWS would do at start). */
   scheduler?: boolean;
+  /** Faults switched on from the start (see local/faults.ts). */
+  faults?: FaultsPatch;
+  /** Keep every email with its virtual send time (default), or only count them (the simulator). */
+  mail?: 'keep' | 'count';
+  /**
+   * How often the reconciler runs (default every 15 minutes, as on AWS). Long walks that do not exercise it may
+   * run it less often: a run costs a few requests whether or not it finds anything.
+   */
+  reconcileEveryMs?: number;
   log?: (message: string) => void;
 }
 
 export interface Runtime {
   apiUrl: string;
+  /** The SES emulator (its inbox page and /store). */
   sesUrl: string;
   dynamoEndpoint: string;
   sfnEndpoint: string;
   adminToken: string;
   cycleStateMachineArn: string;
   caseStateMachineArn: string;
+  deliveryStateMachineArn: string;
   clock: VirtualClock;
   engine: LocalStepFunctions;
+  /** Faults in force; change them with `faults.apply` (or PUT /_local/faults). */
+  faults: FaultState;
+  /** The SES endpoint the handlers use: every email with its virtual send time, and counts. */
+  mail: SesGateway;
   /** The emulators' process when they run in a child process. */
   readonly emulatorPid: number | undefined;
   /** Peak memory of the emulator processes so far (the largest of them), in MiB. */
@@ -75,9 +92,10 @@ export interface Runtime {
    * for queries that stop at the 1 MB page limit; the simulator restarts it now and then to stay flat.
    */
   restartEmulators(): Promise<void>;
-  /** Dispatcher runs so far (each is one handler invocation). */
+  /** Dispatcher and reconciler runs so far (each is one handler invocation). */
   readonly dispatches: number;
-  /** Stop the local scheduler (the simulator lets open cycles finish without starting new ones). */
+  readonly reconciles: number;
+  /** Stop the local schedules (the simulator lets open cycles finish without starting new ones). */
   stopScheduler(): void;
   /** Advance the virtual clock, running every timer due up to the instant; resolves when all is done. */
   advanceTo(at: Date): Promise<void>;
@@ -87,6 +105,20 @@ export interface Runtime {
 const REGION = 'ap-southeast-1';
 const ACCOUNT = '000000000000';
 export const LOCAL_TABLE = 'safeduty';
+const SENDER = 'safeduty@example.gov.cn';
+/** The reconciler's schedule, as on AWS (infra/stateless-stack.ts). */
+export const RECONCILE_EVERY_MS = 15 * 60_000;
+
+/** The data folder holds a virtual clock ahead of the one asked for: time cannot run backwards over data. */
+export class ClockBehindDataError extends Error {
+  constructor(
+    readonly saved: string,
+    readonly asked: string,
+  ) {
+    super(`the data folder's clock is at ${saved}, later than ${asked}`);
+    this.name = 'ClockBehindDataError';
+  }
+}
 
 function secretFile(dir: string | null, name: string, make: () => string): string {
   if (!dir) return make();
@@ -97,6 +129,17 @@ function secretFile(dir: string | null, name: string, make: () => string): strin
   return value;
 }
 
+/** The virtual instant the data folder's clock stopped at, if it has one. */
+export function savedClock(dataDir: string | null): number | undefined {
+  if (!dataDir) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(join(dataDir, 'clock.json'), 'utf8')) as { epochMs?: unknown };
+    return typeof saved.epochMs === 'number' ? saved.epochMs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The next 00:05 in Asia/Shanghai strictly after `ms`: when the EventBridge schedule would fire. */
 export function nextDispatchAt(ms: number): number {
   const today = shanghaiDateOf(new Date(ms));
@@ -105,22 +148,42 @@ export function nextDispatchAt(ms: number): number {
 }
 
 /**
- * The whole system on one machine: dynalite, SES local, a Step Functions endpoint over the local engine running
- * the ASL synthesized by the CDK app, the scheduler, the HTTP API and a virtual clock. Handlers are the same
- * modules the Lambda functions bundle, called in-process.
+ * The whole system on one machine: dynalite, SES local behind a gateway that can fail as SES does, a Step
+ * Functions endpoint over the local engine running the ASL synthesized by the CDK app, the schedules (daily
+ * dispatch, the reconciler), the HTTP API and a virtual clock. Handlers are the same modules the Lambda functions
+ * bundle, called in-process with a Lambda-like time budget on the virtual clock.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? (() => undefined);
-  // A deployment catalog or case-types file (SAFEDUTY_CATALOG, SAFEDUTY_CASE_TYPES) with problems stops the start
-  // here, naming them, before anything runs.
+  // A deployment catalog, case-types or delivery policy file with problems stops the start here, naming them.
   loadCatalog();
   loadCaseTypes();
+  loadDeliveryPolicy();
   const dataDir = options.dataDir;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
-  const vclock = new VirtualClock(options.clockStart ?? new Date());
-  const restoreClock = domainClock.use(() => vclock.nowMs());
-  const engine = new LocalStepFunctions(vclock, log);
+  const saved = savedClock(dataDir);
+  if (options.clockStart && saved !== undefined && options.clockStart.getTime() < saved)
+    throw new ClockBehindDataError(toShanghaiIso(new Date(saved)), toShanghaiIso(options.clockStart));
+  const vclock = new VirtualClock(options.clockStart ?? (saved !== undefined ? new Date(saved) : new Date()));
+  const faults = new FaultState();
+  if (options.faults) faults.apply(options.faults);
+  // Waits inside a handler pass on the virtual clock; one that would end past the invocation's budget ends
+  // there, failing the invocation as Lambda's timeout would.
+  const sleep = async (ms: number): Promise<void> => {
+    const deadline = invocationDeadline();
+    if (deadline !== undefined && vclock.nowMs() + ms > deadline) {
+      await vclock.sleep(Math.max(0, deadline - vclock.nowMs()));
+      throw new LambdaTimeoutError('Task timed out');
+    }
+    await vclock.sleep(ms);
+  };
+  const restoreClock = domainClock.use(() => vclock.nowMs(), sleep);
+  configureInvocations({
+    nowMs: () => vclock.nowMs(),
+    budgetMs: (name) => faults.budgetMs(name, registry[name].timeoutSeconds),
+  });
+  const engine = new LocalStepFunctions(vclock, log, dataDir ? join(dataDir, 'executions.jsonl') : undefined);
   if (options.onExecutionStarted) engine.onExecutionStarted = options.onExecutionStarted;
 
   const dynamoPath = dataDir ? join(dataDir, 'dynamodb') : undefined;
@@ -143,6 +206,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     dynamo = { endpoint: d.endpoint, close: () => closeServer(d.server) };
     ses = { endpoint: s.endpoint, close: () => closeServer(s.server) };
   }
+  const mail = new SesGateway({
+    clock: vclock,
+    faults,
+    backend: () => ses.endpoint,
+    sender: SENDER,
+    keep: options.mail === 'count' ? 'stats' : 'all',
+    ...(dataDir && options.mail !== 'count' ? { file: join(dataDir, 'mail', 'sent.jsonl') } : {}),
+  });
+  const mailEndpoint = await mail.start();
   const sfnServer = await startSfnServer(engine);
 
   const adminToken =
@@ -156,10 +228,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+    AWS_ENDPOINT_URL_SESV2: mailEndpoint,
     AWS_ENDPOINT_URL_SFN: sfnServer.endpoint,
     TABLE_NAME: LOCAL_TABLE,
-    SENDER_ADDRESS: 'safeduty@example.gov.cn',
+    SENDER_ADDRESS: SENDER,
     SAFEDUTY_LINK_SECRET: linkSecret,
     SAFEDUTY_ADMIN_TOKEN_LOCAL: adminToken,
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
@@ -169,16 +241,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   delete process.env.LINK_SECRET_PARAMETER;
   resetClients();
   resetSecretCache();
+  resetSendRateCache();
 
   await ensureTable(dynamo.endpoint, LOCAL_TABLE);
 
   const machines = await loadStateMachines({ region: REGION, account: ACCOUNT });
   const cycleArn = machines.dutyCycle.arn;
-  process.env.CYCLE_STATE_MACHINE_ARN = cycleArn;
   const caseArn = machines.caseWorkflow.arn;
+  const deliveryArn = machines.delivery.arn;
+  process.env.CYCLE_STATE_MACHINE_ARN = cycleArn;
   process.env.CASE_STATE_MACHINE_ARN = caseArn;
+  process.env.DELIVERY_STATE_MACHINE_ARN = deliveryArn;
   const lambdaTask =
-    (name: 'cycleAdvance' | 'caseAdvance'): TaskHandler =>
+    (name: 'cycleAdvance' | 'caseAdvance' | 'deliver'): TaskHandler =>
     async (input, execution) => {
       const payload = (input as { Payload?: Record<string, unknown> }).Payload;
       // The interpreter sets $$.Execution.StartTime to the real time of each run; the execution started at its
@@ -199,77 +274,88 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       throw err;
     }
   };
-  engine.registerMachine(cycleArn, machines.dutyCycle.definition, {
-    [STATE.advance]: lambdaTask('cycleAdvance'),
-    [STATE.recordFailure]: lambdaTask('cycleAdvance'),
-    [STATE.continueAsNew]: continuation,
-  });
-  engine.registerMachine(caseArn, machines.caseWorkflow.definition, {
-    [STATE.advance]: lambdaTask('caseAdvance'),
-    [STATE.recordFailure]: lambdaTask('caseAdvance'),
-    [STATE.continueAsNew]: continuation,
-  });
+  for (const [arn, definition, task] of [
+    [cycleArn, machines.dutyCycle.definition, 'cycleAdvance'],
+    [caseArn, machines.caseWorkflow.definition, 'caseAdvance'],
+    [deliveryArn, machines.delivery.definition, 'deliver'],
+  ] as const) {
+    engine.registerMachine(arn, definition, {
+      [STATE.advance]: lambdaTask(task),
+      [STATE.recordFailure]: lambdaTask(task),
+      [STATE.continueAsNew]: continuation,
+    });
+  }
 
   // First start with an empty table: a small fictional county so a newcomer sees reminders at once.
   if (options.seed !== false) {
     const { units } = await activeRoster(['county-body']);
     if (units.length === 0) {
       const roster = options.seed ?? generateRoster(ROSTER_SIZES.small, 2023);
-      await putUnits(roster.units);
+      const joinedAt = toShanghaiIso(vclock.now());
+      await putUnits(roster.units.map((u) => ({ ...u, joinedAt })));
       await putLeaders(roster.leaders);
-      log(`loaded ${roster.units.length} units and ${roster.leaders.length} leaders`);
-    }
-  }
-
-  // The record is the truth: every open cycle gets its execution back after a restart.
-  for (const c of await listCycles({ status: 'open' })) {
-    try {
-      engine.startExecution(cycleArn, cycleExecutionName(c.dutyId, c.periodKey, c.generation), {
-        dutyId: c.dutyId,
-        periodKey: c.periodKey,
-      });
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ExecutionAlreadyExists') throw err;
-    }
-  }
-  // Likewise every open case: its current generation runs again from the record (an idle one ends at once).
-  for (const c of (await listCasesByStatus(['open'])).cases) {
-    try {
-      engine.startExecution(caseArn, caseExecutionName(c.caseId, c.generation), { caseId: c.caseId });
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ExecutionAlreadyExists') throw err;
+      log(`已载入 ${roster.units.length} 个单位和 ${roster.leaders.length} 位县领导`);
     }
   }
 
   let dispatches = 0;
+  let reconciles = 0;
   let schedulerOn = options.scheduler !== false;
   if (schedulerOn) {
+    const every = (first: number, next: (after: number) => number, label: string, run: () => Promise<void>) => {
+      const at = (when: number) =>
+        engine.schedule(when, label, async () => {
+          if (!schedulerOn) return;
+          await run();
+          at(next(vclock.nowMs()));
+        });
+      at(first);
+    };
     const dispatch = async () => {
-      if (!schedulerOn) return;
       dispatches++;
       await invoke('dispatch', {});
     };
-    const scheduleNext = (after: number) => {
-      engine.schedule(nextDispatchAt(after), 'dispatch', async () => {
-        if (!schedulerOn) return;
-        await dispatch();
-        scheduleNext(vclock.nowMs());
-      });
+    const reconcile = async () => {
+      reconciles++;
+      await invoke('reconcile', {});
     };
-    // Catch up for today on start, as an operator would backfill after downtime.
-    engine.schedule(vclock.nowMs(), 'dispatch', dispatch);
-    scheduleNext(vclock.nowMs());
+    // A new deployment's operator starts today's cycles once (README, "Deploying"); after that only what AWS
+    // does on its own: the daily dispatch at 00:05 and the reconciler every 15 minutes, which also resumes
+    // whatever a stop or crash left without an execution.
+    if ((await getDispatchedThrough()) === undefined) engine.schedule(vclock.nowMs(), 'dispatch', dispatch);
+    every(nextDispatchAt(vclock.nowMs()), nextDispatchAt, 'dispatch', dispatch);
+    const reconcileEvery = options.reconcileEveryMs ?? RECONCILE_EVERY_MS;
+    every(vclock.nowMs(), (after) => after + reconcileEvery, 'reconcile', reconcile);
   }
 
-  // One advance at a time: the HTTP clock endpoint and the real-time ticker share this queue.
+  // One advance at a time: the HTTP clock endpoint and the real-time ticker share this queue. The clock is saved
+  // in the data folder, so a restart continues from it.
+  const saveClock = () => {
+    if (!dataDir) return;
+    try {
+      writeFileSync(
+        join(dataDir, 'clock.json'),
+        JSON.stringify({ epochMs: vclock.nowMs(), at: toShanghaiIso(vclock.now()) }),
+      );
+    } catch {
+      // The folder is gone (a test removed it): nothing to continue from.
+    }
+  };
   let chain: Promise<void> = Promise.resolve();
   const advanceTo = (at: Date): Promise<void> => {
-    const run = chain.then(() => engine.advanceTo(Math.max(at.getTime(), vclock.nowMs())));
+    const run = chain.then(() => engine.advanceTo(Math.max(at.getTime(), vclock.nowMs()))).then(saveClock);
     chain = run.catch(() => undefined);
     return run;
   };
 
-  const api = await startApiServer({ port: options.port ?? 0, clock: vclock, advanceTo, adminToken });
+  const api = await startApiServer({
+    port: options.port ?? 0,
+    clock: vclock,
+    advanceTo,
+    adminToken,
+    faults,
+    mail,
+  });
   process.env.CONSOLE_URL = api.url;
 
   let ticker: NodeJS.Timeout | undefined;
@@ -280,7 +366,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const real = Date.now();
       const target = vclock.nowMs() + (real - lastReal) * speed;
       lastReal = real;
-      advanceTo(new Date(target)).catch((err: unknown) => log(`clock tick failed: ${String(err)}`));
+      advanceTo(new Date(target)).catch((err: unknown) => log(`虚拟时钟推进出错：${String(err)}`));
     }, 250);
     ticker.unref();
   } else {
@@ -295,8 +381,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     adminToken,
     cycleStateMachineArn: cycleArn,
     caseStateMachineArn: caseArn,
+    deliveryStateMachineArn: deliveryArn,
     clock: vclock,
     engine,
+    faults,
+    mail,
     get emulatorPid() {
       return emulatorPid;
     },
@@ -321,6 +410,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     get dispatches() {
       return dispatches;
     },
+    get reconciles() {
+      return reconciles;
+    },
     stopScheduler() {
       schedulerOn = false;
     },
@@ -328,8 +420,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async close() {
       if (ticker) clearInterval(ticker);
       await chain;
-      await Promise.all([closeServer(api.server), closeServer(sfnServer.server), ses.close()]);
+      saveClock();
+      await Promise.all([closeServer(api.server), closeServer(sfnServer.server), ses.close(), mail.close()]);
       await dynamo.close();
+      configureInvocations(undefined);
       restoreClock();
     },
   };

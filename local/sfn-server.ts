@@ -58,8 +58,9 @@ export async function startSfnServer(
               body.stateMachineArn ? String(body.stateMachineArn) : undefined,
               body.statusFilter as 'RUNNING' | undefined,
             );
+            const max = typeof body.maxResults === 'number' && body.maxResults > 0 ? body.maxResults : 1000;
             reply(200, {
-              executions: list.map((e) => ({
+              executions: list.slice(0, max).map((e) => ({
                 executionArn: e.executionArn,
                 stateMachineArn: e.stateMachineArn,
                 name: e.name,

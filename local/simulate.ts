@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ioCounters } from '../functions/adapters/clients.ts';
 import { putSubmissions } from '../functions/adapters/store.ts';
-import { emailCounters, emailsBySubject } from '../functions/core/notify.ts';
+import { invocationObservers } from './handlers.ts';
 import type { Submission, Unit } from '../functions/core/model.ts';
 import { loadCatalog } from '../workflows/catalog/index.ts';
 import type { UnitKind } from '../workflows/catalog/schema.ts';
@@ -55,7 +55,17 @@ export interface SimulateReport {
    * writeUnits includes indexWriteUnits, the writes to global secondary indexes.
    */
   dynamodb: { reads: number; writes: number; readUnits: number; writeUnits: number; indexWriteUnits: number };
-  emails: { reminder: number; escalation: number; byDuty: Record<string, number> };
+  /**
+   * Emails sent (one per recipient per delivery moment), the most one address received on one day, and the
+   * notices they carried (what people were owed) by kind and by duty.
+   */
+  emails: {
+    total: number;
+    maxPerAddressDay: { count: number; address?: string; day?: string };
+    notices: { cycle: number; case: number; byDuty: Record<string, number> };
+    deliveryRuns: number;
+    deliveryInvocations: number;
+  };
   submissions: { onTime: number; late: number };
   /** The same simulated events under the per-unit design (one execution per duty, unit and period). */
   alternative: { executions: number; stateTransitions: number; invocations: number; emails: number };
@@ -90,8 +100,23 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     unitsByKind.set(u.kind, [...(unitsByKind.get(u.kind) ?? []), u]);
   }
   const counters = { onTime: 0, late: 0 };
-  const base = { ...ioCounters, ...emailCounters, transitions: 0 };
-  const baseBySubject = new Map(emailsBySubject);
+  const base = { ...ioCounters, transitions: 0 };
+  const notices = { cycle: 0, case: 0, byDuty: new Map<string, number>() };
+  const delivery = { runs: 0, invocations: 0 };
+  // What the handlers report is counted here, in the simulator's wrapper, never in the production path.
+  const observe = (name: string, event: unknown, result: unknown) => {
+    const r = result as { notices?: number; status?: string } | undefined;
+    if (name === 'cycleAdvance' && r?.notices) {
+      const dutyId = (event as { dutyId: string }).dutyId;
+      notices.cycle += r.notices;
+      notices.byDuty.set(dutyId, (notices.byDuty.get(dutyId) ?? 0) + r.notices);
+    } else if (name === 'caseAdvance' && r?.notices) notices.case += r.notices;
+    else if (name === 'deliver' && (event as { action?: string }).action === 'advance') {
+      delivery.invocations++;
+      if (r?.status === 'closed') delivery.runs++;
+    }
+  };
+  invocationObservers.add(observe);
 
   /**
    * The per-unit alternative on the same events: one Standard execution per duty, unit and period that, for each
@@ -141,10 +166,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
         } else at = Number.POSITIVE_INFINITY;
         countAlternative(plan.stages, at);
         if (at === Number.POSITIVE_INFINITY) continue;
-        // Round up to the next stage instant: the workflow only looks at submissions at stage instants.
+        // Round up to the next sweep: the workflow only looks at submissions when it prepares a stage.
         const batchAt = Math.min(
-          ...plan.stages.map((s) => Date.parse(s.at)).filter((t) => t >= at),
-          lastEscalation,
+          ...plan.stages.map((s) => Date.parse(s.prepareAt)).filter((t) => t >= at),
+          Date.parse(escalations.at(-1)?.prepareAt ?? plan.deadline),
         );
         const late = at > deadline;
         if (late) counters.late++;
@@ -179,6 +204,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     seed: options.roster,
     scheduler: true,
     emulators: 'child',
+    mail: 'count',
     onExecutionStarted,
   });
 
@@ -208,6 +234,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     if (process.env.SIM_DEBUG) console.error(`peak rss: simulator ${self} MiB, emulators ${child} MiB`);
   } finally {
     await rt.close();
+    invocationObservers.delete(observe);
     rmSync(scratch, { recursive: true, force: true });
   }
   return {
@@ -216,7 +243,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
     units: options.roster.units.length,
     executions: rt.engine.stats.executions,
     stateTransitions: rt.engine.stats.stateTransitions - base.transitions,
-    invocations: rt.engine.stats.taskInvocations + rt.dispatches,
+    invocations: rt.engine.stats.taskInvocations + rt.dispatches + rt.reconciles,
     dynamodb: {
       reads: ioCounters.reads - base.reads,
       writes: ioCounters.writes - base.writes,
@@ -225,14 +252,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulateReport
       indexWriteUnits: Math.round(ioCounters.indexWriteUnits - base.indexWriteUnits),
     },
     emails: {
-      reminder: emailCounters.reminder - base.reminder,
-      escalation: emailCounters.escalation - base.escalation,
-      byDuty: Object.fromEntries(
-        [...emailsBySubject.entries()]
-          .map(([k, v]) => [k.replace(/^CYCLE#/, ''), v - (baseBySubject.get(k) ?? 0)] as const)
-          .filter(([, v]) => v > 0)
-          .sort((a, b) => b[1] - a[1]),
-      ),
+      total: rt.mail.stats.sent,
+      maxPerAddressDay: rt.mail.stats.maxPerAddressDay,
+      notices: {
+        cycle: notices.cycle,
+        case: notices.case,
+        byDuty: Object.fromEntries([...notices.byDuty.entries()].sort((a, b) => b[1] - a[1])),
+      },
+      deliveryRuns: delivery.runs,
+      deliveryInvocations: delivery.invocations,
     },
     submissions: counters,
     alternative,

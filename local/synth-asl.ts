@@ -9,6 +9,7 @@ import { resolveDefinition } from '../infra/asl.ts';
 export interface LocalMachines {
   dutyCycle: { arn: string; definition: StateMachineDefinition };
   caseWorkflow: { arn: string; definition: StateMachineDefinition };
+  delivery: { arn: string; definition: StateMachineDefinition };
 }
 
 /**
@@ -65,6 +66,7 @@ export async function synthesizeStateMachines(env: {
     return {
       dutyCycle: { arn: arn('duty-cycle'), definition: definitionOf('DutyCycle') },
       caseWorkflow: { arn: arn('case'), definition: definitionOf('CaseWorkflow') },
+      delivery: { arn: arn('delivery'), definition: definitionOf('DeliveryWorkflow') },
     };
   } finally {
     rmSync(outdir, { recursive: true, force: true });

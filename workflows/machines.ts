@@ -58,14 +58,17 @@ export function buildAdvanceLoop(scope: Construct, props: AdvanceLoopProps): sfn
     taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
   });
   // A bad input or record is not made better by retrying; everything else (throttling, a crashed container,
-  // SES or DynamoDB hiccups) is retried with backoff. The step is idempotent, so a retry is always safe.
+  // DynamoDB hiccups, a timeout) is retried with backoff. The step is idempotent, so a retry is always safe.
+  // The schedule (10 s doubling to 10 min, 10 attempts: about 25 minutes with full jitter) outlives the delivery
+  // lease (the function's timeout plus a minute), so a run that crashed holding it is retried after it expires;
+  // after that the reconciler starts the work again.
   advance.addRetry({ errors: ['ValidationError', 'UnknownDutyError', 'CalendarError'], maxAttempts: 0 });
   advance.addRetry({
     errors: ['States.ALL'],
-    interval: Duration.seconds(5),
+    interval: Duration.seconds(10),
     backoffRate: 2,
-    maxAttempts: 6,
-    maxDelay: Duration.minutes(5),
+    maxAttempts: 10,
+    maxDelay: Duration.minutes(10),
     jitterStrategy: sfn.JitterType.FULL,
   });
 

@@ -9,14 +9,22 @@ import {
 } from './calendar.ts';
 import { parsePeriodKey, type Period, type PeriodKind } from './periods.ts';
 import type { Duty, Offset, Position } from './catalog/schema.ts';
+import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy, type Urgency } from './delivery/policy.ts';
 
 export interface PlannedStage {
-  /** Stable id inside a cycle: `reminder-1`, `escalation-2`. Part of the notification ledger key. */
+  /** Stable id inside a cycle: `reminder-1`, `escalation-2`. Part of the notices' keys. */
   id: string;
   kind: 'reminder' | 'escalation';
   /** 1-based; for escalations the ladder level. */
   level: number;
+  /** The delivery moment: when its notices reach people (the delivery policy applied to `catalogAt`). */
   at: string;
+  /** How soon: routine mail waits for routine moments, urgent mail goes at once outside quiet hours. */
+  urgency: Urgency;
+  /** When the cycle sweeps for this stage and records its notices: a little before `at`. */
+  prepareAt: string;
+  /** The instant the catalog's offset gives, before the delivery policy placed it. */
+  catalogAt: string;
   addressed: Position[];
 }
 
@@ -50,9 +58,14 @@ function windowOf(duty: Duty, period: Period): { start: string; end: string } {
  * The plan of one cycle: window, deadline and every reminder and escalation stage as an absolute instant
  * in Asia/Shanghai. Pure: depends only on the duty, the period key and the official calendar.
  */
-export function planCycle(duty: Duty, periodKey: string): CyclePlan {
+export function planCycle(
+  duty: Duty,
+  periodKey: string,
+  policy: DeliveryPolicy = loadDeliveryPolicy(),
+): CyclePlan {
   const period = parsePeriodKey(periodKey, periodKindOfDuty(duty));
   const cal = new TrackedCalendar();
+  const schedule = new DeliverySchedule(policy, cal);
   const win = windowOf(duty, period);
   const rule = duty.deadline;
 
@@ -97,38 +110,37 @@ export function planCycle(duty: Duty, periodKey: string): CyclePlan {
   };
 
   const opensAt = shanghaiInstant(win.start, '00:00');
-  const stages: PlannedStage[] = [];
-  duty.reminders.forEach((r, i) => {
-    let when = at(r);
-    // A reminder planned before the window opens would arrive before the duty exists: send it at the opening.
-    if (when < opensAt) when = opensAt;
-    stages.push({
-      id: `reminder-${i + 1}`,
-      kind: 'reminder',
-      level: i + 1,
-      at: toShanghaiIso(when),
-      addressed: ['contact'],
+  const deadlineMs = deadline.getTime();
+  const placed: PlannedStage[] = [];
+  const stage = (
+    s: Pick<PlannedStage, 'id' | 'kind' | 'level' | 'addressed'>,
+    catalogAt: Date,
+    place: { at: number; urgency: Urgency },
+  ) =>
+    placed.push({
+      ...s,
+      at: toShanghaiIso(new Date(place.at)),
+      urgency: place.urgency,
+      prepareAt: toShanghaiIso(new Date(schedule.prepareAt(place.at))),
+      catalogAt: toShanghaiIso(catalogAt),
     });
+  duty.reminders.forEach((r, i) => {
+    const catalogAt = at(r);
+    // A reminder the catalog places before the window opens is due at the opening; one that cannot reach anyone
+    // before the deadline (a short window that opens in quiet hours) is left out.
+    const place = schedule.placeReminder(catalogAt.getTime(), deadlineMs, opensAt.getTime());
+    if (place)
+      stage({ id: `reminder-${i + 1}`, kind: 'reminder', level: i + 1, addressed: ['contact'] }, catalogAt, place);
   });
   for (const e of duty.escalation) {
-    stages.push({
-      id: `escalation-${e.level}`,
-      kind: 'escalation',
-      level: e.level,
-      at: toShanghaiIso(at(e.offset)),
-      addressed: [...e.notify],
-    });
+    const catalogAt = at(e.offset);
+    stage(
+      { id: `escalation-${e.level}`, kind: 'escalation', level: e.level, addressed: [...e.notify] },
+      catalogAt,
+      schedule.placeEscalation(catalogAt.getTime()),
+    );
   }
-  // Stable order by instant, reminders before escalations at the same instant.
-  stages.sort(
-    (a, b) =>
-      a.at.localeCompare(b.at) || (a.kind === b.kind ? a.level - b.level : a.kind === 'reminder' ? -1 : 1),
-  );
-  // Two reminders that collapse to the same instant (short windows) are one reminder.
-  const deduped = stages.filter(
-    (s, i) =>
-      !(s.kind === 'reminder' && stages.slice(0, i).some((p) => p.kind === 'reminder' && p.at === s.at)),
-  );
+  const stages = collapseSameMoment(placed);
 
   const warnings = cal.warnings();
   if (compareDates(deadlineDate, win.start) < 0) {
@@ -151,6 +163,28 @@ export function planCycle(duty: Duty, periodKey: string): CyclePlan {
     ...(deadlineAdjusted ? { deadlineAdjusted } : {}),
     verified: cal.verified,
     warnings,
-    stages: deduped,
+    stages,
   };
+}
+
+/**
+ * Stages the delivery policy put at the same moment are one stage: the later reminder (so the email says it is
+ * the last one), or the higher escalation level addressed to every position of the levels it absorbs. Sorted by
+ * moment, reminders first.
+ */
+function collapseSameMoment(stages: PlannedStage[]): PlannedStage[] {
+  const byMoment = new Map<string, PlannedStage[]>();
+  for (const s of stages) byMoment.set(`${s.at}|${s.kind}`, [...(byMoment.get(`${s.at}|${s.kind}`) ?? []), s]);
+  const out: PlannedStage[] = [];
+  for (const group of byMoment.values()) {
+    const last = group.reduce((a, b) => (b.level > a.level ? b : a));
+    out.push(
+      last.kind === 'escalation' && group.length > 1
+        ? { ...last, addressed: [...new Set(group.flatMap((g) => g.addressed))] }
+        : last,
+    );
+  }
+  return out.sort(
+    (a, b) => a.at.localeCompare(b.at) || (a.kind === b.kind ? a.level - b.level : a.kind === 'reminder' ? -1 : 1),
+  );
 }

@@ -2,7 +2,7 @@ import { addWorkdays, checkWorkday, parseDate } from '../../workflows/calendar.t
 import { loadCatalog } from '../../workflows/catalog/index.ts';
 import { POSITION_ZH, UNIT_KIND_ZH, type Duty, type Offset } from '../../workflows/catalog/schema.ts';
 import { planCycle } from '../../workflows/plan.ts';
-import { instantLabel, periodLabel } from '../../functions/core/messages.ts';
+import { instantLabel, periodLabel } from '../../functions/core/labels.ts';
 import { parse } from '../main.ts';
 import { EXIT, UsageError, type Io } from '../output.ts';
 

@@ -70,7 +70,9 @@ export async function simulateCommand(args: string[], io: Io): Promise<number> {
     `  工作流执行：${report.executions} 次；状态转换：${report.stateTransitions} 次；函数调用：${report.invocations} 次`,
   );
   io.out(`  DynamoDB：读 ${report.dynamodb.reads} 项，写 ${report.dynamodb.writes} 项`);
-  io.out(`  邮件：提醒 ${report.emails.reminder} 封，督办 ${report.emails.escalation} 封`);
+  io.out(
+    `  邮件：${report.emails.total} 封（每人每个投递时刻一封，合计通知事项 ${report.emails.notices.cycle + report.emails.notices.case} 项）；单个地址单日最多 ${report.emails.maxPerAddressDay.count} 封`,
+  );
   io.out(`  提交：按时 ${report.submissions.onTime} 次，逾期 ${report.submissions.late} 次`);
   io.out(`  用时：${report.wallSeconds.toFixed(1)} 秒；内存峰值：${report.peakRssMb} MiB`);
   return EXIT.ok;

@@ -1,84 +1,57 @@
-import { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { OutgoingEmail } from '../delivery/model.ts';
 import { sesClient } from './clients.ts';
 
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
+export type { OutgoingEmail };
 
-/** Errors SES answers when we send too fast or it is briefly unwell: worth another try after a pause. */
-const TRANSIENT = new Set([
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'Throttling',
-  'ServiceUnavailable',
-  'InternalFailure',
-  'RequestTimeout',
-  'TimeoutError',
-]);
-
-export function isTransient(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
-  if (e?.name && TRANSIENT.has(e.name)) return true;
-  if (e?.code === 'ECONNRESET' || e?.code === 'ECONNREFUSED') return true;
-  const status = e?.$metadata?.httpStatusCode;
-  return status === 429 || (status !== undefined && status >= 500);
-}
-
-export interface RetryOptions {
-  attempts?: number;
-  baseDelayMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Exponential backoff with full jitter on transient errors; anything else fails at once. */
-export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? 6;
-  const base = options.baseDelayMs ?? 200;
-  const sleep = options.sleep ?? realSleep;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= attempts || !isTransient(err)) throw err;
-      await sleep(Math.random() * base * 2 ** (attempt - 1));
-    }
-  }
-}
-
-let retryOptions: RetryOptions = {};
-/** Tests shorten the backoff. */
-export function setMailRetryOptions(options: RetryOptions): void {
-  retryOptions = options;
-}
-
+/**
+ * One SendEmail call, one attempt: the delivery run decides what an error means (throttled, down, refused)
+ * and when to try again, so retries are visible and paced instead of hidden in the SDK.
+ */
 export async function sendEmail(email: OutgoingEmail): Promise<string> {
   const from = process.env.SENDER_ADDRESS;
   if (!from) throw new Error('SENDER_ADDRESS is not set');
   const configurationSet = process.env.SES_CONFIGURATION_SET;
-  const out = await withRetry(
-    () =>
-      sesClient().send(
-        new SendEmailCommand({
-          FromEmailAddress: from,
-          Destination: { ToAddresses: [email.to] },
-          Content: {
-            Simple: {
-              Subject: { Data: email.subject, Charset: 'UTF-8' },
-              Body: {
-                Text: { Data: email.text, Charset: 'UTF-8' },
-                Html: { Data: email.html, Charset: 'UTF-8' },
-              },
-            },
+  const out = await sesClient().send(
+    new SendEmailCommand({
+      FromEmailAddress: from,
+      Destination: { ToAddresses: [email.to] },
+      Content: {
+        Simple: {
+          Subject: { Data: email.subject, Charset: 'UTF-8' },
+          Body: {
+            Text: { Data: email.text, Charset: 'UTF-8' },
+            Html: { Data: email.html, Charset: 'UTF-8' },
           },
-          ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
-        }),
-      ),
-    retryOptions,
+        },
+      },
+      ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
+    }),
   );
   return out.MessageId ?? 'unknown';
+}
+
+/** How long the account's send rate is trusted before GetAccount is asked again (a quota raise takes effect). */
+const RATE_TTL_MS = 10 * 60_000;
+/** When GetAccount cannot answer: SES's sandbox rate, the lowest an account has. */
+const FALLBACK_RATE = 1;
+let rate: { value: number; until: number } | undefined;
+
+/** Emails per second the account allows: SES GetAccount's MaxSendRate, cached per container. */
+export async function maxSendRate(nowMs = Date.now()): Promise<number> {
+  if (rate && rate.until > nowMs) return rate.value;
+  let value = FALLBACK_RATE;
+  try {
+    const out = await sesClient().send(new GetAccountCommand({}));
+    value = out.SendQuota?.MaxSendRate ?? FALLBACK_RATE;
+  } catch {
+    // Not fatal: deliver slowly rather than not at all (the alarm on throttles says if it matters).
+  }
+  rate = { value: Math.max(0.1, value), until: nowMs + RATE_TTL_MS };
+  return rate.value;
+}
+
+/** Tests and the local runtime start from a clean cache. */
+export function resetSendRateCache(): void {
+  rate = undefined;
 }

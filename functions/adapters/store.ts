@@ -13,15 +13,17 @@ import {
   cycleRecordSchema,
   leaderSchema,
   submissionSchema,
-  unitSchema,
+  unitRecordSchema,
   type CycleRecord,
   type CycleStatus,
   type Leader,
   type Submission,
-  type Unit,
+  type UnitRecord,
 } from '../core/model.ts';
 import { BadRecordError } from '../core/errors.ts';
 import type { UnitKind } from '../../workflows/catalog/schema.ts';
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import { clock } from '../core/clock.ts';
 
 /*
  * One table, generic keys (see docs/data-model.md for the access patterns):
@@ -37,11 +39,6 @@ export const keys = {
   submission: (dutyId: string, periodKey: string, unitId: string) => ({
     PK: keys.cyclePk(dutyId, periodKey),
     SK: `SUB#${unitId}`,
-  }),
-  stage: (subject: string, stageId: string) => ({ PK: subject, SK: `STAGE#${stageId}` }),
-  notification: (subject: string, stageId: string, recipient: string) => ({
-    PK: subject,
-    SK: `NOTE#${stageId}#${recipient.toLowerCase()}`,
   }),
 };
 
@@ -116,7 +113,7 @@ async function putNew(item: { PK: string; SK: string } & Record<string, unknown>
 
 // ---------------------------------------------------------------- units and leaders
 
-function unitItem(unit: Unit): Record<string, unknown> {
+function unitItem(unit: UnitRecord): Record<string, unknown> {
   return {
     ...keys.unit(unit.id),
     GSI1PK: unit.active ? `ROSTER#${unit.kind}` : `ROSTER-INACTIVE#${unit.kind}`,
@@ -125,18 +122,30 @@ function unitItem(unit: Unit): Record<string, unknown> {
   };
 }
 
-export async function putUnit(unit: Unit): Promise<void> {
+/** Writes a unit; `joinedAt` is the caller's to keep (the first save sets it, later ones carry it over). */
+export async function putUnit(unit: UnitRecord): Promise<void> {
   await put(unitItem(unit));
 }
 
 /** Writes many units in batches of 25; unprocessed items are retried. */
-export async function putUnits(units: Unit[]): Promise<void> {
+export async function putUnits(units: UnitRecord[]): Promise<void> {
   await batchPut(units.map(unitItem));
 }
 
 export async function batchPut(items: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+  await batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+}
+
+export async function batchDelete(keys: { PK: string; SK: string }[]): Promise<void> {
+  await batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed. */
+export async function batchWrite(all: WriteRequest[]): Promise<void> {
+  for (let i = 0; i < all.length; i += 25) {
+    let requests = all.slice(i, i + 25);
     for (let attempt = 0; requests.length > 0; attempt++) {
       const out = await documentClient().send(
         new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }),
@@ -152,20 +161,20 @@ export async function batchPut(items: Record<string, unknown>[]): Promise<void> 
   }
 }
 
-export async function getUnit(id: string): Promise<Unit | undefined> {
+export async function getUnit(id: string): Promise<UnitRecord | undefined> {
   const item = await getItem(keys.unit(id));
-  return item ? parseRecord(unitSchema, item) : undefined;
+  return item ? parseRecord(unitRecordSchema, item) : undefined;
 }
 
 export interface RosterResult {
-  units: Unit[];
+  units: UnitRecord[];
   /** Records that failed validation: reported, never crashed on. */
   bad: BadRecordError[];
 }
 
 /** The active roster for some unit kinds: one GSI query per kind, never a scan. */
 export async function activeRoster(kinds: readonly UnitKind[]): Promise<RosterResult> {
-  const units: Unit[] = [];
+  const units: UnitRecord[] = [];
   const bad: BadRecordError[] = [];
   for (const kind of kinds) {
     const items = await queryAll({
@@ -175,7 +184,7 @@ export async function activeRoster(kinds: readonly UnitKind[]): Promise<RosterRe
     });
     for (const item of items) {
       try {
-        units.push(parseRecord(unitSchema, item));
+        units.push(parseRecord(unitRecordSchema, item));
       } catch (err) {
         if (err instanceof BadRecordError) bad.push(err);
         else throw err;
@@ -185,10 +194,40 @@ export async function activeRoster(kinds: readonly UnitKind[]): Promise<RosterRe
   return { units, bad };
 }
 
+/** One page of the active roster of a kind, in id order; `next` continues it (a sweep that spans invocations). */
+export async function rosterPage(
+  kind: UnitKind,
+  next?: Record<string, unknown>,
+  limit = 1000,
+): Promise<RosterResult & { next?: Record<string, unknown> }> {
+  const out = await documentClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': `ROSTER#${kind}` },
+      Limit: limit,
+      ...(next ? { ExclusiveStartKey: next } : {}),
+    }),
+  );
+  ioCounters.reads += Math.max(1, out.Count ?? 0);
+  const units: UnitRecord[] = [];
+  const bad: BadRecordError[] = [];
+  for (const item of (out.Items ?? []) as Record<string, unknown>[]) {
+    try {
+      units.push(parseRecord(unitRecordSchema, item));
+    } catch (err) {
+      if (err instanceof BadRecordError) bad.push(err);
+      else throw err;
+    }
+  }
+  return { units, bad, ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}) };
+}
+
 export async function listUnits(options: {
   kinds: readonly UnitKind[];
   includeInactive: boolean;
-}): Promise<Unit[]> {
+}): Promise<UnitRecord[]> {
   const { units } = await activeRoster(options.kinds);
   if (!options.includeInactive) return units;
   for (const kind of options.kinds) {
@@ -197,7 +236,7 @@ export async function listUnits(options: {
       KeyConditionExpression: 'GSI1PK = :pk',
       ExpressionAttributeValues: { ':pk': `ROSTER-INACTIVE#${kind}` },
     });
-    for (const item of items) units.push(parseRecord(unitSchema, item));
+    for (const item of items) units.push(parseRecord(unitRecordSchema, item));
   }
   return units;
 }
@@ -257,6 +296,17 @@ export async function ensureCycle(record: CycleRecord): Promise<CycleRecord> {
   return existing;
 }
 
+/**
+ * When this deployment started tracking a duty (the first cycle of it created): a period whose deadline came
+ * before escalates nobody (the fair start, docs/decisions.md).
+ */
+export async function trackDuty(dutyId: string, nowIso: string): Promise<string> {
+  const key = { PK: 'TRACKING', SK: `DUTY#${dutyId}` };
+  if (await putNew({ ...key, dutyId, since: nowIso })) return nowIso;
+  const item = await getItem(key);
+  return String(item?.since ?? nowIso);
+}
+
 export async function markStagesDone(dutyId: string, periodKey: string, stageIds: string[]): Promise<void> {
   if (stageIds.length === 0) return;
   await documentClient().send(
@@ -294,6 +344,72 @@ export async function closeCycle(
   ioCounters.writes += 1;
 }
 
+/** Where a stage's sweep continues in the next invocation; undefined when it is finished. */
+export async function saveSweepProgress(
+  dutyId: string,
+  periodKey: string,
+  sweep: CycleRecord['sweep'],
+): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.cycle(dutyId, periodKey),
+      ...(sweep
+        ? { UpdateExpression: 'SET sweep = :s', ExpressionAttributeValues: { ':s': sweep } }
+        : { UpdateExpression: 'REMOVE sweep' }),
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+/** When the cycle's execution next wakes (the reconciler looks for cycles past it with no execution). */
+export async function setCyclePlannedWake(dutyId: string, periodKey: string, at: string): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.cycle(dutyId, periodKey),
+      UpdateExpression: 'SET plannedWakeAt = :w',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':w': at },
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+export async function clearCycleFailure(dutyId: string, periodKey: string): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.cycle(dutyId, periodKey),
+      UpdateExpression: 'REMOVE lastError',
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+/** The last day the daily dispatch started the cycles of (Asia/Shanghai date), if it ever ran. */
+export async function getDispatchedThrough(): Promise<string | undefined> {
+  const item = await getItem({ PK: 'DISPATCH', SK: 'STATE' });
+  return item?.through ? String(item.through) : undefined;
+}
+
+export async function setDispatchedThrough(day: string): Promise<void> {
+  await documentClient()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { PK: 'DISPATCH', SK: 'STATE' },
+        UpdateExpression: 'SET through = :d',
+        ConditionExpression: 'attribute_not_exists(through) OR through < :d',
+        ExpressionAttributeValues: { ':d': day },
+      }),
+    )
+    .catch((err: unknown) => {
+      if (!isConditionFailed(err)) throw err;
+    });
+  ioCounters.writes += 1;
+}
+
 export async function recordCycleFailure(
   dutyId: string,
   periodKey: string,
@@ -321,9 +437,9 @@ export async function setCycleGeneration(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.cycle(dutyId, periodKey),
-        UpdateExpression: 'SET generation = :g',
+        UpdateExpression: 'SET generation = :g, generationAt = :at',
         ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(generation) OR generation < :g)',
-        ExpressionAttributeValues: { ':g': generation },
+        ExpressionAttributeValues: { ':g': generation, ':at': toShanghaiIso(clock.now()) },
       }),
     )
     .catch((err: unknown) => {
@@ -388,108 +504,4 @@ export async function listSubmissions(dutyId: string, periodKey: string): Promis
     ExpressionAttributeValues: { ':pk': keys.cyclePk(dutyId, periodKey), ':sub': 'SUB#' },
   });
   return items.map((i) => parseRecord(submissionSchema, i));
-}
-
-export interface StageRecord {
-  stageId: string;
-  at: string;
-  /** Units still missing when the stage ran (for escalations: the level each reached). */
-  missing: string[];
-}
-
-export async function putStageRecord(subject: string, rec: StageRecord): Promise<void> {
-  await put({ ...keys.stage(subject, rec.stageId), ...rec });
-}
-
-export async function listStageRecords(subject: string): Promise<StageRecord[]> {
-  const items = await queryAll({
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-    ExpressionAttributeValues: { ':pk': subject, ':p': 'STAGE#' },
-  });
-  return items.map((i) => ({
-    stageId: String(i.stageId),
-    at: String(i.at),
-    missing: (i.missing as string[]) ?? [],
-  }));
-}
-
-// ---------------------------------------------------------------- notification ledger
-
-export type LedgerClaim = 'claimed' | 'already-sent' | 'in-flight';
-
-/**
- * Claims (subject, stage, recipient) before a send. A conditional put makes the claim unique; a claim left
- * by a crashed sender becomes claimable again after the lease, a failed send at once.
- */
-export async function claimNotification(
-  subject: string,
-  stageId: string,
-  recipient: string,
-  meta: Record<string, unknown>,
-  nowIso: string,
-  leaseMs = 5 * 60_000,
-): Promise<LedgerClaim> {
-  const key = keys.notification(subject, stageId, recipient);
-  const staleBefore = new Date(Date.parse(nowIso) - leaseMs).toISOString();
-  try {
-    await documentClient().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: {
-          ...key,
-          ...meta,
-          recipient,
-          stageId,
-          status: 'claimed',
-          claimedAt: new Date(nowIso).toISOString(),
-        },
-        ConditionExpression:
-          'attribute_not_exists(PK) OR #st = :failed OR (#st = :claimed AND claimedAt < :stale)',
-        ExpressionAttributeNames: { '#st': 'status' },
-        ExpressionAttributeValues: { ':failed': 'failed', ':claimed': 'claimed', ':stale': staleBefore },
-      }),
-    );
-    ioCounters.writes += 1;
-    return 'claimed';
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-  }
-  const existing = await getItem(key);
-  return existing?.status === 'sent' ? 'already-sent' : 'in-flight';
-}
-
-export async function settleNotification(
-  subject: string,
-  stageId: string,
-  recipient: string,
-  outcome:
-    { status: 'sent'; messageId: string; at: string } | { status: 'failed'; error: string; at: string },
-): Promise<void> {
-  await documentClient().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.notification(subject, stageId, recipient),
-      UpdateExpression:
-        outcome.status === 'sent'
-          ? 'SET #st = :s, messageId = :m, sentAt = :at'
-          : 'SET #st = :s, #err = :m, failedAt = :at',
-      ExpressionAttributeNames:
-        outcome.status === 'sent' ? { '#st': 'status' } : { '#st': 'status', '#err': 'error' },
-      ExpressionAttributeValues: {
-        ':s': outcome.status,
-        ':m': outcome.status === 'sent' ? outcome.messageId : outcome.error,
-        ':at': outcome.at,
-      },
-    }),
-  );
-  ioCounters.writes += 1;
-}
-
-export async function listNotifications(subject: string): Promise<Record<string, unknown>[]> {
-  return (
-    await queryAll({
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-      ExpressionAttributeValues: { ':pk': subject, ':p': 'NOTE#' },
-    })
-  ).map(strip);
 }

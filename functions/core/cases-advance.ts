@@ -2,32 +2,31 @@ import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
 import { eventOf, type CaseTypes } from '../../workflows/cases/index.ts';
 import { planCase, selectDue, type CasePlan, type CaseStep } from '../../workflows/cases/plan.ts';
 import type { CaseType, Party } from '../../workflows/cases/schema.ts';
+import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy } from '../../workflows/delivery/policy.ts';
 import { getCase, getCaseEvent, replaceCase } from '../adapters/case-store.ts';
-import { linkSecret } from '../adapters/secrets.ts';
+import type { Notice } from '../notices/model.ts';
+import { recordNotices, type NoticeSink } from '../notices/sink.ts';
 import { clock } from './clock.ts';
-import { mapLimit } from './concurrency.ts';
-import { MAX_EXECUTION_SPAN_MS, NotificationInFlightError } from './cycle.ts';
+import { MAX_EXECUTION_SPAN_MS } from './cycle.ts';
 import { ValidationError } from './errors.ts';
-import { caseItem, signLink } from './links.ts';
-import { notifyOnce, type NotifyOutcome } from './notify.ts';
 import { workdaysOverdue } from './overdue.ts';
 import type { CaseRecord } from './cases-model.ts';
 import { CaseDirectory, type CaseRecipient } from './cases-directory.ts';
 import {
-  caseEscalationEmail,
-  caseNoticeEmail,
-  caseReminderEmail,
+  caseEscalationPart,
+  caseNoticePart,
+  caseReminderPart,
   nextStepLine,
   type CaseMailBase,
+  type CasePart,
   type ReminderMail,
 } from './cases-messages.ts';
 import { caseExecutionName, caseSubject, generationOfExecution, requireType, snapshotOf } from './cases.ts';
-import { instantLabel } from './messages.ts';
+import { instantLabel } from './labels.ts';
 
 const HANDOVER_MARGIN_MS = 3_600_000;
 /** Links in case emails stay valid this long after the deadline they are about. */
 const LINK_GRACE_MS = 30 * 24 * 3_600_000;
-const SEND_CONCURRENCY = 4;
 
 export interface CaseAdvanceInput {
   caseId: string;
@@ -38,26 +37,33 @@ export interface CaseAdvanceInput {
 }
 
 export type CaseAdvanceResult =
-  | { status: 'waiting'; wakeAt: string; generation: number; sent: number }
-  | { status: 'continue'; wakeAt: string; generation: number; nextExecutionName: string; sent: number }
-  | { status: 'closed'; reason: 'closed' | 'idle' | 'superseded'; generation: number; sent: number };
+  | { status: 'waiting'; wakeAt: string; generation: number; notices: number }
+  | { status: 'continue'; wakeAt: string; generation: number; nextExecutionName: string; notices: number }
+  | { status: 'closed'; reason: 'closed' | 'idle' | 'superseded'; generation: number; notices: number };
 
 export interface CaseLog {
   warn(message: string, extra?: Record<string, unknown>): void;
 }
 
+export interface CaseContext {
+  log: CaseLog;
+  /** Where the case's notices go (the outbox). */
+  sink: NoticeSink;
+  policy?: DeliveryPolicy;
+}
+
 /**
  * One step of a case. Derives what is due from the case record and the clock, so it can run again at any time
- * (a retry, a restarted execution, a restarted local runtime) without repeating a message: every message goes
- * through the notification ledger (subject `CASE#<id>`, one key per step and recipient), and the record's
- * `stepsDone` is written conditionally on the version read. An execution of an older generation than the
- * record's ends quietly: an event started a newer one.
+ * (a retry, a restarted execution, the reconciler) without repeating a notice: what each person is owed goes to
+ * the outbox keyed by (recipient, step), and the record's `stepsDone` is written conditionally on the version
+ * read. An execution of an older generation than the record's ends quietly: an event started a newer one.
  */
 export async function advanceCase(
   types: CaseTypes,
   input: CaseAdvanceInput,
-  log: CaseLog,
+  ctx: CaseContext,
 ): Promise<CaseAdvanceResult> {
+  const policy = ctx.policy ?? loadDeliveryPolicy();
   const mine = generationOfExecution(input.executionName);
   let sent = 0;
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -65,17 +71,23 @@ export async function advanceCase(
     const rec = await getCase(input.caseId);
     if (!rec) throw new ValidationError(`unknown case ${input.caseId}`, `案件不存在：${input.caseId}`);
     if (mine !== undefined && mine < rec.generation)
-      return { status: 'closed', reason: 'superseded', generation: mine, sent };
+      return { status: 'closed', reason: 'superseded', generation: mine, notices: sent };
     if (rec.status === 'closed')
-      return { status: 'closed', reason: 'closed', generation: rec.generation, sent };
+      return { status: 'closed', reason: 'closed', generation: rec.generation, notices: sent };
     const type = requireType(types, rec.typeId);
     const snapshot = snapshotOf(rec);
-    const plan = planCase(type, snapshot);
+    const plan = planCase(type, snapshot, policy);
     const selection = selectDue(plan, snapshot, new Set(rec.stepsDone), now);
-    if (selection.act.length > 0) sent += await actOnSteps(type, rec, plan, selection.act, now, log);
+    if (selection.act.length > 0) {
+      const notices = await noticesOfSteps(type, rec, plan, selection.act, now, ctx.log);
+      await recordNotices(ctx.sink, notices, new DeliverySchedule(policy), now.getTime());
+      sent += notices.length;
+    }
 
     const next: CaseRecord = structuredClone(rec);
     next.version = rec.version + 1;
+    // A step that succeeds after a failure (the reconciler resumed the case) clears the error.
+    delete next.lastError;
     const doneNow = selection.due.filter((s) => s.kind !== 'notice').map((s) => s.key);
     next.stepsDone = [...rec.stepsDone, ...doneNow];
     const sentNotices = new Set(selection.due.filter((s) => s.event).map((s) => s.event?.seq));
@@ -87,31 +99,31 @@ export async function advanceCase(
       delete next.plannedWakeAt;
       if (plan.stage.terminal) {
         next.status = 'closed';
-        result = { status: 'closed', reason: 'closed', generation: rec.generation, sent };
+        result = { status: 'closed', reason: 'closed', generation: rec.generation, notices: sent };
       } else {
         // Nothing left to wait for (every level has escalated): the next event starts a new execution.
-        result = { status: 'closed', reason: 'idle', generation: rec.generation, sent };
+        result = { status: 'closed', reason: 'idle', generation: rec.generation, notices: sent };
       }
     } else {
       const start = input.executionStartTime ? Date.parse(input.executionStartTime) : now.getTime();
       const limit = start + MAX_EXECUTION_SPAN_MS;
-      if (Date.parse(upcoming.at) <= limit) {
-        next.plannedWakeAt = upcoming.at;
-        result = { status: 'waiting', wakeAt: upcoming.at, generation: rec.generation, sent };
+      if (Date.parse(upcoming.prepareAt) <= limit) {
+        next.plannedWakeAt = upcoming.prepareAt;
+        result = { status: 'waiting', wakeAt: upcoming.prepareAt, generation: rec.generation, notices: sent };
       } else if (now.getTime() < limit - HANDOVER_MARGIN_MS) {
         // Standard executions last at most a year: wait until the span limit, then hand over.
         next.plannedWakeAt = toShanghaiIso(new Date(limit));
-        result = { status: 'waiting', wakeAt: next.plannedWakeAt, generation: rec.generation, sent };
+        result = { status: 'waiting', wakeAt: next.plannedWakeAt, generation: rec.generation, notices: sent };
       } else {
         next.generation = rec.generation + 1;
         // The continuation starts at once and waits for the step itself.
         next.plannedWakeAt = toShanghaiIso(now);
         result = {
           status: 'continue',
-          wakeAt: upcoming.at,
+          wakeAt: upcoming.prepareAt,
           generation: next.generation,
           nextExecutionName: caseExecutionName(rec.caseId, next.generation),
-          sent,
+          notices: sent,
         };
       }
     }
@@ -125,52 +137,40 @@ function partyUnitId(rec: CaseRecord, party: Party): string {
   return party === 'responsible' ? rec.responsibleUnitId : rec.supervisingUnitId;
 }
 
-async function actOnSteps(
+/** What each person is owed for the steps acted on: one notice per recipient and step. */
+async function noticesOfSteps(
   type: CaseType,
   rec: CaseRecord,
   plan: CasePlan,
   steps: CaseStep[],
   now: Date,
   log: CaseLog,
-): Promise<number> {
+): Promise<Notice[]> {
   const directory = new CaseDirectory(rec);
   const [resp, sup] = await Promise.all([directory.responsible(), directory.supervising()]);
   const unitName = resp?.name ?? rec.responsibleUnitId;
   const supervisingName = sup?.name ?? rec.supervisingUnitId;
-  const secret = await linkSecret();
-  const baseUrl = (process.env.CONSOLE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
   const partyName = (party: Party | undefined) => (party === 'supervising' ? supervisingName : unitName);
+  const recordedAt = toShanghaiIso(now);
 
   const base = (r: CaseRecipient, deadline: string | undefined): CaseMailBase => {
     const expiresMs = Math.max(now.getTime(), deadline ? Date.parse(deadline) : 0) + LINK_GRACE_MS;
-    let link: CaseMailBase['link'];
-    if (r.party) {
-      const token = signLink(
-        { u: partyUnitId(rec, r.party), i: caseItem(rec.caseId), e: Math.floor(expiresMs / 1000) },
-        secret,
-      );
-      link = {
-        url: `${baseUrl}/cases/${rec.caseId}?link=${token}`,
-        expires: toShanghaiIso(new Date(expiresMs)),
-      };
-    }
     return {
       type,
       caseId: rec.caseId,
       title: rec.title,
       unitName,
       supervisingName,
-      to: r.person.email,
-      personName: r.person.name,
-      rolesZh: r.rolesZh,
-      ...(link ? { link } : {}),
+      ...(r.party
+        ? { link: { unitId: partyUnitId(rec, r.party), expires: toShanghaiIso(new Date(expiresMs)) } }
+        : {}),
     };
   };
 
-  const outcomes: NotifyOutcome[] = [];
+  const notices: Notice[] = [];
   for (const step of steps) {
     const recipients = await directory.recipients(step.positions);
-    let build: (r: CaseRecipient) => ReturnType<typeof caseNoticeEmail>;
+    let build: (r: CaseRecipient) => CasePart;
     if (step.kind === 'notice') {
       const seq = step.event?.seq ?? 0;
       const ev = step.event && step.event.id !== 'opened' ? eventOf(type, step.event.id) : undefined;
@@ -185,12 +185,13 @@ async function actOnSteps(
       if (person) details.push({ labelZh: '办理人', value: person.name });
       if (body?.newDeadline) details.push({ labelZh: '新的整改期限', value: instantLabel(rec.term) });
       const next = nextStepLine(plan.stage, partyName(plan.stage.party), plan.deadline);
+      const happenedAt = rec.outbox.find((o) => o.seq === seq)?.at ?? step.at;
       build = (r) =>
-        caseNoticeEmail({
+        caseNoticePart({
           ...base(r, plan.deadline),
           notice,
           ...(ev ? { event: ev } : {}),
-          at: step.at,
+          at: happenedAt,
           details,
           ...(next ? { next } : {}),
           term: rec.term,
@@ -226,34 +227,49 @@ async function actOnSteps(
       });
       build =
         step.kind === 'reminder'
-          ? (r) => caseReminderEmail(common(r))
+          ? (r) => caseReminderPart(common(r))
           : (r) =>
-              caseEscalationEmail({
+              caseEscalationPart({
                 ...common(r),
                 level: step.level,
                 workdaysOverdue: workdaysOverdue(deadline, shanghaiDateOf(now)),
               });
     }
-    outcomes.push(
-      ...(await mapLimit(recipients, SEND_CONCURRENCY, (r) =>
-        notifyOnce(
-          {
-            subject: caseSubject(rec.caseId),
-            stageId: step.key,
-            recipientKey: r.person.email.toLowerCase(),
-            kind: step.kind === 'notice' ? 'other' : step.kind,
-            meta: { caseId: rec.caseId, positions: step.positions },
-          },
-          build(r),
-        ),
-      )),
-    );
+    // Reminders and escalations are about the stage (or request) as it is now: delivery drops them if the case
+    // has moved on by the time they would go out.
+    const check =
+      step.kind === 'notice'
+        ? undefined
+        : {
+            stage: rec.stage,
+            visit: rec.visit,
+            ...(step.track === 'request' && rec.request ? { requestSeq: rec.request.seq } : {}),
+          };
+    for (const r of recipients) {
+      const p = build(r);
+      notices.push({
+        recipient: { address: r.person.email, name: r.person.name },
+        at: step.at,
+        urgency: step.urgency,
+        subject: caseSubject(rec.caseId),
+        stage: step.key,
+        part: 0,
+        body: {
+          type: 'case',
+          caseId: rec.caseId,
+          kind: step.kind,
+          subjectLine: p.subjectLine,
+          rolesZh: r.rolesZh,
+          paragraphs: p.paragraphs,
+          ...(p.link ? { link: p.link } : {}),
+          ...(check ? { check } : {}),
+        },
+        recordedAt,
+      });
+    }
   }
   for (const w of directory.warnings) log.warn('case position not held', { detail: w });
-  const inFlight = outcomes.filter((o) => o === 'in-flight').length;
-  if (inFlight > 0)
-    throw new NotificationInFlightError(`${inFlight} case notification(s) are claimed but not settled`);
-  return outcomes.filter((o) => o === 'sent').length;
+  return notices;
 }
 
 /** Called from the state machine's Catch: the failure is kept on the case record (if it exists) and logged. */

@@ -1,36 +1,17 @@
 import type { Offset } from '../../workflows/catalog/schema.ts';
 import type { CaseEvent, CaseRequest, CaseType, Notice, Stage } from '../../workflows/cases/schema.ts';
-import type { OutgoingEmail } from '../adapters/mailer.ts';
-import { NOTICE_TITLE_ZH, dateLabel, instantLabel, overdueText } from './messages.ts';
-import { escapeHtml } from './html.ts';
+import { clauseText, dateLabel, instantLabel, overdueText } from './labels.ts';
 
-const SIGNATURE = '襄垣县安全生产工作提醒系统（safeduty）';
+export const clauseTextOf = clauseText;
 
-export function clauseTextOf(clause: { section: string; quote: string }): string {
-  return `依据：${NOTICE_TITLE_ZH}“${clause.section}”部分：“${clause.quote}”`;
-}
-
-/** Plain text and the same paragraphs as HTML; a link paragraph becomes an anchor. */
-function render(
-  to: string,
-  subject: string,
-  paragraphs: string[],
-  link?: { url: string; caption: string },
-): OutgoingEmail {
-  const text = [...paragraphs, ...(link ? [`${link.caption}`, link.url] : []), `—— ${SIGNATURE}`].join(
-    '\n\n',
-  );
-  const html = [
-    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"></head>',
-    '<body style="font-family: sans-serif; line-height: 1.6">',
-    ...paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`),
-    link
-      ? `<p>${escapeHtml(link.caption)}<br><a href="${escapeHtml(link.url)}">${escapeHtml(link.url)}</a></p>`
-      : '',
-    `<p style="color:#666">—— ${escapeHtml(SIGNATURE)}</p>`,
-    '</body></html>',
-  ].join('\n');
-  return { to, subject, text, html };
+/**
+ * A case's part of someone's email: its subject (the email's subject when it is the only part), paragraphs, and
+ * the party whose signed link it carries. Delivery adds the greeting, the link itself and the signature.
+ */
+export interface CasePart {
+  subjectLine: string;
+  paragraphs: string[];
+  link?: { unitId: string; expires: string };
 }
 
 export interface CaseMailBase {
@@ -39,27 +20,16 @@ export interface CaseMailBase {
   title: string;
   unitName: string;
   supervisingName: string;
-  to: string;
-  personName: string;
-  rolesZh: string[];
-  link?: { url: string; expires: string };
-}
-
-function greeting(m: CaseMailBase): string {
-  return `${m.personName}（${m.rolesZh.join('、')}）：`;
+  /** The unit whose signed link the part carries, and until when. */
+  link?: { unitId: string; expires: string };
 }
 
 function caseLine(m: CaseMailBase): string {
   return `${m.unitName}“${m.title}”（${m.type.titleZh}，案件编号：${m.caseId}）`;
 }
 
-function linkOf(m: CaseMailBase) {
-  return m.link
-    ? {
-        url: m.link.url,
-        caption: `办理或查看请使用以下链接（仅限本单位本案件使用，${instantLabel(m.link.expires)}前有效）：`,
-      }
-    : undefined;
+function part(m: CaseMailBase, subjectLine: string, paragraphs: string[]): CasePart {
+  return { subjectLine, paragraphs, ...(m.link ? { link: m.link } : {}) };
 }
 
 /** What the next stage asks, e.g. "下一步：待验收——县应急管理局须在…前组织现场验收并作出验收结论。" */
@@ -83,16 +53,15 @@ export interface NoticeMail extends CaseMailBase {
 }
 
 /** A notice of something that happened: listed (双报告), a decision, closed (摘牌销号). */
-export function caseNoticeEmail(m: NoticeMail): OutgoingEmail {
+export function caseNoticePart(m: NoticeMail): CasePart {
   const subject = `${m.notice.prefixZh}${m.type.titleZh}：${m.unitName}“${m.title}”${m.notice.noticeZh}`;
   const paragraphs = [
-    greeting(m),
     `${caseLine(m)}于${instantLabel(m.at)}${m.notice.noticeZh}${m.event ? `（${m.event.titleZh}）` : ''}。监管部门：${m.supervisingName}。`,
     ...(m.details.length > 0 ? [m.details.map((d) => `${d.labelZh}：${d.value}`).join('\n')] : []),
     ...(m.next ? [`当前整改期限：${instantLabel(m.term)}。`, m.next] : []),
     clauseTextOf(m.type.clause),
   ];
-  return render(m.to, subject, paragraphs, linkOf(m));
+  return part(m, subject, paragraphs);
 }
 
 export interface ReminderMail extends CaseMailBase {
@@ -120,17 +89,16 @@ function actionOf(what: ReminderMail['what']): {
 }
 
 /** 【提醒】 before a deadline: what is due, by when, and why. */
-export function caseReminderEmail(m: ReminderMail): OutgoingEmail {
+export function caseReminderPart(m: ReminderMail): CasePart {
   const a = actionOf(m.what);
   const deadline = instantLabel(m.deadline);
   const subject = `【提醒】${m.type.titleZh}：${m.unitName}“${m.title}”须于${deadline}前${a.actionZh}`;
   const paragraphs = [
-    greeting(m),
     `${caseLine(m)}目前处于“${a.titleZh}”环节：${m.partyName}须于${deadline}前${a.actionZh}，目前尚未完成。`,
     ...(m.ruleZh ? [m.ruleZh] : []),
     clauseTextOf(a.clause),
   ];
-  return render(m.to, subject, paragraphs, linkOf(m));
+  return part(m, subject, paragraphs);
 }
 
 export interface EscalationMail extends ReminderMail {
@@ -139,17 +107,16 @@ export interface EscalationMail extends ReminderMail {
 }
 
 /** 【逾期】 after a deadline: what is overdue, since when, at which level, and why. */
-export function caseEscalationEmail(m: EscalationMail): OutgoingEmail {
+export function caseEscalationPart(m: EscalationMail): CasePart {
   const a = actionOf(m.what);
   const deadline = instantLabel(m.deadline);
   const subject = `【逾期】${m.type.titleZh}：${m.unitName}“${m.title}”${a.actionZh}已逾期（第${m.level}级督办）`;
   const paragraphs = [
-    greeting(m),
     `${caseLine(m)}处于“${a.titleZh}”环节：${m.partyName}应于${deadline}前${a.actionZh}，至今未完成，自${deadline}起${overdueText(m.workdaysOverdue)}。现按第${m.level}级督办提请您督促落实。`,
     ...(m.ruleZh ? [m.ruleZh] : []),
     clauseTextOf(a.clause),
   ];
-  return render(m.to, subject, paragraphs, linkOf(m));
+  return part(m, subject, paragraphs);
 }
 
 /** `{ amount: -5, unit: 'workdays' }` → `整改期限前5个工作日`. */

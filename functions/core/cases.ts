@@ -20,7 +20,8 @@ import {
 import { appendAudit } from '../adapters/audit.ts';
 import { sfnClient } from '../adapters/clients.ts';
 import { getCase, putCaseEvent, putNewCase, replaceCase } from '../adapters/case-store.ts';
-import { getUnit, listNotifications } from '../adapters/store.ts';
+import { caseDeliveries } from '../adapters/outbox-store.ts';
+import { getUnit } from '../adapters/store.ts';
 import { clock } from './clock.ts';
 import {
   ConflictError,
@@ -30,7 +31,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from './errors.ts';
-import { instantLabel } from './messages.ts';
+import { instantLabel } from './labels.ts';
 import { beforeTermZh } from './cases-messages.ts';
 import type { CaseEventBody, CasePerson, CaseRecord, HistoryEntry, OpenCaseBody } from './cases-model.ts';
 import type { Unit } from './model.ts';
@@ -84,7 +85,9 @@ export function requireType(types: CaseTypes, typeId: string): CaseType {
 
 /** The earliest instant the plan still needs an execution for (a due step counts as now). */
 export function firstPendingAt(plan: CasePlan, done: ReadonlySet<string>, nowMs: number): number | undefined {
-  const pending = plan.steps.filter((s) => !done.has(s.key)).map((s) => Math.max(Date.parse(s.at), nowMs));
+  const pending = plan.steps
+    .filter((s) => !done.has(s.key))
+    .map((s) => Math.max(Date.parse(s.prepareAt), nowMs));
   return pending.length > 0 ? Math.min(...pending) : undefined;
 }
 
@@ -105,6 +108,28 @@ async function forgetPlannedWake(caseId: string, generation: number, error: unkn
   };
   delete next.plannedWakeAt;
   await replaceCase(next, rec.version);
+}
+
+/**
+ * Starts a case's execution again under a new generation (the reconciler, when its execution failed, timed out
+ * or was lost). False when the case is closed or changed during every attempt.
+ */
+export async function resumeCase(caseId: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const rec = await getCase(caseId);
+    if (!rec || rec.status !== 'open') return false;
+    const next: CaseRecord = {
+      ...rec,
+      version: rec.version + 1,
+      generation: rec.generation + 1,
+      plannedWakeAt: toShanghaiIso(clock.now()),
+    };
+    delete next.lastError;
+    if (!(await replaceCase(next, rec.version))) continue;
+    await startCaseExecution(caseId, next.generation);
+    return true;
+  }
+  return false;
 }
 
 /** Starts the execution of a case generation through the Step Functions API (CASE_STATE_MACHINE_ARN). */
@@ -695,14 +720,15 @@ export async function caseDetail(
   const plan = planCase(type, snapshotOf(r));
   const done = new Set(r.stepsDone);
   const bodies = new Map(events.map((e) => [e.seq, e]));
+  // The emails that carried the case's notices (delivery records them; GET /deliveries has the full record).
   const notifications = options.notifications
-    ? (await listNotifications(caseSubject(r.caseId))).map((n) => ({
-        step: n.stageId,
-        recipient: n.recipient,
-        kind: n.kind,
+    ? (await caseDeliveries(r.caseId)).map((n) => ({
+        recipient: n.address,
+        name: n.name,
+        kinds: n.kinds,
         subject: n.subjectLine,
         status: n.status,
-        ...(n.sentAt ? { sentAt: n.sentAt } : {}),
+        sentAt: n.sentAt,
       }))
     : undefined;
   return {
@@ -732,6 +758,7 @@ export async function caseDetail(
         track: s.track,
         level: s.level,
         at: s.at,
+        urgency: s.urgency,
         positions: s.positions,
         state: done.has(s.key) ? 'done' : Date.parse(s.at) <= now.getTime() ? 'due' : 'planned',
       })),

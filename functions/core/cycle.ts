@@ -1,38 +1,35 @@
-import type { Duty } from '../../workflows/catalog/schema.ts';
+import type { Duty, Position } from '../../workflows/catalog/schema.ts';
 import { planCycle, type CyclePlan, type PlannedStage } from '../../workflows/plan.ts';
-import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy } from '../../workflows/delivery/policy.ts';
 import {
   activeRoster,
+  clearCycleFailure,
   closeCycle,
   ensureCycle,
-  keys,
+  getCycle,
   listSubmissions,
   markStagesDone,
-  putStageRecord,
   recordCycleFailure,
+  saveSweepProgress,
+  setCyclePlannedWake,
   setCycleGeneration,
+  trackDuty,
 } from '../adapters/store.ts';
-import { linkSecret } from '../adapters/secrets.ts';
+import { stageNotices, type Addressee } from '../notices/cycle-notices.ts';
+import { recordNotices, type NoticeSink } from '../notices/sink.ts';
 import { clock } from './clock.ts';
-import { mapLimit } from './concurrency.ts';
 import { Directory } from './directory.ts';
-import { cycleItem, signLink } from './links.ts';
-import { escalationEmail, reminderEmail, type OverdueLine } from './messages.ts';
-import { notifyOnce } from './notify.ts';
-import type { Unit } from './model.ts';
-import { workdaysOverdue } from './overdue.ts';
+import type { CycleRecord, UnitRecord } from './model.ts';
 import { cycleExecutionName } from './dispatch.ts';
 
 /** Standard executions last at most a year; a cycle whose next stage is further away continues anew. */
 export const MAX_EXECUTION_SPAN_MS = 330 * 24 * 3_600_000;
 const HANDOVER_MARGIN_MS = 3_600_000;
-/** Unit links stay valid this long after the window closes, so late submissions can still be recorded. */
-const LINK_GRACE_MS = 30 * 24 * 3_600_000;
-const SEND_CONCURRENCY = 8;
-
-export class NotificationInFlightError extends Error {
-  override name = 'NotificationInFlightError';
-}
+/** Missing units whose notices are recorded between two looks at the time budget. */
+const SWEEP_CHUNK = 1000;
+/** A sweep stops for the next invocation when less than this is left of the time budget. */
+const SWEEP_RESERVE_MS = 30_000;
 
 export interface AdvanceInput {
   dutyId: string;
@@ -42,35 +39,125 @@ export interface AdvanceInput {
 }
 
 export type AdvanceResult =
-  | { status: 'waiting'; wakeAt: string; generation: number; sent: number; missing: number }
+  | { status: 'waiting'; wakeAt: string; generation: number; notices: number; missing: number }
   | {
       status: 'continue';
       wakeAt: string;
       generation: number;
       nextExecutionName: string;
-      sent: number;
+      notices: number;
       missing: number;
     }
-  | { status: 'closed'; defaulters: number; sent: number };
+  | { status: 'closed'; defaulters: number; notices: number };
 
 export interface SweepLog {
   warn(message: string, extra?: Record<string, unknown>): void;
 }
 
-export const cycleSubject = (dutyId: string, periodKey: string) => keys.cyclePk(dutyId, periodKey);
+export interface CycleContext {
+  log: SweepLog;
+  /** Where the stage's notices go (the outbox); delivery is not this step's business. */
+  sink: NoticeSink;
+  /** What is left of this invocation's time budget. */
+  remainingMs(): number;
+  policy?: DeliveryPolicy;
+}
+
+export const cycleSubject = (dutyId: string, periodKey: string) => `CYCLE#${dutyId}#${periodKey}`;
 
 /**
  * One step of a duty cycle. Derives what is due from the cycle record and the clock, so it can run again at
- * any time (a retry, a restarted execution, a restarted local runtime) without repeating a message:
- * - stages whose instant has passed and are not yet done are collapsed into one catch-up (the latest), so an
- *   outage never produces a flood, and reminders are dropped once an escalation is due;
- * - the sweep reads the cycle's roster and submissions (reads proportional to the roster, never a scan);
- * - every message goes through the notification ledger.
+ * any time (a retry, a restarted execution, the reconciler) without repeating a notice:
+ * - stages whose preparation instant has passed and are not yet done collapse into one catch-up (the latest), so
+ *   an outage never produces a flood, and reminders are dropped once the deadline has passed;
+ * - the sweep reads the cycle's roster and submissions (reads proportional to the roster, never a scan) and
+ *   records what each person is owed, keyed so that a re-run writes nothing new; a sweep too large for one
+ *   invocation continues in the next;
+ * - a stage is done when its notices are recorded: delivery can never fail a cycle.
  */
-export async function advanceCycle(duty: Duty, input: AdvanceInput, log: SweepLog): Promise<AdvanceResult> {
-  const plan = planCycle(duty, input.periodKey);
+export async function advanceCycle(duty: Duty, input: AdvanceInput, ctx: CycleContext): Promise<AdvanceResult> {
+  const policy = ctx.policy ?? loadDeliveryPolicy();
+  const plan = planCycle(duty, input.periodKey, policy);
   const now = clock.now();
-  const record = await ensureCycle({
+  const record = (await getCycle(duty.id, plan.periodKey)) ?? (await createCycle(duty, plan, now));
+  if (record.status !== 'open')
+    return { status: 'closed', defaulters: record.defaulters?.length ?? 0, notices: 0 };
+  // Running again after a failure (the reconciler resumed it): the error is behind it.
+  if (record.lastError) await clearCycleFailure(duty.id, plan.periodKey);
+
+  const done = new Set(record.stagesDone);
+  const due = plan.stages.filter((s) => Date.parse(s.prepareAt) <= now.getTime() && !done.has(s.id));
+  const next = plan.stages.find((s) => Date.parse(s.prepareAt) > now.getTime() && !done.has(s.id));
+  let notices = 0;
+  let missing: UnitRecord[] | undefined;
+
+  if (due.length > 0) {
+    missing = await missingUnits(duty, plan, ctx.log);
+    const acted = catchUpStage(due, plan, now);
+    if (acted && missing.length > 0) {
+      const swept = await recordStage(duty, plan, acted, missing, record, ctx, now);
+      notices = swept.notices;
+      if (!swept.finished) {
+        // The rest of the sweep in the next invocation, at once.
+        return {
+          status: 'waiting',
+          wakeAt: toShanghaiIso(now),
+          generation: record.generation,
+          notices,
+          missing: missing.length,
+        };
+      }
+    }
+    await markStagesDone(
+      duty.id,
+      plan.periodKey,
+      due.map((s) => s.id),
+    );
+    if (missing.length === 0) return close(duty, plan, [], now, notices);
+  }
+
+  if (!next) {
+    missing ??= await missingUnits(duty, plan, ctx.log);
+    return close(
+      duty,
+      plan,
+      missing.map((u) => u.id),
+      now,
+      notices,
+    );
+  }
+
+  // An execution waits at most until its span limit; there it hands over to a new execution of the cycle.
+  const start = input.executionStartTime ? Date.parse(input.executionStartTime) : now.getTime();
+  const limit = start + MAX_EXECUTION_SPAN_MS;
+  const wake = Date.parse(next.prepareAt);
+  const counts = { notices, missing: missing?.length ?? -1 };
+  const waitUntil = async (at: string) => {
+    if (record.plannedWakeAt !== at) await setCyclePlannedWake(duty.id, plan.periodKey, at);
+  };
+  if (wake > limit && now.getTime() < limit - HANDOVER_MARGIN_MS) {
+    const at = toShanghaiIso(new Date(limit));
+    await waitUntil(at);
+    return { status: 'waiting', wakeAt: at, generation: record.generation, ...counts };
+  }
+  if (wake > limit) {
+    const generation = record.generation + 1;
+    await setCycleGeneration(duty.id, plan.periodKey, generation);
+    return {
+      status: 'continue',
+      wakeAt: next.prepareAt,
+      generation,
+      nextExecutionName: cycleExecutionName(duty.id, plan.periodKey, generation),
+      ...counts,
+    };
+  }
+  await waitUntil(next.prepareAt);
+  return { status: 'waiting', wakeAt: next.prepareAt, generation: record.generation, ...counts };
+}
+
+async function createCycle(duty: Duty, plan: CyclePlan, now: Date): Promise<CycleRecord> {
+  const trackedSince = await trackDuty(duty.id, toShanghaiIso(now));
+  return ensureCycle({
     dutyId: duty.id,
     periodKey: plan.periodKey,
     status: 'open',
@@ -78,74 +165,8 @@ export async function advanceCycle(duty: Duty, input: AdvanceInput, log: SweepLo
     createdAt: toShanghaiIso(now),
     stagesDone: [],
     generation: 1,
+    trackedSince,
   });
-  if (record.status !== 'open')
-    return { status: 'closed', defaulters: record.defaulters?.length ?? 0, sent: 0 };
-
-  const done = new Set(record.stagesDone);
-  const due = plan.stages.filter((s) => Date.parse(s.at) <= now.getTime() && !done.has(s.id));
-  const next = plan.stages.find((s) => Date.parse(s.at) > now.getTime() && !done.has(s.id));
-  let sent = 0;
-  let missing: Unit[] | undefined;
-
-  if (due.length > 0) {
-    const sweep = await sweepCycle(duty, plan, log);
-    missing = sweep.missing;
-    if (missing.length > 0) {
-      const acted = catchUpStage(due, plan, now);
-      if (acted) sent = await actOnStage(duty, plan, acted, missing, sweep.directory, now, log);
-    }
-    await markStagesDone(
-      duty.id,
-      plan.periodKey,
-      due.map((s) => s.id),
-    );
-    if (missing.length === 0) return close(duty, plan, [], now, sent);
-  }
-
-  if (!next) {
-    missing ??= (await sweepCycle(duty, plan, log)).missing;
-    return close(
-      duty,
-      plan,
-      missing.map((u) => u.id),
-      now,
-      sent,
-    );
-  }
-
-  // An execution waits at most until its span limit; there it hands over to a new execution of the cycle.
-  const start = input.executionStartTime ? Date.parse(input.executionStartTime) : now.getTime();
-  const limit = start + MAX_EXECUTION_SPAN_MS;
-  if (Date.parse(next.at) > limit && now.getTime() < limit - HANDOVER_MARGIN_MS) {
-    return {
-      status: 'waiting',
-      wakeAt: toShanghaiIso(new Date(limit)),
-      generation: record.generation,
-      sent,
-      missing: missing?.length ?? -1,
-    };
-  }
-  if (Date.parse(next.at) > limit) {
-    const generation = record.generation + 1;
-    await setCycleGeneration(duty.id, plan.periodKey, generation);
-    const nextExecutionName = cycleExecutionName(duty.id, plan.periodKey, generation);
-    return {
-      status: 'continue',
-      wakeAt: next.at,
-      generation,
-      nextExecutionName,
-      sent,
-      missing: missing?.length ?? -1,
-    };
-  }
-  return {
-    status: 'waiting',
-    wakeAt: next.at,
-    generation: record.generation,
-    sent,
-    missing: missing?.length ?? -1,
-  };
 }
 
 async function close(
@@ -153,10 +174,10 @@ async function close(
   plan: CyclePlan,
   defaulters: string[],
   now: Date,
-  sent: number,
+  notices: number,
 ): Promise<AdvanceResult> {
   await closeCycle(duty.id, plan.periodKey, defaulters.sort(), toShanghaiIso(now));
-  return { status: 'closed', defaulters: defaulters.length, sent };
+  return { status: 'closed', defaulters: defaulters.length, notices };
 }
 
 /**
@@ -174,122 +195,72 @@ export function catchUpStage(due: PlannedStage[], plan: CyclePlan, now: Date): P
   return due.filter((s) => s.kind === 'reminder').at(-1);
 }
 
-export async function sweepCycle(
-  duty: Duty,
-  plan: CyclePlan,
-  log: SweepLog,
-): Promise<{ roster: Unit[]; missing: Unit[]; directory: Directory }> {
-  const { units, bad } = await activeRoster(duty.responsibleKinds);
+/** The cycle's responsible units that have not submitted, sorted by id: its roster minus its submissions. */
+export async function missingUnits(duty: Duty, plan: CyclePlan, log: SweepLog): Promise<UnitRecord[]> {
+  const [{ units, bad }, subs] = await Promise.all([
+    activeRoster(duty.responsibleKinds),
+    listSubmissions(duty.id, plan.periodKey),
+  ]);
   for (const b of bad)
     log.warn('skipping a unit record that does not match its schema', { key: b.key, problems: b.problems });
-  const submitted = new Set((await listSubmissions(duty.id, plan.periodKey)).map((s) => s.unitId));
-  const directory = new Directory();
-  directory.remember(units);
-  const missing = units.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
-  return { roster: units, missing, directory };
+  const submitted = new Set(subs.map((s) => s.unitId));
+  return units.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
 }
 
-async function actOnStage(
+/**
+ * Records the stage's notices, a chunk of missing units at a time, looking at the time budget between chunks.
+ * Where it stopped is kept on the cycle record; notices are keyed per chunk, so a repeated chunk writes the same
+ * items.
+ */
+async function recordStage(
   duty: Duty,
   plan: CyclePlan,
   stage: PlannedStage,
-  missing: Unit[],
-  directory: Directory,
+  missing: UnitRecord[],
+  record: CycleRecord,
+  ctx: CycleContext,
   now: Date,
-  log: SweepLog,
-): Promise<number> {
-  const subject = cycleSubject(duty.id, plan.periodKey);
-  const common = {
-    duty,
-    periodKey: plan.periodKey,
-    periodStart: plan.period.start,
-    periodEnd: plan.period.end,
-    deadline: plan.deadline,
-  };
-  let outcomes: string[];
-  if (stage.kind === 'reminder') {
-    const secret = await linkSecret();
-    const baseUrl = (process.env.CONSOLE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-    const expires = Date.parse(plan.window.closesAt) + LINK_GRACE_MS;
-    outcomes = await mapLimit(missing, SEND_CONCURRENCY, (unit) => {
-      const token = signLink(
-        { u: unit.id, i: cycleItem(duty.id, plan.periodKey), e: Math.floor(expires / 1000) },
-        secret,
-      );
-      return notifyOnce(
-        // A person may be the contact of several units: the unit is part of the recipient key.
-        {
-          subject,
-          stageId: stage.id,
-          recipientKey: `${unit.id}/${unit.contact.email}`,
-          kind: 'reminder',
-          meta: { units: [unit.id] },
-        },
-        reminderEmail({
-          ...common,
-          unitName: unit.name,
-          personName: unit.contact.name,
-          link: `${baseUrl}/links/${token}`,
-          linkExpires: toShanghaiIso(new Date(expires)),
-          to: unit.contact.email,
-        }),
-      );
-    });
-  } else {
-    const overdue = workdaysOverdue(plan.deadline, shanghaiDateOf(now));
-    const digests = new Map<
-      string,
-      { name: string; positions: Set<(typeof stage.addressed)[number]>; units: Map<string, OverdueLine> }
-    >();
-    for (const unit of missing) {
-      for (const position of stage.addressed) {
-        const addressee = await directory.resolve(unit, position);
-        if (!addressee) continue;
-        const key = addressee.person.email.toLowerCase();
-        let d = digests.get(key);
-        if (!d) {
-          d = { name: addressee.person.name, positions: new Set(), units: new Map() };
-          digests.set(key, d);
-        }
-        // A position nobody holds goes to 安委办, and the email names the role it really has.
-        d.positions.add(addressee.fallback ? 'safety-office' : position);
-        d.units.set(unit.id, { unitName: unit.name, workdaysOverdue: overdue, level: stage.level });
-      }
+): Promise<{ finished: boolean; notices: number }> {
+  const schedule = new DeliverySchedule(ctx.policy ?? loadDeliveryPolicy());
+  const resumed = record.sweep?.stageId === stage.id ? record.sweep : undefined;
+  let chunk = resumed?.page ?? 0;
+  const after = resumed?.next?.unitId as string | undefined;
+  const todo = after ? missing.filter((u) => u.id > after) : missing;
+  const directory = new Directory();
+  directory.remember(missing);
+  const supervising = stage.addressed.filter((p) => p !== 'contact' && p !== 'principal');
+  let notices = 0;
+  for (let i = 0; i < todo.length; i += SWEEP_CHUNK, chunk++) {
+    if (i > 0 && ctx.remainingMs() < SWEEP_RESERVE_MS) {
+      const last = todo[i - 1] as UnitRecord;
+      await saveSweepProgress(duty.id, plan.periodKey, {
+        stageId: stage.id,
+        kind: 0,
+        page: chunk,
+        next: { unitId: last.id },
+      });
+      return { finished: false, notices };
     }
-    for (const w of directory.warnings) log.warn('escalation position not held', { detail: w });
-    outcomes = await mapLimit([...digests.entries()], SEND_CONCURRENCY, ([email, d]) =>
-      notifyOnce(
-        {
-          subject,
-          stageId: stage.id,
-          recipientKey: email,
-          kind: 'escalation',
-          meta: { units: [...d.units.keys()] },
-        },
-        escalationEmail({
-          ...common,
-          level: stage.level,
-          personName: d.name,
-          positions: [...d.positions],
-          units: [...d.units.values()],
-          to: email,
-        }),
-      ),
-    );
+    const units = todo.slice(i, i + SWEEP_CHUNK);
+    const resolved = new Map<string, Addressee | undefined>();
+    for (const unit of units)
+      for (const position of supervising)
+        resolved.set(`${unit.id}|${position}`, await directory.resolve(unit, position));
+    const owed = stageNotices({
+      duty,
+      plan,
+      stage,
+      missing: units,
+      addressee: (unit, position: Position) => resolved.get(`${unit.id}|${position}`),
+      ...(record.trackedSince ? { trackedSince: record.trackedSince } : {}),
+      recordedAt: toShanghaiIso(now),
+    }).map((n) => (chunk > 0 ? { ...n, part: chunk * 1000 + n.part } : n));
+    await recordNotices(ctx.sink, owed, schedule, now.getTime());
+    notices += owed.length;
   }
-  // A claim held by another (or a crashed) sender: the stage is not done until that message is settled, so
-  // fail the step; the state machine retries it with backoff, past the claim's lease if need be.
-  const inFlight = outcomes.filter((o) => o === 'in-flight').length;
-  if (inFlight > 0)
-    throw new NotificationInFlightError(
-      `${inFlight} notification(s) of ${stage.id} are claimed but not settled`,
-    );
-  await putStageRecord(subject, {
-    stageId: stage.id,
-    at: toShanghaiIso(now),
-    missing: missing.map((u) => u.id),
-  });
-  return outcomes.filter((o) => o === 'sent').length;
+  for (const w of new Set(directory.warnings)) ctx.log.warn('escalation position not held', { detail: w });
+  if (resumed) await saveSweepProgress(duty.id, plan.periodKey, undefined);
+  return { finished: true, notices };
 }
 
 /** Called from the state machine's Catch: the failure is kept on the cycle record and logged. */

@@ -1,17 +1,13 @@
 import type { Position } from '../../workflows/catalog/schema.ts';
 import { getLeader, getUnit } from '../adapters/store.ts';
+import type { Addressee } from '../notices/cycle-notices.ts';
 import type { Leader, Person, Unit } from './model.ts';
 
 export function safetyOfficeUnitId(): string {
   return process.env.SAFETY_OFFICE_UNIT_ID ?? 'county-safety-office';
 }
 
-export interface Addressee {
-  person: Person;
-  position: Position;
-  /** True when the position was empty and the message went to 安委办 instead. */
-  fallback: boolean;
-}
+export type { Addressee };
 
 /**
  * Resolves positions to the people holding them, escalating to positions rather than people: a unit's contact
@@ -48,11 +44,11 @@ export class Directory {
 
   async resolve(unit: Unit, position: Position): Promise<Addressee | undefined> {
     const found = await this.lookup(unit, position);
-    if (found) return { person: found, position, fallback: false };
+    if (found) return { person: found, position, fallback: false, scope: scopeOf(unit, position) };
     const office = await this.unit(safetyOfficeUnitId());
     this.warnings.push(`${unit.id}: no holder for ${position}; addressed to the safety office instead`);
     if (!office) return undefined;
-    return { person: office.contact, position, fallback: true };
+    return { person: office.contact, position, fallback: true, scope: { kind: 'office', id: office.id } };
   }
 
   private async lookup(unit: Unit, position: Position): Promise<Person | undefined> {
@@ -74,4 +70,13 @@ export class Directory {
         return (await this.unit(safetyOfficeUnitId()))?.contact;
     }
   }
+}
+
+/** What a supervising position oversees: the overdue link of an escalation shows the units in this scope. */
+function scopeOf(unit: Unit, position: Position): Addressee['scope'] {
+  if (position === 'supervising-department' && unit.supervisingDepartmentId)
+    return { kind: 'department', id: unit.supervisingDepartmentId };
+  if (position === 'leader-in-charge' && unit.leaderInChargeId)
+    return { kind: 'leader', id: unit.leaderInChargeId };
+  return { kind: 'office', id: safetyOfficeUnitId() };
 }

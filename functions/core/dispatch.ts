@@ -1,5 +1,5 @@
 import type { Duty } from '../../workflows/catalog/schema.ts';
-import { shanghaiDateOf, compareDates } from '../../workflows/calendar.ts';
+import { addDays, compareDates, shanghaiDateOf, shanghaiInstant } from '../../workflows/calendar.ts';
 import { periodKeyOf } from '../../workflows/periods.ts';
 import { periodKindOfDuty } from '../../workflows/plan.ts';
 
@@ -32,4 +32,30 @@ export function cyclesStartingBy(duties: readonly Duty[], asOf: Date): CycleStar
     out.push({ dutyId: duty.id, periodKey, executionName: cycleExecutionName(duty.id, periodKey) });
   }
   return out;
+}
+
+/** A dispatch lost for longer than this is not made up: those periods are long over. */
+export const BACKFILL_DAYS = 31;
+
+/**
+ * The days a dispatch run covers: every day after the last one dispatched, up to today (a lost day's daily
+ * cycles still run), at most BACKFILL_DAYS back; only today on the very first run (nothing before the deployment
+ * started is made up).
+ */
+export function daysToDispatch(through: string | undefined, today: string): string[] {
+  if (through !== undefined && compareDates(through, today) >= 0) return [];
+  const earliest = addDays(today, -(BACKFILL_DAYS - 1));
+  let day = through === undefined ? today : addDays(through, 1);
+  if (compareDates(day, earliest) < 0) day = earliest;
+  const days: string[] = [];
+  for (; compareDates(day, today) <= 0; day = addDays(day, 1)) days.push(day);
+  return days;
+}
+
+/** The cycle starts of several days, each cycle once. */
+export function cyclesOfDays(duties: readonly Duty[], days: readonly string[]): CycleStart[] {
+  const byName = new Map<string, CycleStart>();
+  for (const day of days)
+    for (const c of cyclesStartingBy(duties, shanghaiInstant(day, '00:05'))) byName.set(c.executionName, c);
+  return [...byName.values()];
 }

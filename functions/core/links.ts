@@ -9,7 +9,7 @@ export const linkPayloadSchema = z
   .object({
     /** unit id */
     u: z.string().min(1),
-    /** item: `cycle:<dutyId>:<periodKey>` or `case:<caseId>` */
+    /** item: `cycle:<dutyId>:<periodKey>`, `case:<caseId>` or `overdue:<dutyId>:<periodKey>` */
     i: z.string().min(1),
     /** expiry, epoch seconds */
     e: z.number().int().positive(),
@@ -53,3 +53,5 @@ export function verifyLink(token: string, secret: string, nowMs: number): LinkCh
 
 export const cycleItem = (dutyId: string, periodKey: string) => `cycle:${dutyId}:${periodKey}`;
 export const caseItem = (caseId: string) => `case:${caseId}`;
+/** The read-only overdue list of a cycle an escalation links to; `u` is then the scope (`department:<id>`…). */
+export const overdueItem = (dutyId: string, periodKey: string) => `overdue:${dutyId}:${periodKey}`;

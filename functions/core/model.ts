@@ -21,10 +21,18 @@ export const emailSchema = z
     'must be a valid email address',
   );
 
+/** A phone number as people write it: digits, with an optional leading + and spaces or hyphens between. */
+export const phoneSchema = z
+  .string()
+  .trim()
+  .regex(/^\+?[0-9][0-9 -]{4,22}[0-9]$/, 'must be a phone number (digits, spaces or hyphens, optional +)');
+
 export const personSchema = z
   .object({
     name: z.string().trim().min(1, 'must not be empty').max(100),
     email: emailSchema,
+    /** Shown next to the person where others need to reach them (the defaulting units in an escalation). */
+    phone: phoneSchema.optional(),
   })
   .strict();
 export type Person = z.infer<typeof personSchema>;
@@ -50,6 +58,13 @@ export const unitSchema = z
 export type Unit = z.infer<typeof unitSchema>;
 export type UnitInput = z.input<typeof unitSchema>;
 
+/**
+ * A unit as stored: with the instant it first joined the roster, set by the system (never by a request). A period
+ * whose deadline passed before a unit joined does not escalate that unit (docs/decisions.md, "A fair start").
+ */
+export const unitRecordSchema = unitSchema.extend({ joinedAt: z.string().optional() });
+export type UnitRecord = z.infer<typeof unitRecordSchema>;
+
 export const leaderSchema = z
   .object({
     id: idSchema,
@@ -74,6 +89,21 @@ export const cycleRecordSchema = z.object({
   lastError: z.object({ at: z.string(), message: z.string() }).optional(),
   /** Execution generation: a cycle that outlives one execution continues in the next. */
   generation: z.number().int().min(1).default(1),
+  /** When the generation last changed (its execution may still be starting). */
+  generationAt: z.string().optional(),
+  /** When the execution driving the cycle next wakes: the reconciler looks for cycles that missed it. */
+  plannedWakeAt: z.string().optional(),
+  /** When this deployment started tracking the duty: a deadline before it escalates nobody (the fair start). */
+  trackedSince: z.string().optional(),
+  /** A stage's sweep that did not fit in one invocation: where the next one continues. */
+  sweep: z
+    .object({
+      stageId: z.string(),
+      kind: z.number().int().min(0),
+      page: z.number().int().min(0),
+      next: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
 });
 export type CycleRecord = z.infer<typeof cycleRecordSchema>;
 

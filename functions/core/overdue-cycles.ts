@@ -4,30 +4,19 @@ import { addDays, shanghaiDateOf } from '../../workflows/calendar.ts';
 import { parsePeriodKey, periodKeyOf } from '../../workflows/periods.ts';
 import { periodKindOfDuty } from '../../workflows/plan.ts';
 import { listCyclesFrom } from '../adapters/cycle-queries.ts';
-import { activeRoster, getUnit, listCycles, listStageRecords, listSubmissions } from '../adapters/store.ts';
-import { cycleSubject } from './cycle.ts';
+import { planCycle } from '../../workflows/plan.ts';
+import { activeRoster, getUnit, listCycles, listSubmissions } from '../adapters/store.ts';
 import { cycleItem } from './links.ts';
-import { periodLabel } from './messages.ts';
-import type { CycleRecord, Unit } from './model.ts';
+import { periodLabel } from './labels.ts';
+import type { CycleRecord, UnitRecord } from './model.ts';
 import type { OverdueItem, OverdueSource } from './overdue-ledger.ts';
-import { workdaysOverdue } from './overdue.ts';
+import { escalationLevelReached, workdaysOverdue } from './overdue.ts';
 
 /**
  * A closed cycle keeps its defaulters on the ledger while its deadline is at most this many days old (or until
  * they submit late); an open cycle's missing units are always on it.
  */
 export const CLOSED_CYCLE_LOOKBACK_DAYS = 31;
-
-/** The highest escalation level each unit reached, from the cycle's stage records. */
-async function escalationLevels(dutyId: string, periodKey: string): Promise<Map<string, number>> {
-  const levels = new Map<string, number>();
-  for (const st of await listStageRecords(cycleSubject(dutyId, periodKey))) {
-    const m = /^escalation-(\d+)$/.exec(st.stageId);
-    if (!m) continue;
-    for (const u of st.missing) levels.set(u, Math.max(levels.get(u) ?? 0, Number(m[1])));
-  }
-  return levels;
-}
 
 /**
  * Units overdue in duty cycles: in open cycles past their deadline, the responsible units (active roster) that
@@ -46,7 +35,7 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
       byKey.set(`${c.dutyId}#${c.periodKey}`, c);
   }
 
-  const rosters = new Map<string, Promise<Unit[]>>();
+  const rosters = new Map<string, Promise<UnitRecord[]>>();
   const rosterOf = (duty: Duty) => {
     const key = [...duty.responsibleKinds].sort().join(',');
     let p = rosters.get(key);
@@ -56,7 +45,7 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
     }
     return p;
   };
-  const unitCache = new Map<string, Promise<Unit | undefined>>();
+  const unitCache = new Map<string, Promise<UnitRecord | undefined>>();
   const unitOf = (id: string) => {
     let p = unitCache.get(id);
     if (!p) {
@@ -71,15 +60,15 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
       const duty = catalog.get(c.dutyId);
       if (!duty || Date.parse(c.deadline) > now.getTime()) return [];
       const submitted = new Set((await listSubmissions(c.dutyId, c.periodKey)).map((s) => s.unitId));
-      let missing: Unit[];
+      let missing: UnitRecord[];
       if (c.status === 'closed') {
         const defaulters = (c.defaulters ?? []).filter((id) => !submitted.has(id));
-        missing = (await Promise.all(defaulters.map(unitOf))).filter((u): u is Unit => !!u?.active);
+        missing = (await Promise.all(defaulters.map(unitOf))).filter((u): u is UnitRecord => !!u?.active);
       } else {
         missing = (await rosterOf(duty)).filter((u) => !submitted.has(u.id));
       }
       if (missing.length === 0) return [];
-      const levels = await escalationLevels(c.dutyId, c.periodKey);
+      const plan = planCycle(duty, c.periodKey);
       const period = parsePeriodKey(c.periodKey);
       const titleZh = `${duty.titleZh}（${periodLabel(c.periodKey, period.start, period.end)}）`;
       const overdue = workdaysOverdue(c.deadline, today);
@@ -91,7 +80,7 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
         unitName: u.name,
         deadline: c.deadline,
         workdaysOverdue: overdue,
-        escalationLevel: levels.get(u.id) ?? 0,
+        escalationLevel: escalationLevelReached(plan, c.stagesDone, u, undefined, c.trackedSince, now.getTime()),
       }));
     }),
   );

@@ -45,8 +45,10 @@ export const CSV_COLUMNS = {
   leaderInCharge: 'leaderInChargeId',
   contactName: 'contact.name',
   contactEmail: 'contact.email',
+  contactPhone: 'contact.phone',
   principalName: 'principal.name',
   principalEmail: 'principal.email',
+  principalPhone: 'principal.phone',
   staffName: 'staffRepresentative.name',
   staffEmail: 'staffRepresentative.email',
 } as const;
@@ -119,8 +121,10 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
       continue;
     }
     const raw: Record<string, unknown> = {};
-    const person = (name?: string, email?: string) =>
-      name === undefined && email === undefined ? undefined : { name: name ?? '', email: email ?? '' };
+    const person = (name?: string, email?: string, phone?: string) =>
+      name === undefined && email === undefined
+        ? undefined
+        : { name: name ?? '', email: email ?? '', ...(phone ? { phone } : {}) };
     const cell = new Map(columns.map((c, i) => [c, (record.fields[i] ?? '').trim()]));
     const get = (c: Column) => (cell.get(c) ? cell.get(c) : undefined);
     raw.id = get('id') ?? '';
@@ -129,8 +133,8 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
     if (get('parent')) raw.parentId = get('parent');
     if (get('supervisingDepartment')) raw.supervisingDepartmentId = get('supervisingDepartment');
     if (get('leaderInCharge')) raw.leaderInChargeId = get('leaderInCharge');
-    raw.contact = person(get('contactName') ?? '', get('contactEmail') ?? '');
-    raw.principal = person(get('principalName') ?? '', get('principalEmail') ?? '');
+    raw.contact = person(get('contactName') ?? '', get('contactEmail') ?? '', get('contactPhone'));
+    raw.principal = person(get('principalName') ?? '', get('principalEmail') ?? '', get('principalPhone'));
     const staff = person(get('staffName'), get('staffEmail'));
     if (staff) raw.staffRepresentative = staff;
     const r = unitSchema.safeParse(raw);

@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { loadCaseTypes } from '../../workflows/cases/index.ts';
+import { loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
+import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
+import { outboxStore } from '../adapters/outbox-store.ts';
 import { advanceCase, recordCaseFailure } from '../core/cases-advance.ts';
 import { domainLog, logger, workflowHandler } from './common.ts';
 
 const types = loadCaseTypes();
+const policy = loadDeliveryPolicy();
+const sink = { record: outboxStore.record, ensureDelivery: ensureDeliveryRun };
 
 const inputSchema = z.discriminatedUnion('action', [
   z
@@ -30,7 +35,7 @@ export const handler = workflowHandler(inputSchema, async (input) => {
     await recordCaseFailure(input.caseId, input.error);
     return { recorded: true };
   }
-  const result = await advanceCase(types, input, domainLog);
+  const result = await advanceCase(types, input, { log: domainLog, sink, policy });
   logger.info('case advanced', { caseId: input.caseId, executionName: input.executionName, ...result });
   return result;
 });

@@ -15,8 +15,8 @@ export const domainLog = {
   warn: (message: string, extra: Record<string, unknown> = {}) => logger.warn(message, extra),
 };
 
-/** The local runtime passes no Lambda context; middy and Powertools still want one. */
-export function localContext(functionName: string): Context {
+/** The local runtime's Lambda context; `remainingMs` counts down on its virtual clock. */
+export function localContext(functionName: string, remainingMs: () => number = () => 900_000): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -26,7 +26,7 @@ export function localContext(functionName: string): Context {
     awsRequestId: 'local',
     logGroupName: `/local/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 900_000,
+    getRemainingTimeInMillis: () => Math.max(0, remainingMs()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -51,8 +51,11 @@ export function parseInput<S extends z.ZodType>(schema: S, event: unknown): z.in
  * A workflow task handler: zod-validated input, structured logs with the Lambda context, nothing else.
  * The domain work lives in functions/core.
  */
-export function workflowHandler<S extends z.ZodType, R>(schema: S, fn: (input: z.infer<S>) => Promise<R>) {
+export function workflowHandler<S extends z.ZodType, R>(
+  schema: S,
+  fn: (input: z.infer<S>, context: Context) => Promise<R>,
+) {
   return middy<unknown, R>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event: unknown) => fn(parseInput(schema, event)));
+    .handler(async (event: unknown, context: Context) => fn(parseInput(schema, event), context));
 }

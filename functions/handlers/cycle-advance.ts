@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
+import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
+import { outboxStore } from '../adapters/outbox-store.ts';
 import { advanceCycle, recordFailure } from '../core/cycle.ts';
 import { domainLog, logger, workflowHandler } from './common.ts';
 
 const catalog = loadCatalog();
+const policy = loadDeliveryPolicy();
+const sink = { record: outboxStore.record, ensureDelivery: ensureDeliveryRun };
 
 const inputSchema = z.discriminatedUnion('action', [
   z
@@ -25,14 +30,19 @@ const inputSchema = z.discriminatedUnion('action', [
 ]);
 
 /** The duty-cycle state machine's one task: advance the cycle to now, or record why it failed. */
-export const handler = workflowHandler(inputSchema, async (input) => {
+export const handler = workflowHandler(inputSchema, async (input, context) => {
   if (input.action === 'record-failure') {
     logger.error('cycle failed', { dutyId: input.dutyId, periodKey: input.periodKey, error: input.error });
     await recordFailure(input, input.error);
     return { recorded: true };
   }
   const duty = catalog.require(input.dutyId);
-  const result = await advanceCycle(duty, input, domainLog);
+  const result = await advanceCycle(duty, input, {
+    log: domainLog,
+    sink,
+    policy,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  });
   logger.info('cycle advanced', { dutyId: input.dutyId, periodKey: input.periodKey, ...result });
   return result;
 });

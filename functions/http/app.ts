@@ -4,6 +4,7 @@ import { Router } from './router.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerCaseRoutes } from './routes/cases.ts';
 import { registerCycleRoutes } from './routes/cycles.ts';
+import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerDutyRoutes } from './routes/duties.ts';
 import { registerOpenApiRoute } from './routes/openapi.ts';
 import { registerOverdueRoutes } from './routes/overdue.ts';
@@ -24,6 +25,7 @@ export function buildRouter(catalog: Catalog): Router {
   registerOverdueRoutes(router, catalog);
   registerCaseRoutes(router);
   registerAuditRoutes(router, catalog);
+  registerDeliveryRoutes(router, catalog);
   registerOpenApiRoute(router);
   return router;
 }

@@ -6,7 +6,7 @@
 import { ACTOR_ZH, type Actor, type CaseEvent, type CaseType } from '../../workflows/cases/schema.ts';
 import type { CaseRecord, CaseEventBody } from '../core/cases-model.ts';
 import { allowedEvents, caseSummary } from '../core/cases.ts';
-import { instantLabel } from '../core/messages.ts';
+import { instantLabel } from '../core/labels.ts';
 import { escapeHtml, page } from './pages.ts';
 
 const input = 'style="width:100%;box-sizing:border-box"';

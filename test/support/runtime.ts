@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Leader, Unit } from '../../functions/core/model.ts';
+import type { FaultsPatch } from '../../local/faults.ts';
 import { startRuntime, type Runtime } from '../../local/runtime.ts';
+import type { SentMail } from '../../local/ses-gateway.ts';
 
 export interface StoredEmail {
   messageId: string;
@@ -24,6 +26,8 @@ export async function startTestRuntime(options: {
   leaders?: Leader[];
   dataDir?: string | null;
   scheduler?: boolean;
+  faults?: FaultsPatch;
+  reconcileEveryMs?: number;
 }): Promise<Runtime> {
   const rt = await startRuntime({
     dataDir: options.dataDir ?? null,
@@ -33,8 +37,59 @@ export async function startTestRuntime(options: {
     clockStart: new Date(options.clock),
     seed: { units: options.units, leaders: options.leaders ?? [] },
     scheduler: options.scheduler ?? true,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.reconcileEveryMs ? { reconcileEveryMs: options.reconcileEveryMs } : {}),
   });
   return rt;
+}
+
+/** The emails the local SES gateway accepted, with their virtual send times. */
+export function sentMails(rt: Runtime, sinceMs = 0): SentMail[] {
+  return rt.mail.since(sinceMs);
+}
+
+/** One item of an email: its title, and the units it lists or speaks to. */
+export interface MailItem {
+  kind: 'reminder' | 'escalation' | 'case' | 'problem';
+  level?: number;
+  title: string;
+  /** Units listed in a digest, or the reader's own units ("您单位…"). */
+  units: string[];
+  own: boolean;
+  text: string;
+}
+
+/**
+ * The items of an email's plain text: `（n）title` then indented lines. Kinds come from the section an item is in
+ * (待办, 督办, 案件, 无法送达).
+ */
+export function mailItems(mail: Pick<SentMail, 'text'>): MailItem[] {
+  const out: MailItem[] = [];
+  let section: MailItem['kind'] = 'reminder';
+  for (const block of (mail.text ?? '').split('\n\n')) {
+    const head = block.split('\n')[0] ?? '';
+    if (/^(?:[一二三四五六]、)?待办事项/.test(head)) section = 'reminder';
+    else if (/^(?:[一二三四五六]、)?督办事项/.test(head)) section = 'escalation';
+    else if (/^(?:[一二三四五六]、)?(?:案件动态|紧急事项)/.test(head)) section = 'case';
+    else if (/^(?:[一二三四五六]、)?无法送达/.test(head)) section = 'problem';
+    const m = /^（\d+）(.*)$/.exec(head);
+    if (!m) continue;
+    const title = m[1] ?? '';
+    const level = /【第(\d+)级督办】/.exec(title)?.[1];
+    const listed = [...block.matchAll(/^\s+\d+\. (.+?)（联系人/gm)].map((x) => x[1] ?? '');
+    const own = /您单位(.+?)尚未完成/.exec(block)?.[1];
+    const single = /^\s+单位：(.+)$/m.exec(block)?.[1];
+    const several = /^\s+单位（\d+个）：(.+)$/m.exec(block)?.[1]?.split('、');
+    out.push({
+      kind: section,
+      ...(level ? { level: Number(level) } : {}),
+      title,
+      units: listed.length > 0 ? listed : own ? own.split('、') : single ? [single] : (several ?? []),
+      own: own !== undefined,
+      text: block,
+    });
+  }
+  return out;
 }
 
 export async function emails(rt: Runtime): Promise<StoredEmail[]> {

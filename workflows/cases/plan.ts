@@ -1,6 +1,7 @@
 import { TrackedCalendar } from '../tracked-calendar.ts';
 import { addDays, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../calendar.ts';
 import type { Offset } from '../catalog/schema.ts';
+import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy, type Urgency } from '../delivery/policy.ts';
 import type { CaseDeadlineRule, CaseEscalationLevel, CasePosition, CaseType, Stage } from './schema.ts';
 import { stageOf } from './index.ts';
 
@@ -29,7 +30,11 @@ export interface CaseStep {
   kind: 'reminder' | 'escalation' | 'notice';
   /** Reminder number or escalation level; 0 for notices. */
   level: number;
+  /** The delivery moment: when the step's notices reach people (the delivery policy applied). */
   at: string;
+  urgency: Urgency;
+  /** When the case records the step's notices: a little before `at`. */
+  prepareAt: string;
   positions: CasePosition[];
   /** The deadline the step is about (the stage's, the request's, or a progress report's due instant). */
   deadline?: string;
@@ -111,20 +116,23 @@ function clockSteps(
   remind: CasePosition[],
   escalation: CaseEscalationLevel[],
   from: string,
-  cal: TrackedCalendar,
+  schedule: DeliverySchedule,
 ): CaseStep[] {
+  const cal = schedule.cal;
   const steps: CaseStep[] = [];
   const tag = compact(deadline);
   reminders.forEach((r, i) => {
-    const at = offsetFrom(deadline, r, cal);
+    const catalogAt = offsetFrom(deadline, r, cal);
     // A reminder planned before the schedule started would arrive with (or before) the news it reminds of.
-    if (Date.parse(at) < Date.parse(from)) return;
+    if (Date.parse(catalogAt) < Date.parse(from)) return;
+    const place = schedule.placeReminder(Date.parse(catalogAt), Date.parse(deadline), Date.parse(from));
+    if (!place) return;
     steps.push({
       key: `${prefix}.reminder-${i + 1}@${tag}`,
       track,
       kind: 'reminder',
       level: i + 1,
-      at,
+      ...placed(schedule, place),
       positions: [...remind],
       deadline,
     });
@@ -135,7 +143,7 @@ function clockSteps(
       track,
       kind: 'escalation',
       level: e.level,
-      at: offsetFrom(deadline, e.offset, cal),
+      ...placed(schedule, schedule.placeEscalation(Date.parse(offsetFrom(deadline, e.offset, cal)))),
       positions: [...e.notify],
       deadline,
     });
@@ -143,13 +151,29 @@ function clockSteps(
   return steps;
 }
 
+function placed(
+  schedule: DeliverySchedule,
+  place: { at: number; urgency: Urgency },
+): Pick<CaseStep, 'at' | 'urgency' | 'prepareAt'> {
+  return {
+    at: toShanghaiIso(new Date(place.at)),
+    urgency: place.urgency,
+    prepareAt: toShanghaiIso(new Date(schedule.prepareAt(place.at))),
+  };
+}
+
 /**
  * The plan of a case's current stage visit: its deadline, the reminders before it and the escalations after it,
  * the open request's clock, the progress reports due, and the notices waiting to go out. Pure: depends only on
  * the type, the snapshot and the official calendar, so the workflow can recompute it at any time.
  */
-export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
+export function planCase(
+  type: CaseType,
+  s: CaseSnapshot,
+  policy: DeliveryPolicy = loadDeliveryPolicy(),
+): CasePlan {
   const cal = new TrackedCalendar();
+  const schedule = new DeliverySchedule(policy, cal);
   const stage = stageOf(type, s.stage);
   const steps: CaseStep[] = [];
   const progressDues: string[] = [];
@@ -164,7 +188,7 @@ export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
       track: 'notice',
       kind: 'notice',
       level: 0,
-      at: n.at,
+      ...placed(schedule, schedule.placeNotice(Date.parse(n.at), notice.urgency)),
       positions: [...notice.positions],
       event: { seq: n.seq, id: n.eventId },
     });
@@ -185,7 +209,7 @@ export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
         stage.remind ?? [],
         stage.escalation,
         from,
-        cal,
+        schedule,
       ),
     );
 
@@ -200,12 +224,14 @@ export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
         progressDues.push(due);
         const at = offsetFrom(due, p.reminder, cal);
         if (Date.parse(at) < Date.parse(s.stageEnteredAt)) continue;
+        const place = schedule.placeReminder(Date.parse(at), Date.parse(due), Date.parse(s.stageEnteredAt));
+        if (!place) continue;
         steps.push({
           key: `v${s.visit}.${stage.id}.progress@${compact(due)}`,
           track: 'progress',
           kind: 'reminder',
           level: k,
-          at,
+          ...placed(schedule, place),
           positions: [...p.remind],
           deadline: due,
         });
@@ -227,7 +253,7 @@ export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
           def.remind,
           def.escalation,
           s.request.openedAt,
-          cal,
+          schedule,
         ),
       );
     }
@@ -235,7 +261,8 @@ export function planCase(type: CaseType, s: CaseSnapshot): CasePlan {
 
   const order = { notice: 0, reminder: 1, escalation: 2 } as const;
   steps.sort(
-    (a, b) => Date.parse(a.at) - Date.parse(b.at) || order[a.kind] - order[b.kind] || a.level - b.level,
+    (a, b) =>
+      Date.parse(a.prepareAt) - Date.parse(b.prepareAt) || order[a.kind] - order[b.kind] || a.level - b.level,
   );
   const warnings = cal.warnings();
   return {
@@ -277,8 +304,8 @@ export function selectDue(
   now: Date,
 ): DueSelection {
   const t = now.getTime();
-  const due = plan.steps.filter((x) => Date.parse(x.at) <= t && !done.has(x.key));
-  const next = plan.steps.find((x) => Date.parse(x.at) > t && !done.has(x.key));
+  const due = plan.steps.filter((x) => Date.parse(x.prepareAt) <= t && !done.has(x.key));
+  const next = plan.steps.find((x) => Date.parse(x.prepareAt) > t && !done.has(x.key));
   const act: CaseStep[] = due.filter((x) => x.kind === 'notice');
   for (const track of ['stage', 'request'] as const) {
     const mine = due.filter((x) => x.track === track);

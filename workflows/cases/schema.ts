@@ -159,6 +159,8 @@ export const noticeSchema = z
     /** What happened, completing "<unit>“<case>”…", e.g. "已挂牌督办". */
     noticeZh: z.string().min(1),
     positions: z.array(casePositionSchema).min(1),
+    /** routine: with the next routine moment's email; urgent: at once, outside quiet hours (e.g. a listing). */
+    urgency: z.enum(['routine', 'urgent']).default('routine'),
   })
   .strict();
 export type Notice = z.infer<typeof noticeSchema>;

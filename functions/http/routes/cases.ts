@@ -27,7 +27,7 @@ import { caseItem } from '../../core/links.ts';
 import { registerOverdueSource } from '../../core/overdue-ledger.ts';
 import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
 import { getUnit } from '../../adapters/store.ts';
-import { instantLabel } from '../../core/messages.ts';
+import { instantLabel } from '../../core/labels.ts';
 import { casePage, EVENT_FIELD_LABELS, eventBodyFromForm } from '../case-page.ts';
 import { escapeHtml, page, wantsHtml } from '../pages.ts';
 import { html, json } from '../respond.ts';

@@ -6,15 +6,15 @@ import {
   getCycle,
   getUnit,
   listCycles,
-  listStageRecords,
   listSubmissions,
 } from '../../adapters/store.ts';
 import { submissionSchema, type CycleRecord } from '../../core/model.ts';
 import { recordSubmission } from '../../core/submissions.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { cycleItem } from '../../core/links.ts';
-import { cycleSubject } from '../../core/cycle.ts';
-import { instantLabel, periodLabel } from '../../core/messages.ts';
+import { clock } from '../../core/clock.ts';
+import { escalationLevelReached } from '../../core/overdue.ts';
+import { instantLabel, periodLabel } from '../../core/labels.ts';
 import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
 import { escapeHtml, page } from '../pages.ts';
 import { html, json } from '../respond.ts';
@@ -239,18 +239,12 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         throw new NotFoundError('no such cycle', `周期不存在：${duty.titleZh} ${plan.periodKey}`, [
           { field: 'periodKey', problem: 'no such cycle' },
         ]);
-      const [{ units }, subs, stages] = await Promise.all([
+      const [{ units }, subs] = await Promise.all([
         activeRoster(duty.responsibleKinds),
         listSubmissions(duty.id, plan.periodKey),
-        listStageRecords(cycleSubject(duty.id, plan.periodKey)),
       ]);
       const byUnit = new Map(subs.map((s) => [s.unitId, s]));
-      const levelOf = new Map<string, number>();
-      for (const st of stages) {
-        const m = /^escalation-(\d+)$/.exec(st.stageId);
-        if (!m) continue;
-        for (const u of st.missing) levelOf.set(u, Math.max(levelOf.get(u) ?? 0, Number(m[1])));
-      }
+      const nowMs = clock.nowMs();
       return json(200, {
         ...cycle,
         titleZh: duty.titleZh,
@@ -263,7 +257,14 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
               name: u.name,
               state: s ? (s.late ? 'late' : 'submitted') : 'missing',
               submittedAt: s?.submittedAt,
-              escalationLevel: levelOf.get(u.id) ?? 0,
+              escalationLevel: escalationLevelReached(
+                plan,
+                cycle.stagesDone,
+                u,
+                s?.submittedAt,
+                cycle.trackedSince,
+                nowMs,
+              ),
             };
           })
           .sort((a, b) => a.unitId.localeCompare(b.unitId)),

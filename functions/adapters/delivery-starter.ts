@@ -1,0 +1,37 @@
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import { deliveryExecutionName } from '../delivery/model.ts';
+import { clock } from '../core/clock.ts';
+import { sfnClient } from './clients.ts';
+
+function alreadyExists(err: unknown): boolean {
+  return err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists';
+}
+
+async function start(name: string, moment: string): Promise<'started' | 'exists'> {
+  const stateMachineArn = process.env.DELIVERY_STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('DELIVERY_STATE_MACHINE_ARN is not set');
+  try {
+    await sfnClient().send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ moment }) }),
+    );
+    return 'started';
+  } catch (err) {
+    if (alreadyExists(err)) return 'exists';
+    throw err;
+  }
+}
+
+/**
+ * Makes sure a delivery run takes place at a moment: one execution per moment, named after it, so every producer
+ * of the moment starting it gets the same one. If that run already finished (notices recorded late), a run
+ * starts now for them.
+ */
+export async function ensureDeliveryRun(moment: string): Promise<void> {
+  if ((await start(deliveryExecutionName(moment), moment)) === 'started') return;
+  const now = clock.now();
+  if (Date.parse(moment) > now.getTime()) return;
+  const nowIso = toShanghaiIso(now);
+  // Same input while it runs returns the running execution; a finished one needs a later run.
+  await start(deliveryExecutionName(nowIso, `-r${nowIso.slice(11, 19).replace(/:/g, '')}`), nowIso);
+}

@@ -1,0 +1,389 @@
+// One email per recipient and moment: every notice owed to the address, grouped into sections (待办, 督办,
+// 案件, 无法送达) and, inside them, by duty and period. Pure: the notices, the instant and a few lookups decide it.
+import type { Duty } from '../../workflows/catalog/schema.ts';
+import { parsePeriodKey } from '../../workflows/periods.ts';
+import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
+import { escapeHtml } from '../core/html.ts';
+import { SIGNATURE, clauseText, dateLabel, instantLabel, overdueText, periodLabel } from '../core/labels.ts';
+import type {
+  CaseNoticeBody,
+  CycleEscalationBody,
+  CycleReminderBody,
+  DeliveryProblemBody,
+  Notice,
+  NoticeUnit,
+} from '../notices/model.ts';
+import { noticeId } from '../notices/model.ts';
+import type { CarriedNotice, ComposedEmail } from './model.ts';
+
+/** The most units an escalation lists in the email itself; the signed link shows them all. */
+export const UNITS_SHOWN = 30;
+
+export interface ComposeContext {
+  now: number;
+  duty(id: string): Duty | undefined;
+  workdaysOverdue(deadline: string, today: string): number;
+  links: {
+    /** The page where a unit records completion of a cycle. */
+    unit(unitId: string, dutyId: string, periodKey: string, expires: string): string;
+    /** The read-only overdue list of a cycle, as far as the scope supervises it. */
+    overdue(scope: CycleEscalationBody['scope'], dutyId: string, periodKey: string): string;
+    /** A case's page for the unit the reader speaks for. */
+    caseLink(caseId: string, unitId: string, expires: string): string;
+  };
+}
+
+type Line =
+  | { text: string }
+  | { link: { caption: string; url: string } }
+  | { table: { head: string[]; rows: string[][] } };
+
+interface Item {
+  title: string;
+  lines: Line[];
+  /** The subject the item would have as an email of its own. */
+  subject: string;
+  kind: CarriedNotice['kind'];
+  urgent: boolean;
+  sortKey: string;
+}
+
+const SECTION_TITLES = {
+  urgent: '紧急事项',
+  todo: '待办事项（请在截止时间前完成）',
+  overdue: '督办事项',
+  cases: '案件动态',
+  problems: '无法送达的邮件地址（请核实更正）',
+} as const;
+type SectionId = keyof typeof SECTION_TITLES;
+const NUMERALS = ['一', '二', '三', '四', '五', '六'];
+
+/** Control characters and bidirectional overrides never reach a subject line or a header. */
+export function headerSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
+}
+
+function periodOf(periodKey: string): string {
+  try {
+    const p = parsePeriodKey(periodKey);
+    return periodLabel(periodKey, p.start, p.end);
+  } catch {
+    return periodKey;
+  }
+}
+
+/** `约3小时20分钟` / `约5天`: how long is left, as a reader would say it. */
+export function timeLeftZh(fromMs: number, toMs: number): string {
+  const minutes = Math.max(0, Math.round((toMs - fromMs) / 60_000));
+  if (minutes < 60) return `约${minutes}分钟`;
+  if (minutes < 48 * 60) {
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return `约${h}小时${m > 0 ? `${m}分钟` : ''}`;
+  }
+  return `约${Math.round(minutes / 1440)}天`;
+}
+
+function levelMeaningZh(level: number, levels: number): string {
+  return level >= levels
+    ? `按最高一级（第${level}级）督办规定报请您督办`
+    : `按第${level}级督办规定报请您督促落实`;
+}
+
+function unitNames(units: readonly NoticeUnit[]): string {
+  return units.map((u) => u.name).join('、');
+}
+
+const SCOPE_RANK = { unit: 0, department: 1, leader: 2, office: 3 } as const;
+
+function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
+  const b = bodies[0] as CycleReminderBody;
+  const duty = ctx.duty(b.dutyId);
+  const units = dedupeUnits(bodies.flatMap((x) => x.units));
+  const period = periodOf(b.periodKey);
+  const last = b.reminder.of > 1 && b.reminder.n >= b.reminder.of;
+  const left = timeLeftZh(ctx.now, Date.parse(b.deadline));
+  const lines: Line[] = [
+    { text: units.length === 1 ? `单位：${units[0]?.name}` : `单位（${units.length}个）：${unitNames(units)}` },
+    {
+      text: `截止时间：${instantLabel(b.deadline)}，${last ? `这是本期最后一次提醒，距截止还有${left}` : `距截止还有${left}`}。`,
+    },
+  ];
+  if (duty) lines.push({ text: `需提交：${duty.evidenceZh}` }, { text: clauseText(duty.clause) });
+  for (const u of units)
+    lines.push({
+      link: {
+        caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用，${instantLabel(toShanghaiIso(new Date(b.linkExpires)))}前有效）`,
+        url: ctx.links.unit(u.id, b.dutyId, b.periodKey, b.linkExpires),
+      },
+    });
+  const title = `${b.titleZh}（${period}）`;
+  return {
+    title,
+    lines,
+    subject: `【提醒】${title}将于${instantLabel(b.deadline)}截止${last ? '（最后一次提醒）' : ''}`,
+    kind: 'reminder',
+    urgent: false,
+    sortKey: `${b.deadline}|${b.dutyId}|${b.periodKey}`,
+  };
+}
+
+function dedupeUnits(units: NoticeUnit[]): NoticeUnit[] {
+  const byId = new Map(units.map((u) => [u.id, u]));
+  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+function escalationItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Item {
+  const b = bodies.reduce((x, y) => (y.level > x.level ? y : x));
+  const duty = ctx.duty(b.dutyId);
+  const units = dedupeUnits(bodies.flatMap((x) => x.units));
+  const period = periodOf(b.periodKey);
+  const title = `【第${b.level}级督办】${b.titleZh}（${period}）`;
+  const overdue = overdueText(ctx.workdaysOverdue(b.deadline, shanghaiDateOf(new Date(ctx.now))));
+  const lines: Line[] = [];
+  let subject: string;
+  if (b.audience === 'own') {
+    lines.push({
+      text: `您单位${unitNames(units)}尚未完成“${b.titleZh}”（${period}），截止时间为${instantLabel(b.deadline)}，${overdue}。请尽快完成并点击下方链接记录；未完成的，将按督办规定逐级报告。`,
+    });
+    const expires = toShanghaiIso(new Date(Date.parse(b.deadline) + 60 * 24 * 3_600_000));
+    for (const u of units)
+      lines.push({
+        link: {
+          caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用）`,
+          url: ctx.links.unit(u.id, b.dutyId, b.periodKey, expires),
+        },
+      });
+    subject = `【逾期】${b.titleZh}（${period}）您单位已逾期（第${b.level}级督办）`;
+  } else {
+    const roles = [...new Set(bodies.flatMap((x) => x.rolesZh))].join('、');
+    lines.push({
+      text: `以下${units.length}个单位未在${instantLabel(b.deadline)}前完成，${overdue}，${levelMeaningZh(b.level, b.levels)}（您作为：${roles}）：`,
+    });
+    const shown = units.slice(0, UNITS_SHOWN);
+    lines.push({
+      table: {
+        head: ['序号', '单位', '联系人', '联系电话'],
+        rows: shown.map((u, i) => [String(i + 1), u.name, u.contactName ?? '', u.contactPhone ?? '未登记']),
+      },
+    });
+    if (units.length > shown.length)
+      lines.push({ text: `另有${units.length - shown.length}个单位未列出，完整清单见下方链接。` });
+    const scope = bodies
+      .map((x) => x.scope)
+      .reduce((x, y) => (SCOPE_RANK[y.kind] > SCOPE_RANK[x.kind] ? y : x));
+    lines.push({
+      link: { caption: '查看逾期单位清单（只读，实时更新）', url: ctx.links.overdue(scope, b.dutyId, b.periodKey) },
+    });
+    subject = `【督办】${b.titleZh}（${period}）${units.length}个单位逾期未完成（第${b.level}级督办）`;
+  }
+  if (duty) lines.push({ text: clauseText(duty.clause) });
+  return {
+    title,
+    lines,
+    subject,
+    kind: 'escalation',
+    urgent: false,
+    sortKey: `${b.audience === 'own' ? 0 : 1}|${b.deadline}|${b.dutyId}|${b.periodKey}`,
+  };
+}
+
+function caseItem(b: CaseNoticeBody, urgent: boolean, ctx: ComposeContext): Item {
+  const lines: Line[] = b.paragraphs.map((text) => ({ text }));
+  if (b.link)
+    lines.push({
+      link: {
+        caption: `办理或查看（仅限本单位本案件使用，${instantLabel(b.link.expires)}前有效）`,
+        url: ctx.links.caseLink(b.caseId, b.link.unitId, b.link.expires),
+      },
+    });
+  return {
+    title: `${b.subjectLine}（您作为：${b.rolesZh.join('、')}）`,
+    lines,
+    subject: b.subjectLine,
+    kind: b.kind === 'escalation' ? 'escalation' : b.kind === 'reminder' ? 'reminder' : 'case',
+    urgent,
+    sortKey: `${b.caseId}|${b.subjectLine}`,
+  };
+}
+
+function problemItem(bodies: DeliveryProblemBody[]): Item {
+  const lines: Line[] = bodies.map((b) => ({
+    text: `${b.name} <${b.address}>${b.about.length > 0 ? `（${b.about.join('、')}）` : ''}：${b.reasonZh}（${instantLabel(b.occurredAt)}）`,
+  }));
+  lines.push({ text: '发往这些地址的提醒和督办未能送达。请核实地址并在单位名册中更正，更正后的地址即恢复投递。' });
+  return {
+    title: `${bodies.length}个邮件地址无法送达`,
+    lines,
+    subject: `【无法送达】${bodies.length}个邮件地址无法投递，请核实更正`,
+    kind: 'delivery-problem',
+    urgent: false,
+    sortKey: 'problems',
+  };
+}
+
+function titleOf(n: Notice): string {
+  const b = n.body;
+  switch (b.type) {
+    case 'cycle-reminder':
+    case 'cycle-escalation':
+      return `${b.titleZh}（${periodOf(b.periodKey)}）`;
+    case 'case':
+      return b.subjectLine;
+    case 'delivery-problem':
+      return `无法送达：${b.address}`;
+  }
+}
+
+/**
+ * The email for one recipient: the notices owed now, already filtered to what is still owed. Escalation parts
+ * and reminders of the same cycle become one item; sections come in the order a reader acts on them.
+ */
+export function composeEmail(
+  recipient: { address: string; name: string },
+  notices: readonly Notice[],
+  ctx: ComposeContext,
+): ComposedEmail {
+  const sections = new Map<SectionId, Item[]>();
+  const push = (id: SectionId, item: Item) => sections.set(id, [...(sections.get(id) ?? []), item]);
+
+  const groups = new Map<string, Notice[]>();
+  for (const n of notices) {
+    const b = n.body;
+    const key =
+      b.type === 'cycle-reminder'
+        ? `r|${b.dutyId}|${b.periodKey}`
+        : b.type === 'cycle-escalation'
+          ? `e|${b.dutyId}|${b.periodKey}|${b.audience}`
+          : b.type === 'delivery-problem'
+            ? 'p'
+            : `c|${noticeId(n)}`;
+    groups.set(key, [...(groups.get(key) ?? []), n]);
+  }
+  for (const group of groups.values()) {
+    const first = group[0] as Notice;
+    const b = first.body;
+    if (b.type === 'cycle-reminder') push('todo', reminderItem(group.map((n) => n.body as CycleReminderBody), ctx));
+    else if (b.type === 'cycle-escalation')
+      push('overdue', escalationItem(group.map((n) => n.body as CycleEscalationBody), ctx));
+    else if (b.type === 'delivery-problem')
+      push('problems', problemItem(group.map((n) => n.body as DeliveryProblemBody)));
+    else {
+      const urgent = first.urgency !== 'routine' && b.kind === 'notice';
+      const item = caseItem(b, urgent, ctx);
+      push(urgent ? 'urgent' : b.kind === 'reminder' ? 'todo' : b.kind === 'escalation' ? 'overdue' : 'cases', item);
+    }
+  }
+
+  const ordered = (Object.keys(SECTION_TITLES) as SectionId[])
+    .filter((id) => sections.has(id))
+    .map((id) => ({
+      id,
+      heading: SECTION_TITLES[id],
+      items: (sections.get(id) ?? []).sort((a, b) => a.sortKey.localeCompare(b.sortKey)),
+    }));
+  const items = ordered.flatMap((s) => s.items);
+  const counts = {
+    todo: items.filter((i) => i.kind === 'reminder').length,
+    overdue: items.filter((i) => i.kind === 'escalation').length,
+  };
+  let subject: string;
+  if (items.length === 1) subject = (items[0] as Item).subject;
+  else {
+    const prefix = items.some((i) => i.urgent)
+      ? '【紧急】'
+      : counts.overdue > 0
+        ? '【督办】'
+        : counts.todo > 0
+          ? '【提醒】'
+          : '【通知】';
+    const tally = [
+      counts.todo > 0 ? `待办${counts.todo}项` : '',
+      counts.overdue > 0 ? `督办${counts.overdue}项` : '',
+      items.length - counts.todo - counts.overdue > 0 ? `其他${items.length - counts.todo - counts.overdue}项` : '',
+    ]
+      .filter(Boolean)
+      .join('、');
+    subject = `${prefix}${(items[0] as Item).title.replace(/^【[^】]*】/, '')}等${items.length}项事项（${tally}）`;
+  }
+
+  const today = dateLabel(shanghaiDateOf(new Date(ctx.now)));
+  const greeting = `${recipient.name}：`;
+  const intro =
+    items.length === 1
+      ? `现将需要您办理或关注的安全生产事项通知如下（${today}）：`
+      : `现将需要您办理或关注的${items.length}项安全生产事项汇总如下（${today}）：`;
+  const footer = '本邮件由系统自动发送，同一时刻需要您关注的事项合并在一封邮件中。';
+
+  const text: string[] = [greeting, intro];
+  const html: string[] = [
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"></head>',
+    '<body style="font-family:sans-serif;line-height:1.6;max-width:46rem;margin:0 auto;padding:0 .8rem;color:#222">',
+    `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(intro)}</p>`,
+  ];
+  ordered.forEach((section, si) => {
+    const heading = ordered.length > 1 ? `${NUMERALS[si] ?? si + 1}、${section.heading}` : section.heading;
+    text.push(heading);
+    html.push(`<h2 style="font-size:1.05rem;border-bottom:1px solid #ccc;margin-top:1.4rem">${escapeHtml(heading)}</h2>`);
+    section.items.forEach((item, ii) => {
+      const itemTitle = `（${ii + 1}）${item.title}`;
+      const body: string[] = [itemTitle];
+      html.push(`<h3 style="font-size:1rem;margin-bottom:.3rem">${escapeHtml(itemTitle)}</h3>`);
+      for (const line of item.lines) {
+        if ('text' in line) {
+          body.push(`    ${line.text}`);
+          html.push(`<p style="margin:.3rem 0 .3rem 1rem">${escapeHtml(line.text)}</p>`);
+        } else if ('link' in line) {
+          body.push(`    ${line.link.caption}：${line.link.url}`);
+          html.push(
+            `<p style="margin:.3rem 0 .3rem 1rem"><a href="${escapeHtml(line.link.url)}">${escapeHtml(line.link.caption)}</a></p>`,
+          );
+        } else {
+          const { head, rows } = line.table;
+          // Plain text: `1. 单位（联系人：…，联系电话：…）`.
+          for (const r of rows)
+            body.push(
+              `    ${r[0]}. ${r[1]}（${head
+                .slice(2)
+                .map((h, i) => `${h}：${r[i + 2] ?? ''}`)
+                .join('，')}）`,
+            );
+          html.push(
+            '<table border="1" cellpadding="5" style="border-collapse:collapse;margin:.3rem 0 .3rem 1rem;font-size:.95rem">',
+            `<tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`,
+            ...rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`),
+            '</table>',
+          );
+        }
+      }
+      text.push(body.join('\n'));
+    });
+  });
+  text.push(footer, `—— ${SIGNATURE}`);
+  html.push(
+    `<p style="color:#666;margin-top:1.4rem">${escapeHtml(footer)}</p>`,
+    `<p style="color:#666">—— ${escapeHtml(SIGNATURE)}</p>`,
+    '</body></html>',
+  );
+
+  return {
+    to: recipient.address,
+    subject: headerSafe(subject),
+    text: text.join('\n\n'),
+    html: html.join('\n'),
+    carried: notices.map((n) => ({
+      id: noticeId(n),
+      subject: n.subject,
+      kind:
+        n.body.type === 'cycle-reminder'
+          ? 'reminder'
+          : n.body.type === 'cycle-escalation'
+            ? 'escalation'
+            : n.body.type === 'case'
+              ? 'case'
+              : 'delivery-problem',
+      titleZh: titleOf(n),
+    })),
+  };
+}

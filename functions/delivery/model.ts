@@ -1,0 +1,63 @@
+// What delivery produces: emails, and a record of every one of them.
+import { z } from 'zod';
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** One notice an email carried, as the delivery record lists it. */
+export const carriedNoticeSchema = z
+  .object({
+    /** The notice's identity in its recipient's outbox (see noticeId). */
+    id: z.string(),
+    subject: z.string(),
+    kind: z.enum(['reminder', 'escalation', 'case', 'delivery-problem']),
+    titleZh: z.string(),
+  })
+  .strict();
+export type CarriedNotice = z.infer<typeof carriedNoticeSchema>;
+
+export interface ComposedEmail extends OutgoingEmail {
+  carried: CarriedNotice[];
+}
+
+/** sent: the mail service accepted it; failed: it refused it for good; suppressed: not sent, the address is known bad. */
+export const DELIVERY_STATUSES = ['sent', 'failed', 'suppressed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export const deliveryRecordSchema = z
+  .object({
+    address: z.string(),
+    name: z.string(),
+    /** The delivery moment of the run that sent it, the run (its execution) and the pass within the run. */
+    moment: z.string(),
+    run: z.string(),
+    pass: z.number().int().min(1),
+    /** When it was handed to the mail service (virtual time locally). */
+    sentAt: z.string(),
+    status: z.enum(DELIVERY_STATUSES),
+    messageId: z.string().optional(),
+    error: z.string().optional(),
+    subjectLine: z.string(),
+    carried: z.array(carriedNoticeSchema),
+    /** Subjects (cycles, cases) the notices were about, for searching. */
+    subjects: z.array(z.string()),
+  })
+  .strict();
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
+
+/**
+ * The record's key within its recipient's history: one email per recipient per run and pass (a run is one
+ * execution, named after its moment), sorted by moment.
+ */
+export function recordKey(moment: string, run: string, pass: number): string {
+  return `${moment}#${run}#${String(pass).padStart(3, '0')}`;
+}
+
+/** `delivery-20230206T0900` (+ a suffix for a late run or a continuation). */
+export function deliveryExecutionName(moment: string, suffix = ''): string {
+  return `delivery-${moment.slice(0, 16).replace(/[-:]/g, '')}${suffix}`;
+}

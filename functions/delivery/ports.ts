@@ -1,0 +1,127 @@
+// What a delivery run needs from the world, as small interfaces: the handler wires DynamoDB, SES and the clock
+// into them, the tests wire fakes. Delivery itself imports no adapter.
+import type { Person } from '../core/model.ts';
+import type { Notice } from '../notices/model.ts';
+import type { DeliveryRecord, OutgoingEmail } from './model.ts';
+import type { CaseFacts } from './owed.ts';
+
+/** A notice as stored, with the opaque reference that removes it from the outbox. */
+export interface OutboxEntry {
+  ref: string;
+  notice: Notice;
+}
+
+export interface OutboxPort {
+  /** The outbox is split into this many shards by address; every address lives in exactly one. */
+  readonly shards: number;
+  /**
+   * A page of one shard's notices in address order, starting after `afterAddress` (all of whose notices are
+   * skipped). `next` continues the same listing.
+   */
+  page(
+    shard: number,
+    afterAddress: string | undefined,
+    next?: unknown,
+  ): Promise<{ entries: OutboxEntry[]; next?: unknown }>;
+  remove(refs: readonly string[]): Promise<void>;
+  /** The reference of a notice of this address (for an email whose record lists what it carried). */
+  refOf(address: string, noticeId: string): string;
+  /** Records notices (the delivery run's own: undeliverable addresses for 安委办). */
+  record(notices: readonly Notice[]): Promise<void>;
+  /**
+   * Clears the "recorded for this moment" markers of moments up to `lookedAt`, the instant a scan found nothing
+   * deliverable (a marker written again since stays).
+   */
+  clearMoments(lookedAt: number): Promise<void>;
+  /** Makes sure a delivery run will take place at this moment. */
+  ensureDelivery(moment: string): Promise<void>;
+}
+
+export interface InFlight {
+  address: string;
+  recordKey: string;
+}
+
+/** A run's progress, kept per run so its next invocation continues where this one stopped. */
+export interface RunState {
+  moment: string;
+  pass: number;
+  shard: number;
+  afterAddress?: string;
+  sent: number;
+  failed: number;
+  suppressed: number;
+  invocations: number;
+  /** Consecutive waits because the mail service was down: the wait grows with it. */
+  blockedStreak: number;
+}
+
+export type LeaseAcquired =
+  /** `inFlight`: what the previous holder (this run before a crash, or another) left unrecorded. */
+  | { acquired: true; inFlight: InFlight[] }
+  | { acquired: false; holder: string; until: number };
+
+export interface LeasePort {
+  /** Takes the one delivery lease if it is free, expired, or already ours. */
+  acquire(holder: string, nowMs: number, untilMs: number): Promise<LeaseAcquired>;
+  /**
+   * Writes the emails about to be handed to the mail service (or none, after recording them) and extends the
+   * lease; fails with LeaseLostError if another holder took the lease over.
+   */
+  hold(holder: string, inFlight: readonly InFlight[], untilMs: number): Promise<void>;
+  release(holder: string): Promise<void>;
+  loadRun(holder: string): Promise<RunState | undefined>;
+  saveRun(holder: string, state: RunState): Promise<void>;
+}
+
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+export interface RecordsPort {
+  put(records: readonly DeliveryRecord[]): Promise<void>;
+  get(address: string, recordKey: string): Promise<DeliveryRecord | undefined>;
+}
+
+export interface AddressesPort {
+  /** Addresses known to be undeliverable (a permanent rejection), with why. */
+  undeliverable(): Promise<Map<string, { reasonZh: string; since: string }>>;
+  markUndeliverable(address: string, reasonZh: string, error: string, atIso: string): Promise<void>;
+}
+
+export interface FactsPort {
+  submittedUnits(dutyId: string, periodKey: string): Promise<Set<string>>;
+  caseState(caseId: string): Promise<CaseFacts | undefined>;
+}
+
+export interface MailPort {
+  send(email: OutgoingEmail): Promise<string>;
+  /** Emails per second the account allows (SES GetAccount, cached). */
+  maxSendRate(): Promise<number>;
+}
+
+export interface DeliveryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** What is left of this invocation's time budget. */
+  remainingMs(): number;
+}
+
+export interface DeliveryLog {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface DeliveryPorts {
+  outbox: OutboxPort;
+  lease: LeasePort;
+  records: RecordsPort;
+  addresses: AddressesPort;
+  facts: FactsPort;
+  mail: MailPort;
+  clock: DeliveryClock;
+  log: DeliveryLog;
+  /** 安委办's contact, who hears about undeliverable addresses. */
+  safetyOffice(): Promise<Person | undefined>;
+}

@@ -1,0 +1,462 @@
+// A delivery run: every notice owed now, one email per recipient, under the account's send rate, within the
+// invocation's time budget, continuing in the next invocation where this one stopped. One run sends at a time
+// (the delivery lease), which makes the rate global and the per-recipient email unique per pass.
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import type { DeliverySchedule } from '../../workflows/delivery/policy.ts';
+import { addressKey, type Notice } from '../notices/model.ts';
+import { composeEmail, type ComposeContext } from './compose.ts';
+import { recordKey, type ComposedEmail, type DeliveryRecord } from './model.ts';
+import { classifySendError, errorText, reasonZh } from './outcome.ts';
+import { factsNeeded, stillOwed, type CaseFacts } from './owed.ts';
+import { Pacer } from './pace.ts';
+import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from './ports.ts';
+
+/** An email carries at most this many notices; the rest follow in the next pass. */
+export const MAX_NOTICES_PER_EMAIL = 100;
+/** Passes of one run over the outbox before it leaves late arrivals to a later run. */
+const MAX_PASSES = 4;
+/** A lease outlives the invocation that holds it by this much. */
+const LEASE_MARGIN_MS = 60_000;
+/** Waits while another run holds the lease. */
+const BUSY_RETRY_MS = 30_000;
+/** Waits after the mail service was unreachable: 1, 2, 4, 8 minutes, then every 10 minutes. */
+const BLOCKED_RETRY_MS = [60_000, 120_000, 240_000, 480_000, 600_000];
+/** After the account itself stopped sending (paused, quota used up). */
+const ACCOUNT_RETRY_MS = 15 * 60_000;
+/** Consecutive transient failures that mean the service is down rather than one email unlucky. */
+const DOWN_AFTER = 5;
+/** A run older than this continues in a new execution (Step Functions keeps at most 25,000 events). */
+const MAX_EXECUTION_AGE_MS = 3 * 24 * 3_600_000;
+
+export interface RunInput {
+  /** The delivery moment this run was started for. */
+  moment: string;
+  /** The execution's name: the lease holder. */
+  holder: string;
+  executionStartTime?: string;
+}
+
+export type RunResult =
+  | {
+      status: 'waiting';
+      wakeAt: string;
+      reason: 'moment' | 'continue' | 'busy' | 'blocked' | 'account' | 'held';
+      sent: number;
+      failed: number;
+    }
+  | { status: 'continue'; wakeAt: string; nextExecutionName: string; sent: number; failed: number }
+  | { status: 'closed'; sent: number; failed: number; suppressed: number; passes: number; invocations: number };
+
+export interface RunOptions {
+  schedule: DeliverySchedule;
+  compose: Omit<ComposeContext, 'now'>;
+}
+
+type SendOutcome =
+  | { kind: 'sent'; messageId: string }
+  | { kind: 'permanent' | 'account'; error: unknown }
+  | { kind: 'left' };
+
+interface Prepared {
+  address: string;
+  name: string;
+  /** Every deliverable entry of the recipient considered in this batch (owed or not). */
+  entries: OutboxEntry[];
+  /** The entries the email carries. */
+  carried: OutboxEntry[];
+  email?: ComposedEmail;
+}
+
+function iso(ms: number): string {
+  return toShanghaiIso(new Date(ms));
+}
+
+export async function runDelivery(input: RunInput, ports: DeliveryPorts, options: RunOptions): Promise<RunResult> {
+  const { clock, lease, log } = ports;
+  const schedule = options.schedule;
+  const startedAt = clock.now();
+  const momentMs = Date.parse(input.moment);
+  if (startedAt < momentMs)
+    return { status: 'waiting', wakeAt: input.moment, reason: 'moment', sent: 0, failed: 0 };
+
+  const budgetAtStart = clock.remainingMs();
+  const leaseUntil = () => clock.now() + budgetAtStart + LEASE_MARGIN_MS;
+  const acquired = await lease.acquire(input.holder, startedAt, leaseUntil());
+  if (!acquired.acquired) {
+    const wake = Math.min(Math.max(acquired.until, startedAt + 1000), startedAt + BUSY_RETRY_MS);
+    return { status: 'waiting', wakeAt: iso(wake), reason: 'busy', sent: 0, failed: 0 };
+  }
+  const state: RunState = (await lease.loadRun(input.holder)) ?? {
+    moment: input.moment,
+    pass: 1,
+    shard: 0,
+    sent: 0,
+    failed: 0,
+    suppressed: 0,
+    invocations: 0,
+    blockedStreak: 0,
+  };
+  state.invocations++;
+  // Emails a crashed invocation (ours or another run's) handed to the mail service but did not record.
+  if (acquired.inFlight.length > 0) {
+    await recoverInFlight(acquired.inFlight, ports);
+    await lease.hold(input.holder, [], leaseUntil());
+  }
+
+  const pacer = new Pacer(await ports.mail.maxSendRate(), clock);
+  const batchSize = Math.min(25, Math.max(1, Math.ceil(pacer.currentRate)));
+  const undeliverable = await ports.addresses.undeliverable();
+  const submitted = new Map<string, Set<string>>();
+  const cases = new Map<string, CaseFacts | undefined>();
+  let slowestBatchMs = 0;
+  let stop: 'down' | 'account' | undefined;
+  let leftInPass = 0;
+  let consecutiveTransient = 0;
+
+  const release = async (result: RunResult): Promise<RunResult> => {
+    await lease.saveRun(input.holder, state);
+    await lease.release(input.holder);
+    return result;
+  };
+  const waiting = (wakeAt: number, reason: Extract<RunResult, { status: 'waiting' }>['reason']): RunResult => ({
+    status: 'waiting',
+    wakeAt: iso(wakeAt),
+    reason,
+    sent: state.sent,
+    failed: state.failed,
+  });
+
+  const sendOne = async (email: ComposedEmail): Promise<SendOutcome> => {
+    let throttles = 0;
+    let transients = 0;
+    for (;;) {
+      if (stop) return { kind: 'left' };
+      await pacer.slot();
+      try {
+        const messageId = await ports.mail.send(email);
+        pacer.succeeded();
+        consecutiveTransient = 0;
+        return { kind: 'sent', messageId };
+      } catch (err) {
+        const kind = classifySendError(err);
+        if (kind === 'throttled') {
+          pacer.throttled();
+          if (++throttles > 8) return { kind: 'left' };
+          continue;
+        }
+        if (kind === 'transient') {
+          if (++consecutiveTransient >= DOWN_AFTER) stop = 'down';
+          if (++transients > 2 || stop) return { kind: 'left' };
+          await clock.sleep(1000 * 2 ** transients);
+          continue;
+        }
+        if (kind === 'account') {
+          stop = 'account';
+          log.error('the mail account cannot send: delivery stopped', { error: errorText(err) });
+        }
+        return { kind, error: err };
+      }
+    }
+  };
+
+  const loadFacts = async (notices: Notice[]) => {
+    const need = factsNeeded(notices);
+    await Promise.all([
+      ...need.cycles
+        .filter(([d, p]) => !submitted.has(`${d}|${p}`))
+        .map(async ([d, p]) => submitted.set(`${d}|${p}`, await ports.facts.submittedUnits(d, p))),
+      ...need.cases
+        .filter((id) => !cases.has(id))
+        .map(async (id) => cases.set(id, await ports.facts.caseState(id))),
+    ]);
+  };
+  const facts = {
+    submitted: (d: string, p: string) => submitted.get(`${d}|${p}`) ?? new Set<string>(),
+    caseState: (id: string) => cases.get(id),
+  };
+
+  /** Sends one batch of recipients; returns the last address handled. */
+  const deliverBatch = async (batch: { address: string; entries: OutboxEntry[] }[]): Promise<void> => {
+    const began = clock.now();
+    const now = began;
+    await loadFacts(batch.flatMap((g) => g.entries.map((e) => e.notice)));
+    const prepared: Prepared[] = [];
+    const records: DeliveryRecord[] = [];
+    const key0 = () => recordKey(state.moment, input.holder, state.pass);
+    const removals: string[] = [];
+    for (const g of batch) {
+      const owed: OutboxEntry[] = [];
+      for (const e of g.entries) {
+        const n = stillOwed(e.notice, facts, now);
+        if (n) owed.push({ ref: e.ref, notice: n });
+        else removals.push(e.ref);
+      }
+      if (owed.length === 0) continue;
+      const carried = owed.slice(0, MAX_NOTICES_PER_EMAIL);
+      const first = (carried[0] as OutboxEntry).notice.recipient;
+      const p: Prepared = { address: first.address, name: first.name, entries: owed, carried };
+      const email = composeEmail(first, carried.map((e) => e.notice), { ...options.compose, now });
+      if (undeliverable.has(g.address)) {
+        records.push(
+          record(p, email, key0(), now, {
+            status: 'suppressed',
+            error: undeliverable.get(g.address)?.reasonZh ?? '',
+          }),
+        );
+        removals.push(...carried.map((e) => e.ref));
+        state.suppressed++;
+        continue;
+      }
+      p.email = email;
+      prepared.push(p);
+    }
+    const key = recordKey(state.moment, input.holder, state.pass);
+    if (prepared.length > 0)
+      await lease.hold(
+        input.holder,
+        prepared.map((p) => ({ address: p.address, recordKey: key })),
+        leaseUntil(),
+      );
+    const outcomes = await Promise.all(prepared.map((p) => sendOne(p.email as ComposedEmail)));
+    const problems: Notice[] = [];
+    const office = outcomes.some((o) => o.kind === 'permanent') ? await ports.safetyOffice() : undefined;
+    for (const [i, p] of prepared.entries()) {
+      const o = outcomes[i] as SendOutcome;
+      const email = p.email as ComposedEmail;
+      if (o.kind === 'sent') {
+        records.push(record(p, email, key, clock.now(), { status: 'sent', messageId: o.messageId }));
+        removals.push(...p.carried.map((e) => e.ref));
+        state.sent++;
+      } else if (o.kind === 'permanent') {
+        const why = reasonZh(o.error);
+        records.push(record(p, email, key, clock.now(), { status: 'failed', error: errorText(o.error) }));
+        removals.push(...p.carried.map((e) => e.ref));
+        state.failed++;
+        undeliverable.set(addressKey(p.address), { reasonZh: why, since: iso(clock.now()) });
+        await ports.addresses.markUndeliverable(p.address, why, errorText(o.error), iso(clock.now()));
+        log.warn('an address was refused by the mail service', { address: p.address, error: errorText(o.error) });
+        if (office && addressKey(office.email) !== addressKey(p.address))
+          problems.push(problemNotice(office, p, why, schedule, clock.now()));
+      } else leftInPass++;
+    }
+    await ports.records.put(records);
+    await ports.outbox.remove(removals);
+    if (prepared.length > 0) await lease.hold(input.holder, [], leaseUntil());
+    if (problems.length > 0) {
+      await ports.outbox.record(problems);
+      for (const at of new Set(problems.map((n) => n.at))) await ports.outbox.ensureDelivery(at);
+    }
+    slowestBatchMs = Math.max(slowestBatchMs, clock.now() - began);
+  };
+
+  /** Before each batch: stop while a batch still fits in what is left of the budget. */
+  const outOfTime = () => clock.remainingMs() < Math.max(20_000, 3 * slowestBatchMs);
+
+  for (;;) {
+    // One pass over the outbox, shard by shard, in address order; the cursor survives invocations.
+    for (; state.shard < ports.outbox.shards; state.shard++, delete state.afterAddress) {
+      let batch: { address: string; entries: OutboxEntry[] }[] = [];
+      const flush = async (): Promise<'continue' | undefined> => {
+        if (batch.length === 0) return undefined;
+        if (outOfTime()) return 'continue';
+        await deliverBatch(batch);
+        state.afterAddress = batch.at(-1)?.address;
+        batch = [];
+        return undefined;
+      };
+      for await (const group of recipients(ports, state.shard, state.afterAddress)) {
+        const now = clock.now();
+        const deliverable = group.entries.filter(
+          (e) => Date.parse(e.notice.at) <= now && schedule.allows(now, e.notice.urgency),
+        );
+        if (deliverable.length === 0) continue;
+        batch.push({ address: group.address, entries: deliverable });
+        if (batch.length < batchSize) continue;
+        if ((await flush()) === 'continue') {
+          await lease.saveRun(input.holder, state);
+          return waiting(clock.now(), 'continue');
+        }
+        if (stop) break;
+      }
+      if (!stop && (await flush()) === 'continue') {
+        await lease.saveRun(input.holder, state);
+        return waiting(clock.now(), 'continue');
+      }
+      if (stop) break;
+    }
+
+    const now = clock.now();
+    if (stop) {
+      // The service is down (or the account cannot send): wait, growing the wait, and start the pass again.
+      const account = stop === 'account';
+      const wait = account
+        ? ACCOUNT_RETRY_MS
+        : (BLOCKED_RETRY_MS[Math.min(state.blockedStreak, BLOCKED_RETRY_MS.length - 1)] as number);
+      log.warn('delivery paused', { reason: stop, retryInMs: wait, sent: state.sent });
+      state.blockedStreak++;
+      return release(nextRun(waiting(now + wait, account ? 'account' : 'blocked')));
+    }
+    state.blockedStreak = 0;
+    // Late arrivals (a producer that recorded behind the cursor) and emails left after transient failures get
+    // another pass; notices held for office hours wait for them.
+    const lookedAt = clock.now();
+    const scan = await scanOutbox(ports, schedule, now);
+    if (scan.deliverable > 0 && state.pass < MAX_PASSES) {
+      state.pass++;
+      state.shard = 0;
+      delete state.afterAddress;
+      if (leftInPass > 0) {
+        // Something failed transiently: give the service a moment before the next pass.
+        leftInPass = 0;
+        return release(waiting(now + (BLOCKED_RETRY_MS[0] as number), 'blocked'));
+      }
+      continue;
+    }
+    if (scan.deliverable > 0) return release(nextRun(waiting(now + (BLOCKED_RETRY_MS[0] as number), 'blocked')));
+    if (scan.heldUntil !== undefined) return release(nextRun(waiting(scan.heldUntil, 'held')));
+    // Everything recorded up to now is delivered (or no longer owed).
+    await ports.outbox.clearMoments(lookedAt);
+    log.info('delivery run finished', { moment: state.moment, sent: state.sent, failed: state.failed });
+    return release({
+      status: 'closed',
+      sent: state.sent,
+      failed: state.failed,
+      suppressed: state.suppressed,
+      passes: state.pass,
+      invocations: state.invocations,
+    });
+  }
+
+  /** A run that must wait a long time past its start continues as a new execution (bounded history). */
+  function nextRun(result: RunResult): RunResult {
+    if (result.status !== 'waiting' || !input.executionStartTime) return result;
+    if (Date.parse(result.wakeAt) - Date.parse(input.executionStartTime) < MAX_EXECUTION_AGE_MS) return result;
+    const g = /-g(\d+)$/.exec(input.holder);
+    const base = g ? input.holder.slice(0, -g[0].length) : input.holder;
+    return {
+      status: 'continue',
+      wakeAt: result.wakeAt,
+      nextExecutionName: `${base}-g${g ? Number(g[1]) + 1 : 2}`,
+      sent: result.sent,
+      failed: result.failed,
+    };
+  }
+}
+
+function record(
+  p: Prepared,
+  email: ComposedEmail,
+  key: string,
+  atMs: number,
+  outcome: { status: DeliveryRecord['status']; messageId?: string; error?: string },
+): DeliveryRecord {
+  const [moment, run, pass] = key.split('#') as [string, string, string];
+  return {
+    address: p.address,
+    name: p.name,
+    moment,
+    run,
+    pass: Number(pass),
+    sentAt: iso(atMs),
+    ...outcome,
+    subjectLine: email.subject,
+    carried: email.carried,
+    subjects: [...new Set(email.carried.map((c) => c.subject))],
+  };
+}
+
+function problemNotice(
+  office: { email: string; name: string },
+  p: Prepared,
+  why: string,
+  schedule: DeliverySchedule,
+  nowMs: number,
+): Notice {
+  const about = new Set<string>();
+  for (const e of p.carried) {
+    const b = e.notice.body;
+    if (b.type === 'cycle-reminder' || (b.type === 'cycle-escalation' && b.audience === 'own'))
+      for (const u of b.units) about.add(`${u.name}${b.type === 'cycle-reminder' ? '联络人' : ''}`);
+    else if (b.type === 'cycle-escalation' || b.type === 'case') for (const r of b.rolesZh) about.add(r);
+  }
+  // In 安委办's next routine email, not one of its own.
+  const at = iso(schedule.earliestRoutineAtOrAfter(nowMs + 1));
+  return {
+    recipient: { address: office.email, name: office.name },
+    at,
+    urgency: 'routine',
+    subject: 'DELIVERY',
+    stage: `undeliverable.${addressKey(p.address)}`,
+    part: 0,
+    body: {
+      type: 'delivery-problem',
+      address: p.address,
+      name: p.name,
+      about: [...about].slice(0, 10),
+      reasonZh: why,
+      occurredAt: iso(nowMs),
+    },
+    recordedAt: iso(nowMs),
+  };
+}
+
+/** Emails an earlier invocation sent but did not record: recorded ones are finished, the others stay owed. */
+async function recoverInFlight(inFlight: readonly InFlight[], ports: DeliveryPorts): Promise<void> {
+  let unknown = 0;
+  for (const f of inFlight) {
+    const rec = await ports.records.get(f.address, f.recordKey);
+    if (rec) await ports.outbox.remove(rec.carried.map((c) => ports.outbox.refOf(f.address, c.id)));
+    else unknown++;
+  }
+  // The at-least-once window: these may have been sent; their notices are still owed and go out again.
+  if (unknown > 0)
+    ports.log.warn('emails in flight at a crash are sent again (they may arrive twice)', { count: unknown });
+}
+
+/** The outbox of one shard, one recipient at a time, in address order. */
+async function* recipients(
+  ports: DeliveryPorts,
+  shard: number,
+  afterAddress: string | undefined,
+): AsyncGenerator<{ address: string; entries: OutboxEntry[] }> {
+  let next: unknown;
+  let current: { address: string; entries: OutboxEntry[] } | undefined;
+  do {
+    const page = await ports.outbox.page(shard, afterAddress, next);
+    next = page.next;
+    for (const e of page.entries) {
+      const address = addressKey(e.notice.recipient.address);
+      if (current && current.address !== address) {
+        yield current;
+        current = undefined;
+      }
+      current ??= { address, entries: [] };
+      current.entries.push(e);
+    }
+  } while (next !== undefined);
+  if (current) yield current;
+}
+
+/** What is left in the outbox: notices deliverable now, and when the earliest held one may go. */
+async function scanOutbox(
+  ports: DeliveryPorts,
+  schedule: DeliverySchedule,
+  nowMs: number,
+): Promise<{ deliverable: number; heldUntil?: number }> {
+  let deliverable = 0;
+  let heldUntil: number | undefined;
+  for (let shard = 0; shard < ports.outbox.shards; shard++) {
+    for await (const group of recipients(ports, shard, undefined)) {
+      for (const e of group.entries) {
+        const at = Date.parse(e.notice.at);
+        if (at > nowMs) continue;
+        if (schedule.allows(nowMs, e.notice.urgency)) deliverable++;
+        else {
+          const when = schedule.nextAllowed(nowMs, e.notice.urgency);
+          heldUntil = heldUntil === undefined ? when : Math.min(heldUntil, when);
+        }
+      }
+    }
+  }
+  return { deliverable, ...(heldUntil !== undefined ? { heldUntil } : {}) };
+}

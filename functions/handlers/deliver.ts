@@ -1,0 +1,112 @@
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { DeliverySchedule, loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
+import { getCase } from '../adapters/case-store.ts';
+import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
+import { maxSendRate, sendEmail } from '../adapters/mailer.ts';
+import { addressesStore, leaseStore, outboxStore, recordsStore } from '../adapters/outbox-store.ts';
+import { linkSecret } from '../adapters/secrets.ts';
+import { getUnit, listSubmissions } from '../adapters/store.ts';
+import { clock } from '../core/clock.ts';
+import { safetyOfficeUnitId } from '../core/directory.ts';
+import { caseItem, cycleItem, overdueItem, signLink } from '../core/links.ts';
+import { workdaysOverdue } from '../core/overdue.ts';
+import type { DeliveryPorts } from '../delivery/ports.ts';
+import { runDelivery } from '../delivery/run.ts';
+import { logger, workflowHandler } from './common.ts';
+
+const catalog = loadCatalog();
+const schedule = new DeliverySchedule(loadDeliveryPolicy());
+/** How long an escalation's overdue link stays valid. */
+const OVERDUE_LINK_MS = 90 * 24 * 3_600_000;
+
+const inputSchema = z.discriminatedUnion('action', [
+  z
+    .object({
+      action: z.literal('advance'),
+      moment: z.iso.datetime({ offset: true }),
+      executionName: z.string().min(1),
+      executionStartTime: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.literal('record-failure'),
+      moment: z.string(),
+      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+    })
+    .strict(),
+]);
+
+function baseUrl(): string {
+  return (process.env.CONSOLE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+}
+
+function ports(context: Context): DeliveryPorts {
+  return {
+    outbox: { ...outboxStore, ensureDelivery: ensureDeliveryRun },
+    lease: leaseStore,
+    records: recordsStore,
+    addresses: addressesStore,
+    facts: {
+      submittedUnits: async (dutyId, periodKey) =>
+        new Set((await listSubmissions(dutyId, periodKey)).map((s) => s.unitId)),
+      caseState: async (caseId) => {
+        const c = await getCase(caseId);
+        return c
+          ? { status: c.status, stage: c.stage, visit: c.visit, ...(c.request ? { requestSeq: c.request.seq } : {}) }
+          : undefined;
+      },
+    },
+    mail: { send: sendEmail, maxSendRate: () => maxSendRate(clock.nowMs()) },
+    clock: {
+      now: () => clock.nowMs(),
+      sleep: (ms) => clock.sleep(ms),
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    },
+    log: {
+      info: (m, e = {}) => logger.info(m, e),
+      warn: (m, e = {}) => logger.warn(m, e),
+      error: (m, e = {}) => logger.error(m, e),
+    },
+    safetyOffice: async () => (await getUnit(safetyOfficeUnitId()))?.contact,
+  };
+}
+
+/** The delivery state machine's task: one invocation of a delivery run, or why the run failed. */
+export const handler = workflowHandler(inputSchema, async (input, context) => {
+  if (input.action === 'record-failure') {
+    logger.error('delivery run failed', { moment: input.moment, error: input.error });
+    return { recorded: true };
+  }
+  const secret = await linkSecret();
+  const url = baseUrl();
+  const sign = (u: string, i: string, expiresMs: number) =>
+    signLink({ u, i, e: Math.floor(expiresMs / 1000) }, secret);
+  const result = await runDelivery(
+    {
+      moment: input.moment,
+      holder: input.executionName,
+      ...(input.executionStartTime ? { executionStartTime: input.executionStartTime } : {}),
+    },
+    ports(context),
+    {
+      schedule,
+      compose: {
+        duty: (id) => catalog.get(id),
+        workdaysOverdue,
+        links: {
+          unit: (unitId, dutyId, periodKey, expires) =>
+            `${url}/links/${sign(unitId, cycleItem(dutyId, periodKey), Date.parse(expires))}`,
+          overdue: (scope, dutyId, periodKey) =>
+            `${url}/escalations/${sign(`${scope.kind}:${scope.id}`, overdueItem(dutyId, periodKey), clock.nowMs() + OVERDUE_LINK_MS)}`,
+          caseLink: (caseId, unitId, expires) =>
+            `${url}/cases/${caseId}?link=${sign(unitId, caseItem(caseId), Date.parse(expires))}`,
+        },
+      },
+    },
+  );
+  logger.info('delivery advanced', { moment: input.moment, ...result });
+  return result;
+});
