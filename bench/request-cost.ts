@@ -113,7 +113,7 @@ export async function measureRequestCost(options: { emails?: number } = {}) {
         };
       });
       await outboxStore.record(notices);
-      for (let status = ''; status !== 'closed'; ) {
+      for (let status = ''; status !== 'closed';) {
         const r = (await invoke('deliver', {
           action: 'advance',
           moment: at,

@@ -33,7 +33,8 @@ export const handlers = {
   },
   caseAdvance: {
     entry: 'functions/handlers/case-advance.ts',
-    description: 'Advances a case: records its due notices, reminders and escalations, and plans the next wake-up',
+    description:
+      'Advances a case: records its due notices, reminders and escalations, and plans the next wake-up',
     memoryMb: 512,
     timeoutSeconds: 120,
     access: { table: 'read-write', startDeliveries: true },
@@ -47,14 +48,16 @@ export const handlers = {
   },
   dispatch: {
     entry: 'functions/handlers/dispatch.ts',
-    description: 'Starts the cycle executions whose period has begun, making up lost days (run by the scheduler)',
+    description:
+      'Starts the cycle executions whose period has begun, making up lost days (run by the scheduler)',
     memoryMb: 256,
     timeoutSeconds: 120,
     access: { table: 'read-write', startCycleExecutions: true },
   },
   reconcile: {
     entry: 'functions/handlers/reconcile.ts',
-    description: 'Resumes open cycles and cases without a running execution and undelivered notices (every 15 min)',
+    description:
+      'Resumes open cycles and cases without a running execution and undelivered notices (every 15 min)',
     memoryMb: 512,
     timeoutSeconds: 300,
     access: {

@@ -171,7 +171,11 @@ export class StatelessStack extends Stack {
         fns[name].addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['states:ListExecutions'],
-            resources: [this.dutyCycle.stateMachineArn, this.caseWorkflow.stateMachineArn, deliveryMachine.arn],
+            resources: [
+              this.dutyCycle.stateMachineArn,
+              this.caseWorkflow.stateMachineArn,
+              deliveryMachine.arn,
+            ],
           }),
         );
       }
@@ -353,7 +357,11 @@ export class StatelessStack extends Stack {
     // email goes out until it is fixed.
     const accountStopped = new logs.MetricFilter(this, 'MailAccountStoppedFilter', {
       logGroup: fns.deliver.logGroup,
-      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'the mail account cannot send: delivery stopped'),
+      filterPattern: logs.FilterPattern.stringValue(
+        '$.message',
+        '=',
+        'the mail account cannot send: delivery stopped',
+      ),
       metricNamespace: 'safeduty',
       metricName: 'MailAccountStopped',
       metricValue: '1',

@@ -217,7 +217,14 @@ export class LocalStepFunctions {
       retries: new Map(),
     };
     this.executions.set(executionArn, execution);
-    this.record({ executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate: execution.startDate });
+    this.record({
+      executionArn,
+      stateMachineArn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate: execution.startDate,
+    });
     this.stats.executions++;
     this.queue.push(this.clock.nowMs(), { kind: 'segment', executionArn });
     this.onExecutionStarted?.(execution, this);
@@ -303,7 +310,9 @@ export class LocalStepFunctions {
           execution.retries.set(state, attempts);
           this.stats.retries++;
           retryAt = this.clock.nowMs() + delay;
-          this.log(`execution ${execution.name}: ${state} failed (${(err as Error).name}), retrying in ${delay} ms`);
+          this.log(
+            `execution ${execution.name}: ${state} failed (${(err as Error).name}), retrying in ${delay} ms`,
+          );
           run.abort();
           // The run is over; this answer is never read.
           return new Promise<Json>(() => undefined);

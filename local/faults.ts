@@ -45,7 +45,10 @@ export type Faults = z.infer<typeof faultsSchema>;
 export const faultsPatchSchema = z
   .object({
     ses: sesFaultsSchema.partial().optional(),
-    lambda: z.object({ timeBudgetSeconds: z.number().positive().max(900).nullable().optional() }).strict().optional(),
+    lambda: z
+      .object({ timeBudgetSeconds: z.number().positive().max(900).nullable().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type FaultsPatch = z.infer<typeof faultsPatchSchema>;

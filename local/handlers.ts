@@ -50,7 +50,10 @@ export async function invoke(name: HandlerName, event: unknown): Promise<unknown
   const budget = timing?.budgetMs(name) ?? handlers[name].timeoutSeconds * 1000;
   const deadline = now() + budget;
   const result = await current.run({ name, deadline }, () =>
-    handler(event, localContext(name, () => deadline - now())),
+    handler(
+      event,
+      localContext(name, () => deadline - now()),
+    ),
   );
   if (now() > deadline)
     throw new LambdaTimeoutError(`Task timed out after ${(budget / 1000).toFixed(2)} seconds`);

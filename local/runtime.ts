@@ -53,8 +53,10 @@ export interface RuntimeOptions {
   emulators?: 'in-process' | 'child';
   /** Called for every new execution, from the very first dispatch on (the simulator models submissions). */
   onExecutionStarted?: (execution: LocalExecution, engine: LocalStepFunctions) => void;
-  /** Run the daily dispatch and the reconciler on their schedules (and what AWS would do at start). */
+  /** Run the daily dispatch on its schedule (and once at the first start, as a new deployment's operator does). */
   scheduler?: boolean;
+  /** Run the reconciler at start and on its schedule, as on AWS (default true). */
+  reconciler?: boolean;
   /** Faults switched on from the start (see local/faults.ts). */
   faults?: FaultsPatch;
   /** Keep every email with its virtual send time (default), or only count them (the simulator). */
@@ -301,31 +303,44 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let dispatches = 0;
   let reconciles = 0;
   let schedulerOn = options.scheduler !== false;
+  const every = (
+    first: number,
+    next: (after: number) => number,
+    label: string,
+    on: () => boolean,
+    run: () => Promise<void>,
+  ) => {
+    const at = (when: number) =>
+      engine.schedule(when, label, async () => {
+        if (!on()) return;
+        await run();
+        at(next(vclock.nowMs()));
+      });
+    at(first);
+  };
+  // A new deployment's operator starts today's cycles once (README, "Deploying"); after that only what AWS does
+  // on its own: the daily dispatch at 00:05 and the reconciler every 15 minutes, which also resumes whatever a
+  // stop or crash left without an execution.
   if (schedulerOn) {
-    const every = (first: number, next: (after: number) => number, label: string, run: () => Promise<void>) => {
-      const at = (when: number) =>
-        engine.schedule(when, label, async () => {
-          if (!schedulerOn) return;
-          await run();
-          at(next(vclock.nowMs()));
-        });
-      at(first);
-    };
     const dispatch = async () => {
       dispatches++;
       await invoke('dispatch', {});
     };
-    const reconcile = async () => {
-      reconciles++;
-      await invoke('reconcile', {});
-    };
-    // A new deployment's operator starts today's cycles once (README, "Deploying"); after that only what AWS
-    // does on its own: the daily dispatch at 00:05 and the reconciler every 15 minutes, which also resumes
-    // whatever a stop or crash left without an execution.
     if ((await getDispatchedThrough()) === undefined) engine.schedule(vclock.nowMs(), 'dispatch', dispatch);
-    every(nextDispatchAt(vclock.nowMs()), nextDispatchAt, 'dispatch', dispatch);
+    every(nextDispatchAt(vclock.nowMs()), nextDispatchAt, 'dispatch', () => schedulerOn, dispatch);
+  }
+  if (options.reconciler !== false) {
     const reconcileEvery = options.reconcileEveryMs ?? RECONCILE_EVERY_MS;
-    every(vclock.nowMs(), (after) => after + reconcileEvery, 'reconcile', reconcile);
+    every(
+      vclock.nowMs(),
+      (after) => after + reconcileEvery,
+      'reconcile',
+      () => true,
+      async () => {
+        reconciles++;
+        await invoke('reconcile', {});
+      },
+    );
   }
 
   // One advance at a time: the HTTP clock endpoint and the real-time ticker share this queue. The clock is saved

@@ -144,19 +144,25 @@ export class SesGateway {
       );
       return;
     }
-    if (req.method !== "POST" || path !== "/v2/email/outbound-emails") {
+    if (req.method !== 'POST' || path !== '/v2/email/outbound-emails') {
       await this.forward(req, res, body);
       return;
     }
 
     const input = JSON.parse(body.toString('utf8') || '{}') as {
       Destination?: { ToAddresses?: string[] };
-      Content?: { Simple?: { Subject?: { Data?: string }; Body?: { Text?: { Data?: string }; Html?: { Data?: string } } } };
+      Content?: {
+        Simple?: {
+          Subject?: { Data?: string };
+          Body?: { Text?: { Data?: string }; Html?: { Data?: string } };
+        };
+      };
     };
     const to = input.Destination?.ToAddresses ?? [];
     this.recent = this.recent.filter((t) => t > now - 1000);
     this.day = this.day.filter((t) => t > now - 24 * 3_600_000);
-    if (f.sendingPaused) return sesError(res, 400, 'SendingPausedException', 'Sending is paused for this account.');
+    if (f.sendingPaused)
+      return sesError(res, 400, 'SendingPausedException', 'Sending is paused for this account.');
     if (this.recent.length >= f.maxSendRate) {
       this.stats.throttled++;
       return sesError(res, 429, 'TooManyRequestsException', 'Maximum sending rate exceeded.');
@@ -197,7 +203,9 @@ export class SesGateway {
       to,
       subject: simple?.Subject?.Data ?? '',
       at: now,
-      ...(this.options.keep === 'all' ? { text: simple?.Body?.Text?.Data, html: simple?.Body?.Html?.Data } : {}),
+      ...(this.options.keep === 'all'
+        ? { text: simple?.Body?.Text?.Data, html: simple?.Body?.Html?.Data }
+        : {}),
     };
     this.count(mail);
   }

@@ -9,7 +9,12 @@ import {
 } from './calendar.ts';
 import { parsePeriodKey, type Period, type PeriodKind } from './periods.ts';
 import type { Duty, Offset, Position } from './catalog/schema.ts';
-import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy, type Urgency } from './delivery/policy.ts';
+import {
+  DeliverySchedule,
+  loadDeliveryPolicy,
+  type DeliveryPolicy,
+  type Urgency,
+} from './delivery/policy.ts';
 
 export interface PlannedStage {
   /** Stable id inside a cycle: `reminder-1`, `escalation-2`. Part of the notices' keys. */
@@ -130,7 +135,11 @@ export function planCycle(
     // before the deadline (a short window that opens in quiet hours) is left out.
     const place = schedule.placeReminder(catalogAt.getTime(), deadlineMs, opensAt.getTime());
     if (place)
-      stage({ id: `reminder-${i + 1}`, kind: 'reminder', level: i + 1, addressed: ['contact'] }, catalogAt, place);
+      stage(
+        { id: `reminder-${i + 1}`, kind: 'reminder', level: i + 1, addressed: ['contact'] },
+        catalogAt,
+        place,
+      );
   });
   for (const e of duty.escalation) {
     const catalogAt = at(e.offset);
@@ -174,7 +183,8 @@ export function planCycle(
  */
 function collapseSameMoment(stages: PlannedStage[]): PlannedStage[] {
   const byMoment = new Map<string, PlannedStage[]>();
-  for (const s of stages) byMoment.set(`${s.at}|${s.kind}`, [...(byMoment.get(`${s.at}|${s.kind}`) ?? []), s]);
+  for (const s of stages)
+    byMoment.set(`${s.at}|${s.kind}`, [...(byMoment.get(`${s.at}|${s.kind}`) ?? []), s]);
   const out: PlannedStage[] = [];
   for (const group of byMoment.values()) {
     const last = group.reduce((a, b) => (b.level > a.level ? b : a));
@@ -185,6 +195,7 @@ function collapseSameMoment(stages: PlannedStage[]): PlannedStage[] {
     );
   }
   return out.sort(
-    (a, b) => a.at.localeCompare(b.at) || (a.kind === b.kind ? a.level - b.level : a.kind === 'reminder' ? -1 : 1),
+    (a, b) =>
+      a.at.localeCompare(b.at) || (a.kind === b.kind ? a.level - b.level : a.kind === 'reminder' ? -1 : 1),
   );
 }

@@ -5,7 +5,9 @@ import { clock } from '../core/clock.ts';
 import { sfnClient } from './clients.ts';
 
 function alreadyExists(err: unknown): boolean {
-  return err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists';
+  return (
+    err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists'
+  );
 }
 
 async function start(name: string, moment: string): Promise<'started' | 'exists'> {

@@ -106,7 +106,10 @@ export const outboxStore = {
       SK: at,
       recordedAt,
     }));
-    await batchPut([...notices.map((n) => ({ ...noticeKey(n.recipient.address, noticeId(n)), ...n })), ...moments]);
+    await batchPut([
+      ...notices.map((n) => ({ ...noticeKey(n.recipient.address, noticeId(n)), ...n })),
+      ...moments,
+    ]);
   },
 
   /** The earliest moment with notices recorded and not yet cleared by a finished delivery run. */
@@ -226,7 +229,8 @@ export const leaseStore: Omit<LeasePort, never> = {
       );
       ioCounters.writes += 1;
     } catch (err) {
-      if (isConditionFailed(err)) throw new LeaseLostError(`the delivery lease is no longer held by ${holder}`);
+      if (isConditionFailed(err))
+        throw new LeaseLostError(`the delivery lease is no longer held by ${holder}`);
       throw err;
     }
   },
@@ -250,7 +254,11 @@ export const leaseStore: Omit<LeasePort, never> = {
 
   async loadRun(holder: string): Promise<RunState | undefined> {
     const out = await documentClient().send(
-      new GetCommand({ TableName: tableName(), Key: { PK: 'DELIVERY', SK: `RUN#${holder}` }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: tableName(),
+        Key: { PK: 'DELIVERY', SK: `RUN#${holder}` },
+        ConsistentRead: true,
+      }),
     );
     ioCounters.reads += 1;
     return out.Item ? (plain(out.Item).state as RunState) : undefined;
@@ -310,7 +318,11 @@ export const recordsStore: RecordsPort = {
   },
   async get(address: string, key: string): Promise<DeliveryRecord | undefined> {
     const out = await documentClient().send(
-      new GetCommand({ TableName: tableName(), Key: { PK: `MAIL#${addressKey(address)}`, SK: key }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: tableName(),
+        Key: { PK: `MAIL#${addressKey(address)}`, SK: key },
+        ConsistentRead: true,
+      }),
     );
     ioCounters.reads += 1;
     return out.Item ? parse(deliveryRecordSchema, out.Item) : undefined;
@@ -337,7 +349,9 @@ export interface DeliveryCursor {
  * Emails by time (newest first): one recipient's history, the failed or suppressed ones, or every email of each
  * day from `to` back to `from`. `subject` narrows to emails that carried a notice of that cycle or case.
  */
-export async function queryDeliveries(q: DeliveryQuery): Promise<{ records: DeliveryRecord[]; cursor?: DeliveryCursor }> {
+export async function queryDeliveries(
+  q: DeliveryQuery,
+): Promise<{ records: DeliveryRecord[]; cursor?: DeliveryCursor }> {
   const records: DeliveryRecord[] = [];
   const filter = q.subject
     ? { FilterExpression: 'contains(subjects, :subject)', values: { ':subject': q.subject } }
@@ -354,8 +368,13 @@ export async function queryDeliveries(q: DeliveryQuery): Promise<{ records: Deli
   const take = async (input: Omit<QueryCommandInput, 'TableName'>, start?: Record<string, unknown>) => {
     let key = start;
     do {
-      const out = await query({ ...input, Limit: q.limit - records.length, ...(key ? { ExclusiveStartKey: key } : {}) });
-      for (const item of (out.Items ?? []) as Record<string, unknown>[]) records.push(parse(deliveryRecordSchema, item));
+      const out = await query({
+        ...input,
+        Limit: q.limit - records.length,
+        ...(key ? { ExclusiveStartKey: key } : {}),
+      });
+      for (const item of (out.Items ?? []) as Record<string, unknown>[])
+        records.push(parse(deliveryRecordSchema, item));
       key = out.LastEvaluatedKey;
     } while (key && records.length < q.limit);
     return key;
@@ -367,13 +386,23 @@ export async function queryDeliveries(q: DeliveryQuery): Promise<{ records: Deli
     const input: Omit<QueryCommandInput, 'TableName'> = q.recipient
       ? {
           KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': `MAIL#${addressKey(q.recipient)}`, ':from': fromIso, ':to': toIso, ...values },
+          ExpressionAttributeValues: {
+            ':pk': `MAIL#${addressKey(q.recipient)}`,
+            ':from': fromIso,
+            ':to': toIso,
+            ...values,
+          },
           ...common,
         }
       : {
           IndexName: 'GSI2',
           KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': `MAIL-STATUS#${q.status}`, ':from': fromIso, ':to': toIso, ...values },
+          ExpressionAttributeValues: {
+            ':pk': `MAIL-STATUS#${q.status}`,
+            ':from': fromIso,
+            ':to': toIso,
+            ...values,
+          },
           ...common,
         };
     const key = await take(input, q.cursor?.key);

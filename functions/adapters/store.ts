@@ -140,7 +140,8 @@ export async function batchDelete(keys: { PK: string; SK: string }[]): Promise<v
   await batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
 }
 
-type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+type WriteRequest =
+  { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
 
 /** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed. */
 export async function batchWrite(all: WriteRequest[]): Promise<void> {

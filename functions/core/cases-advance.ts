@@ -2,7 +2,11 @@ import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
 import { eventOf, type CaseTypes } from '../../workflows/cases/index.ts';
 import { planCase, selectDue, type CasePlan, type CaseStep } from '../../workflows/cases/plan.ts';
 import type { CaseType, Party } from '../../workflows/cases/schema.ts';
-import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy } from '../../workflows/delivery/policy.ts';
+import {
+  DeliverySchedule,
+  loadDeliveryPolicy,
+  type DeliveryPolicy,
+} from '../../workflows/delivery/policy.ts';
 import { getCase, getCaseEvent, replaceCase } from '../adapters/case-store.ts';
 import type { Notice } from '../notices/model.ts';
 import { recordNotices, type NoticeSink } from '../notices/sink.ts';

@@ -1,7 +1,11 @@
 import type { Duty, Position } from '../../workflows/catalog/schema.ts';
 import { planCycle, type CyclePlan, type PlannedStage } from '../../workflows/plan.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
-import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy } from '../../workflows/delivery/policy.ts';
+import {
+  DeliverySchedule,
+  loadDeliveryPolicy,
+  type DeliveryPolicy,
+} from '../../workflows/delivery/policy.ts';
 import {
   activeRoster,
   clearCycleFailure,
@@ -75,7 +79,11 @@ export const cycleSubject = (dutyId: string, periodKey: string) => `CYCLE#${duty
  *   invocation continues in the next;
  * - a stage is done when its notices are recorded: delivery can never fail a cycle.
  */
-export async function advanceCycle(duty: Duty, input: AdvanceInput, ctx: CycleContext): Promise<AdvanceResult> {
+export async function advanceCycle(
+  duty: Duty,
+  input: AdvanceInput,
+  ctx: CycleContext,
+): Promise<AdvanceResult> {
   const policy = ctx.policy ?? loadDeliveryPolicy();
   const plan = planCycle(duty, input.periodKey, policy);
   const now = clock.now();
@@ -92,7 +100,8 @@ export async function advanceCycle(duty: Duty, input: AdvanceInput, ctx: CycleCo
   let missing: UnitRecord[] | undefined;
 
   if (due.length > 0) {
-    missing = await missingUnits(duty, plan, ctx.log);
+    const sweep = await sweepRoster(duty, plan, ctx.log);
+    missing = sweep.missing;
     const acted = catchUpStage(due, plan, now);
     if (acted && missing.length > 0) {
       const swept = await recordStage(duty, plan, acted, missing, record, ctx, now);
@@ -113,11 +122,13 @@ export async function advanceCycle(duty: Duty, input: AdvanceInput, ctx: CycleCo
       plan.periodKey,
       due.map((s) => s.id),
     );
-    if (missing.length === 0) return close(duty, plan, [], now, notices);
+    // Everyone has done it: nothing more to remind or escalate. (An empty roster closes only at the end: its
+    // units may not have been imported yet.)
+    if (missing.length === 0 && sweep.rosterSize > 0) return close(duty, plan, [], now, notices);
   }
 
   if (!next) {
-    missing ??= await missingUnits(duty, plan, ctx.log);
+    missing ??= (await sweepRoster(duty, plan, ctx.log)).missing;
     return close(
       duty,
       plan,
@@ -195,8 +206,15 @@ export function catchUpStage(due: PlannedStage[], plan: CyclePlan, now: Date): P
   return due.filter((s) => s.kind === 'reminder').at(-1);
 }
 
-/** The cycle's responsible units that have not submitted, sorted by id: its roster minus its submissions. */
-export async function missingUnits(duty: Duty, plan: CyclePlan, log: SweepLog): Promise<UnitRecord[]> {
+/**
+ * The cycle's responsible units that have not submitted, sorted by id (its roster minus its submissions), and how
+ * many units the roster has.
+ */
+export async function sweepRoster(
+  duty: Duty,
+  plan: CyclePlan,
+  log: SweepLog,
+): Promise<{ missing: UnitRecord[]; rosterSize: number }> {
   const [{ units, bad }, subs] = await Promise.all([
     activeRoster(duty.responsibleKinds),
     listSubmissions(duty.id, plan.periodKey),
@@ -204,7 +222,8 @@ export async function missingUnits(duty: Duty, plan: CyclePlan, log: SweepLog): 
   for (const b of bad)
     log.warn('skipping a unit record that does not match its schema', { key: b.key, problems: b.problems });
   const submitted = new Set(subs.map((s) => s.unitId));
-  return units.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
+  const missing = units.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
+  return { missing, rosterSize: units.length };
 }
 
 /**

@@ -46,4 +46,3 @@ export function clauseText(clause: { section: string; quote: string }): string {
 export function overdueText(workdays: number): string {
   return workdays > 0 ? `已逾期${workdays}个工作日` : '已逾期（不足1个工作日）';
 }
-

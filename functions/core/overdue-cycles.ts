@@ -80,7 +80,14 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
         unitName: u.name,
         deadline: c.deadline,
         workdaysOverdue: overdue,
-        escalationLevel: escalationLevelReached(plan, c.stagesDone, u, undefined, c.trackedSince, now.getTime()),
+        escalationLevel: escalationLevelReached(
+          plan,
+          c.stagesDone,
+          u,
+          undefined,
+          c.trackedSince,
+          now.getTime(),
+        ),
       }));
     }),
   );

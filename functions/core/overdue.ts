@@ -34,6 +34,7 @@ export function escalationLevelReached(
   const done = new Set(stagesDone);
   let level = 0;
   for (const s of plan.stages)
-    if (s.kind === 'escalation' && done.has(s.id) && Date.parse(s.prepareAt) <= until) level = Math.max(level, s.level);
+    if (s.kind === 'escalation' && done.has(s.id) && Date.parse(s.prepareAt) <= until)
+      level = Math.max(level, s.level);
   return level;
 }

@@ -57,7 +57,12 @@ export async function reconcile(
   log: { warn(message: string, extra?: Record<string, unknown>): void },
 ): Promise<ReconcileReport> {
   const now = clock.now();
-  const report: ReconcileReport = { dispatchedDays: [], cyclesResumed: [], casesResumed: [], deliveryStarted: false };
+  const report: ReconcileReport = {
+    dispatchedDays: [],
+    cyclesResumed: [],
+    casesResumed: [],
+    deliveryStarted: false,
+  };
   const cycleArn = requireEnv('CYCLE_STATE_MACHINE_ARN');
   const caseArn = requireEnv('CASE_STATE_MACHINE_ARN');
   const deliveryArn = requireEnv('DELIVERY_STATE_MACHINE_ARN');
@@ -79,7 +84,8 @@ export async function reconcile(
   const cyclesRunning = await running(cycleArn);
   for (const c of await listCycles({ status: 'open' })) {
     if (cyclesRunning.has(cycleExecutionName(c.dutyId, c.periodKey, c.generation))) continue;
-    if (!c.lastError && (recent(c.createdAt, now.getTime()) || recent(c.generationAt, now.getTime()))) continue;
+    if (!c.lastError && (recent(c.createdAt, now.getTime()) || recent(c.generationAt, now.getTime())))
+      continue;
     const generation = c.generation + 1;
     await setCycleGeneration(c.dutyId, c.periodKey, generation);
     await sfnClient().send(
@@ -99,7 +105,11 @@ export async function reconcile(
   for (const c of (await listCasesByStatus(['open'])).cases) {
     if (!c.plannedWakeAt && !c.lastError) continue;
     if (casesRunning.has(caseExecutionName(c.caseId, c.generation))) continue;
-    if (!c.lastError && recent(c.plannedWakeAt, now.getTime()) && Date.parse(c.plannedWakeAt ?? '') <= now.getTime())
+    if (
+      !c.lastError &&
+      recent(c.plannedWakeAt, now.getTime()) &&
+      Date.parse(c.plannedWakeAt ?? '') <= now.getTime()
+    )
       continue;
     if (await resumeCase(c.caseId)) {
       report.casesResumed.push(c.caseId);

@@ -105,7 +105,9 @@ function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
   const last = b.reminder.of > 1 && b.reminder.n >= b.reminder.of;
   const left = timeLeftZh(ctx.now, Date.parse(b.deadline));
   const lines: Line[] = [
-    { text: units.length === 1 ? `单位：${units[0]?.name}` : `单位（${units.length}个）：${unitNames(units)}` },
+    {
+      text: units.length === 1 ? `单位：${units[0]?.name}` : `单位（${units.length}个）：${unitNames(units)}`,
+    },
     {
       text: `截止时间：${instantLabel(b.deadline)}，${last ? `这是本期最后一次提醒，距截止还有${left}` : `距截止还有${left}`}。`,
     },
@@ -174,7 +176,10 @@ function escalationItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Ite
       .map((x) => x.scope)
       .reduce((x, y) => (SCOPE_RANK[y.kind] > SCOPE_RANK[x.kind] ? y : x));
     lines.push({
-      link: { caption: '查看逾期单位清单（只读，实时更新）', url: ctx.links.overdue(scope, b.dutyId, b.periodKey) },
+      link: {
+        caption: '查看逾期单位清单（只读，实时更新）',
+        url: ctx.links.overdue(scope, b.dutyId, b.periodKey),
+      },
     });
     subject = `【督办】${b.titleZh}（${period}）${units.length}个单位逾期未完成（第${b.level}级督办）`;
   }
@@ -190,7 +195,10 @@ function escalationItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Ite
 }
 
 function caseItem(b: CaseNoticeBody, urgent: boolean, ctx: ComposeContext): Item {
-  const lines: Line[] = b.paragraphs.map((text) => ({ text }));
+  const lines: Line[] = [
+    { text: `（您作为：${b.rolesZh.join('、')}）` },
+    ...b.paragraphs.map((text) => ({ text })),
+  ];
   if (b.link)
     lines.push({
       link: {
@@ -199,7 +207,7 @@ function caseItem(b: CaseNoticeBody, urgent: boolean, ctx: ComposeContext): Item
       },
     });
   return {
-    title: `${b.subjectLine}（您作为：${b.rolesZh.join('、')}）`,
+    title: b.subjectLine,
     lines,
     subject: b.subjectLine,
     kind: b.kind === 'escalation' ? 'escalation' : b.kind === 'reminder' ? 'reminder' : 'case',
@@ -212,7 +220,9 @@ function problemItem(bodies: DeliveryProblemBody[]): Item {
   const lines: Line[] = bodies.map((b) => ({
     text: `${b.name} <${b.address}>${b.about.length > 0 ? `（${b.about.join('、')}）` : ''}：${b.reasonZh}（${instantLabel(b.occurredAt)}）`,
   }));
-  lines.push({ text: '发往这些地址的提醒和督办未能送达。请核实地址并在单位名册中更正，更正后的地址即恢复投递。' });
+  lines.push({
+    text: '发往这些地址的提醒和督办未能送达。请核实地址并在单位名册中更正，更正后的地址即恢复投递。',
+  });
   return {
     title: `${bodies.length}个邮件地址无法送达`,
     lines,
@@ -264,15 +274,31 @@ export function composeEmail(
   for (const group of groups.values()) {
     const first = group[0] as Notice;
     const b = first.body;
-    if (b.type === 'cycle-reminder') push('todo', reminderItem(group.map((n) => n.body as CycleReminderBody), ctx));
+    if (b.type === 'cycle-reminder')
+      push(
+        'todo',
+        reminderItem(
+          group.map((n) => n.body as CycleReminderBody),
+          ctx,
+        ),
+      );
     else if (b.type === 'cycle-escalation')
-      push('overdue', escalationItem(group.map((n) => n.body as CycleEscalationBody), ctx));
+      push(
+        'overdue',
+        escalationItem(
+          group.map((n) => n.body as CycleEscalationBody),
+          ctx,
+        ),
+      );
     else if (b.type === 'delivery-problem')
       push('problems', problemItem(group.map((n) => n.body as DeliveryProblemBody)));
     else {
       const urgent = first.urgency !== 'routine' && b.kind === 'notice';
       const item = caseItem(b, urgent, ctx);
-      push(urgent ? 'urgent' : b.kind === 'reminder' ? 'todo' : b.kind === 'escalation' ? 'overdue' : 'cases', item);
+      push(
+        urgent ? 'urgent' : b.kind === 'reminder' ? 'todo' : b.kind === 'escalation' ? 'overdue' : 'cases',
+        item,
+      );
     }
   }
 
@@ -291,17 +317,24 @@ export function composeEmail(
   let subject: string;
   if (items.length === 1) subject = (items[0] as Item).subject;
   else {
-    const prefix = items.some((i) => i.urgent)
-      ? '【紧急】'
-      : counts.overdue > 0
-        ? '【督办】'
-        : counts.todo > 0
-          ? '【提醒】'
-          : '【通知】';
+    // Items that share a prefix (two buildings' 【整治通知】) keep it; otherwise the most pressing kind leads.
+    const prefixes = new Set(items.map((i) => /^【[^】]+】/.exec(i.subject)?.[0]));
+    const shared = prefixes.size === 1 ? [...prefixes][0] : undefined;
+    const prefix =
+      shared ??
+      (items.some((i) => i.urgent)
+        ? '【紧急】'
+        : counts.overdue > 0
+          ? '【督办】'
+          : counts.todo > 0
+            ? '【提醒】'
+            : '【通知】');
     const tally = [
       counts.todo > 0 ? `待办${counts.todo}项` : '',
       counts.overdue > 0 ? `督办${counts.overdue}项` : '',
-      items.length - counts.todo - counts.overdue > 0 ? `其他${items.length - counts.todo - counts.overdue}项` : '',
+      items.length - counts.todo - counts.overdue > 0
+        ? `其他${items.length - counts.todo - counts.overdue}项`
+        : '',
     ]
       .filter(Boolean)
       .join('、');
@@ -325,15 +358,19 @@ export function composeEmail(
   ordered.forEach((section, si) => {
     const heading = ordered.length > 1 ? `${NUMERALS[si] ?? si + 1}、${section.heading}` : section.heading;
     text.push(heading);
-    html.push(`<h2 style="font-size:1.05rem;border-bottom:1px solid #ccc;margin-top:1.4rem">${escapeHtml(heading)}</h2>`);
+    html.push(
+      `<h2 style="font-size:1.05rem;border-bottom:1px solid #ccc;margin-top:1.4rem">${escapeHtml(heading)}</h2>`,
+    );
     section.items.forEach((item, ii) => {
       const itemTitle = `（${ii + 1}）${item.title}`;
       const body: string[] = [itemTitle];
       html.push(`<h3 style="font-size:1rem;margin-bottom:.3rem">${escapeHtml(itemTitle)}</h3>`);
       for (const line of item.lines) {
         if ('text' in line) {
-          body.push(`    ${line.text}`);
-          html.push(`<p style="margin:.3rem 0 .3rem 1rem">${escapeHtml(line.text)}</p>`);
+          body.push(`    ${line.text.replace(/\n/g, '\n    ')}`);
+          html.push(
+            `<p style="margin:.3rem 0 .3rem 1rem">${escapeHtml(line.text).replace(/\n/g, '<br>')}</p>`,
+          );
         } else if ('link' in line) {
           body.push(`    ${line.link.caption}：${line.link.url}`);
           html.push(

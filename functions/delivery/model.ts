@@ -57,7 +57,11 @@ export function recordKey(moment: string, run: string, pass: number): string {
   return `${moment}#${run}#${String(pass).padStart(3, '0')}`;
 }
 
-/** `delivery-20230206T0900` (+ a suffix for a late run or a continuation). */
+/**
+ * `delivery-20230206T0900`, or `delivery-20230206T091307` for a moment off the minute (a late producer's), plus a
+ * suffix for a late run or a continuation.
+ */
 export function deliveryExecutionName(moment: string, suffix = ''): string {
-  return `delivery-${moment.slice(0, 16).replace(/[-:]/g, '')}${suffix}`;
+  const seconds = moment.slice(17, 19);
+  return `delivery-${moment.slice(0, 16).replace(/[-:]/g, '')}${seconds !== '00' ? seconds : ''}${suffix}`;
 }

@@ -51,7 +51,8 @@ export function stillOwed(n: Notice, facts: OwedFacts, nowMs: number): Notice | 
     case 'case': {
       if (!b.check) return n;
       const c = facts.caseState(b.caseId);
-      if (!c || c.status !== 'open' || c.stage !== b.check.stage || c.visit !== b.check.visit) return undefined;
+      if (!c || c.status !== 'open' || c.stage !== b.check.stage || c.visit !== b.check.visit)
+        return undefined;
       if (b.check.requestSeq !== undefined && c.requestSeq !== b.check.requestSeq) return undefined;
       return n;
     }

@@ -58,8 +58,7 @@ export interface RunState {
 
 export type LeaseAcquired =
   /** `inFlight`: what the previous holder (this run before a crash, or another) left unrecorded. */
-  | { acquired: true; inFlight: InFlight[] }
-  | { acquired: false; holder: string; until: number };
+  { acquired: true; inFlight: InFlight[] } | { acquired: false; holder: string; until: number };
 
 export interface LeasePort {
   /** Takes the one delivery lease if it is free, expired, or already ours. */

@@ -45,7 +45,14 @@ export type RunResult =
       failed: number;
     }
   | { status: 'continue'; wakeAt: string; nextExecutionName: string; sent: number; failed: number }
-  | { status: 'closed'; sent: number; failed: number; suppressed: number; passes: number; invocations: number };
+  | {
+      status: 'closed';
+      sent: number;
+      failed: number;
+      suppressed: number;
+      passes: number;
+      invocations: number;
+    };
 
 export interface RunOptions {
   schedule: DeliverySchedule;
@@ -53,9 +60,7 @@ export interface RunOptions {
 }
 
 type SendOutcome =
-  | { kind: 'sent'; messageId: string }
-  | { kind: 'permanent' | 'account'; error: unknown }
-  | { kind: 'left' };
+  { kind: 'sent'; messageId: string } | { kind: 'permanent' | 'account'; error: unknown } | { kind: 'left' };
 
 interface Prepared {
   address: string;
@@ -71,7 +76,11 @@ function iso(ms: number): string {
   return toShanghaiIso(new Date(ms));
 }
 
-export async function runDelivery(input: RunInput, ports: DeliveryPorts, options: RunOptions): Promise<RunResult> {
+export async function runDelivery(
+  input: RunInput,
+  ports: DeliveryPorts,
+  options: RunOptions,
+): Promise<RunResult> {
   const { clock, lease, log } = ports;
   const schedule = options.schedule;
   const startedAt = clock.now();
@@ -118,7 +127,10 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
     await lease.release(input.holder);
     return result;
   };
-  const waiting = (wakeAt: number, reason: Extract<RunResult, { status: 'waiting' }>['reason']): RunResult => ({
+  const waiting = (
+    wakeAt: number,
+    reason: Extract<RunResult, { status: 'waiting' }>['reason'],
+  ): RunResult => ({
     status: 'waiting',
     wakeAt: iso(wakeAt),
     reason,
@@ -195,7 +207,11 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
       const carried = owed.slice(0, MAX_NOTICES_PER_EMAIL);
       const first = (carried[0] as OutboxEntry).notice.recipient;
       const p: Prepared = { address: first.address, name: first.name, entries: owed, carried };
-      const email = composeEmail(first, carried.map((e) => e.notice), { ...options.compose, now });
+      const email = composeEmail(
+        first,
+        carried.map((e) => e.notice),
+        { ...options.compose, now },
+      );
       if (undeliverable.has(g.address)) {
         records.push(
           record(p, email, key0(), now, {
@@ -234,7 +250,10 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
         state.failed++;
         undeliverable.set(addressKey(p.address), { reasonZh: why, since: iso(clock.now()) });
         await ports.addresses.markUndeliverable(p.address, why, errorText(o.error), iso(clock.now()));
-        log.warn('an address was refused by the mail service', { address: p.address, error: errorText(o.error) });
+        log.warn('an address was refused by the mail service', {
+          address: p.address,
+          error: errorText(o.error),
+        });
         if (office && addressKey(office.email) !== addressKey(p.address))
           problems.push(problemNotice(office, p, why, schedule, clock.now()));
       } else leftInPass++;
@@ -249,8 +268,12 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
     slowestBatchMs = Math.max(slowestBatchMs, clock.now() - began);
   };
 
-  /** Before each batch: stop while a batch still fits in what is left of the budget. */
-  const outOfTime = () => clock.remainingMs() < Math.max(20_000, 3 * slowestBatchMs);
+  /**
+   * Before each batch: stop while a batch still fits in what is left of the budget. Every invocation sends at least
+   * one batch, so a run always gets on even with a budget too short for its reserve.
+   */
+  let batches = 0;
+  const outOfTime = () => batches > 0 && clock.remainingMs() < Math.max(20_000, 3 * slowestBatchMs);
 
   for (;;) {
     // One pass over the outbox, shard by shard, in address order; the cursor survives invocations.
@@ -259,6 +282,7 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
       const flush = async (): Promise<'continue' | undefined> => {
         if (batch.length === 0) return undefined;
         if (outOfTime()) return 'continue';
+        batches++;
         await deliverBatch(batch);
         state.afterAddress = batch.at(-1)?.address;
         batch = [];
@@ -294,6 +318,9 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
         : (BLOCKED_RETRY_MS[Math.min(state.blockedStreak, BLOCKED_RETRY_MS.length - 1)] as number);
       log.warn('delivery paused', { reason: stop, retryInMs: wait, sent: state.sent });
       state.blockedStreak++;
+      // What this pass could not send is behind the cursor: the next try starts the pass again.
+      state.shard = 0;
+      delete state.afterAddress;
       return release(nextRun(waiting(now + wait, account ? 'account' : 'blocked')));
     }
     state.blockedStreak = 0;
@@ -312,7 +339,8 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
       }
       continue;
     }
-    if (scan.deliverable > 0) return release(nextRun(waiting(now + (BLOCKED_RETRY_MS[0] as number), 'blocked')));
+    if (scan.deliverable > 0)
+      return release(nextRun(waiting(now + (BLOCKED_RETRY_MS[0] as number), 'blocked')));
     if (scan.heldUntil !== undefined) return release(nextRun(waiting(scan.heldUntil, 'held')));
     // Everything recorded up to now is delivered (or no longer owed).
     await ports.outbox.clearMoments(lookedAt);
@@ -330,7 +358,8 @@ export async function runDelivery(input: RunInput, ports: DeliveryPorts, options
   /** A run that must wait a long time past its start continues as a new execution (bounded history). */
   function nextRun(result: RunResult): RunResult {
     if (result.status !== 'waiting' || !input.executionStartTime) return result;
-    if (Date.parse(result.wakeAt) - Date.parse(input.executionStartTime) < MAX_EXECUTION_AGE_MS) return result;
+    if (Date.parse(result.wakeAt) - Date.parse(input.executionStartTime) < MAX_EXECUTION_AGE_MS)
+      return result;
     const g = /-g(\d+)$/.exec(input.holder);
     const base = g ? input.holder.slice(0, -g[0].length) : input.holder;
     return {

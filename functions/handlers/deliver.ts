@@ -55,7 +55,12 @@ function ports(context: Context): DeliveryPorts {
       caseState: async (caseId) => {
         const c = await getCase(caseId);
         return c
-          ? { status: c.status, stage: c.stage, visit: c.visit, ...(c.request ? { requestSeq: c.request.seq } : {}) }
+          ? {
+              status: c.status,
+              stage: c.stage,
+              visit: c.visit,
+              ...(c.request ? { requestSeq: c.request.seq } : {}),
+            }
           : undefined;
       },
     },

@@ -177,7 +177,9 @@ export const DELIVERY_PAGE_MAX = 200;
 
 export const deliveryQuerySchema = z
   .object({
-    from: dateSchema.optional().meta({ description: 'first day (Asia/Shanghai), inclusive; default 6 days before `to`' }),
+    from: dateSchema
+      .optional()
+      .meta({ description: 'first day (Asia/Shanghai), inclusive; default 6 days before `to`' }),
     to: dateSchema.optional().meta({ description: 'last day (Asia/Shanghai), inclusive; default today' }),
     recipient: z
       .string()
@@ -188,15 +190,25 @@ export const deliveryQuerySchema = z
     status: z.enum(['sent', 'failed', 'suppressed']).optional(),
     subject: z
       .string()
-      .regex(/^(CYCLE#[a-z0-9-]+#[0-9A-Z-]+|CASE#[a-z0-9-]+|DELIVERY)$/, 'must be CYCLE#<duty>#<period>, CASE#<id> or DELIVERY')
+      .regex(
+        /^(CYCLE#[a-z0-9-]+#[0-9A-Z-]+|CASE#[a-z0-9-]+|DELIVERY)$/,
+        'must be CYCLE#<duty>#<period>, CASE#<id> or DELIVERY',
+      )
       .optional()
-      .meta({ description: 'emails that carried a notice of this cycle or case', example: 'CYCLE#risk-prejudgment-weekly#2023-W06' }),
+      .meta({
+        description: 'emails that carried a notice of this cycle or case',
+        example: 'CYCLE#risk-prejudgment-weekly#2023-W06',
+      }),
     limit: z
       .string()
       .regex(/^\d{1,3}$/, 'must be a whole number')
       .optional()
       .meta({ description: `page size, 1–${DELIVERY_PAGE_MAX} (default 50)` }),
-    cursor: z.string().max(2_000).optional().meta({ description: 'where the previous page stopped (its `next`)' }),
+    cursor: z
+      .string()
+      .max(2_000)
+      .optional()
+      .meta({ description: 'where the previous page stopped (its `next`)' }),
   })
   .strict();
 

@@ -4,13 +4,7 @@ import type { Duty, Position } from '../../workflows/catalog/schema.ts';
 import { POSITION_ZH } from '../../workflows/catalog/schema.ts';
 import type { CyclePlan, PlannedStage } from '../../workflows/plan.ts';
 import type { Person, UnitRecord } from '../core/model.ts';
-import {
-  addressKey,
-  partsOf,
-  type CycleEscalationBody,
-  type Notice,
-  type NoticeUnit,
-} from './model.ts';
+import { addressKey, partsOf, type CycleEscalationBody, type Notice, type NoticeUnit } from './model.ts';
 
 /** Unit links stay valid this long after the window closes, so late submissions can still be recorded. */
 export const LINK_GRACE_MS = 30 * 24 * 3_600_000;

@@ -47,9 +47,7 @@ const cycleEscalationSchema = z
     audience: z.enum(['own', 'supervisor']),
     /** The roles the reader is addressed in, in Chinese. */
     rolesZh: z.array(z.string()).min(1),
-    scope: z
-      .object({ kind: z.enum(['unit', 'department', 'leader', 'office']), id: z.string() })
-      .strict(),
+    scope: z.object({ kind: z.enum(['unit', 'department', 'leader', 'office']), id: z.string() }).strict(),
     units: z.array(unitRowSchema).min(1),
   })
   .strict();

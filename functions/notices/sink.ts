@@ -11,9 +11,9 @@ export interface NoticeSink {
   ensureDelivery(moment: string): Promise<void>;
 }
 
-/** A late moment rounds up to the minute, so producers running late together share one delivery run. */
-function minuteAtOrAfter(ms: number): number {
-  return Math.ceil(ms / 60_000) * 60_000;
+/** A late moment is now, to the second: producers running late together share one delivery run. */
+function wholeSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
 }
 
 /** Records notices and makes sure each is delivered when its moment (or, if late, the earliest allowed time) comes. */
@@ -28,7 +28,7 @@ export async function recordNotices(
   const moments = new Set(
     notices.map((n) => {
       const at = Date.parse(n.at);
-      return toShanghaiIso(new Date(at >= nowMs ? at : schedule.nextAllowed(minuteAtOrAfter(nowMs), n.urgency)));
+      return toShanghaiIso(new Date(at >= nowMs ? at : schedule.nextAllowed(wholeSecond(nowMs), n.urgency)));
     }),
   );
   for (const m of moments) await sink.ensureDelivery(m);

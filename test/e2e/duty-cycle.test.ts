@@ -45,9 +45,16 @@ afterEach(async () => {
   runtimes = [];
 });
 
-async function start(clock: string, dataDir: string | null = null, scheduler = true) {
+async function start(clock: string, dataDir: string | null = null, scheduler = true, reconcileEveryMs?: number) {
   const { units, leaders } = tinyCounty(['ent-a', 'ent-b', 'ent-c', 'ent-d']);
-  const rt = await startTestRuntime({ clock, units, leaders, dataDir, scheduler });
+  const rt = await startTestRuntime({
+    clock,
+    units,
+    leaders,
+    dataDir,
+    scheduler,
+    ...(reconcileEveryMs ? { reconcileEveryMs } : {}),
+  });
   runtimes.push(rt);
   return rt;
 }
@@ -125,7 +132,9 @@ describe('a weekly cycle on the local runtime', () => {
       (m) => m.to.includes(mail('dept', 'principal')) && (m.text ?? '').includes(WEEKLY_TITLE),
     );
     const item = mailItems(digest!).find((i) => i.title.includes(WEEKLY_TITLE));
-    expect(item?.text).toContain('已逾期4个工作日，按最高一级（第3级）督办规定报请您督办（您作为：行业监管部门负责人）');
+    expect(item?.text).toContain(
+      '已逾期4个工作日，按最高一级（第3级）督办规定报请您督办（您作为：行业监管部门负责人）',
+    );
     expect(item?.text).toContain('ent-c有限公司（联系人：ent-c联络员，联系电话：未登记）');
     const overdueLink = /http:\/\/127\.0\.0\.1:\d+\/escalations\/[\w.-]+/.exec(item?.text ?? '')?.[0];
     expect(overdueLink).toBeDefined();
@@ -146,9 +155,17 @@ describe('a weekly cycle on the local runtime', () => {
     expect(states).toEqual(['ent-a:submitted:0', 'ent-b:late:1', 'ent-c:missing:3', 'ent-d:missing:3']);
 
     // Every email is in the delivery record, with what it carried and its virtual send time.
-    const record = await api(rt, 'GET', `/deliveries?recipient=${mail('dept', 'principal')}&from=2023-02-10&to=2023-02-10`);
+    const record = await api(
+      rt,
+      'GET',
+      `/deliveries?recipient=${mail('dept', 'principal')}&from=2023-02-10&to=2023-02-10`,
+    );
     expect(record.status).toBe(200);
-    const records = record.json.deliveries as { status: string; sentAt: string; carried: { subject: string }[] }[];
+    const records = record.json.deliveries as {
+      status: string;
+      sentAt: string;
+      carried: { subject: string }[];
+    }[];
     expect(records.map((r) => `${r.status} ${r.sentAt}`)).toEqual(['sent 2023-02-10T09:00:00+08:00']);
     expect(records[0]?.carried.map((c) => c.subject)).toContain(`CYCLE#${WEEKLY}#2023-W06`);
 
@@ -246,8 +263,8 @@ describe('a weekly cycle on the local runtime', () => {
   });
 
   it('waits longer than a month, and past the one-year execution limit in a new execution', async () => {
-    // Only this cycle runs (no scheduler), started through the real SDK as the dispatcher would.
-    const rt = await start('2023-01-01T00:10:00+08:00', null, false);
+    // Only this cycle runs (no scheduler, the reconciler weekly), started through the real SDK as dispatch would.
+    const rt = await start('2023-01-01T00:10:00+08:00', null, false, 7 * 24 * 3_600_000);
     const sfn = new SFNClient({
       endpoint: rt.sfnEndpoint,
       region: 'ap-southeast-1',

@@ -8,7 +8,14 @@ const TYPE = 'self-built-house-rectification';
 let runtimes: Runtime[] = [];
 async function start(clock: string): Promise<Runtime> {
   const { units, leaders } = caseCounty();
-  const rt = await startTestRuntime({ clock, units, leaders, scheduler: false });
+  // The reconciler runs at start and every 6 hours: these walks span months.
+  const rt = await startTestRuntime({
+    clock,
+    units,
+    leaders,
+    scheduler: false,
+    reconcileEveryMs: 6 * 3_600_000,
+  });
   runtimes.push(rt);
   return rt;
 }

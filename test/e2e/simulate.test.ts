@@ -20,9 +20,12 @@ describe('safeduty simulate', () => {
     // Submissions and cycle records are in the indexes: DynamoDB bills those writes too.
     expect(first.dynamodb.indexWriteUnits).toBeGreaterThan(0);
     expect(first.dynamodb.writeUnits).toBeGreaterThan(first.dynamodb.writes);
-    expect(first.emails.reminder + first.emails.escalation).toBeGreaterThan(0);
-    // Digests and a shared roster sweep: never more emails, and far fewer transitions, than one execution per unit.
-    expect(first.emails.reminder + first.emails.escalation).toBeLessThanOrEqual(first.alternative.emails);
+    expect(first.emails.total).toBeGreaterThan(0);
+    expect(first.emails.notices.cycle).toBeGreaterThanOrEqual(first.emails.total);
+    expect(first.emails.maxPerAddressDay.count).toBeGreaterThan(0);
+    // One email per person per moment and a shared roster sweep: fewer emails, and far fewer transitions, than one
+    // execution per unit.
+    expect(first.emails.total).toBeLessThan(first.alternative.emails);
     expect(first.stateTransitions).toBeLessThan(first.alternative.stateTransitions);
 
     const second = await run();

@@ -154,16 +154,17 @@ describe('safeduty CDK app (bundling skipped)', () => {
     });
 
     it('passes the environment the adapters read', () => {
-      const advance =
-        stateless.findResources('AWS::Lambda::Function')[logicalId(built.stateless.functions.cycleAdvance)];
-      expect(advance).toMatchObject({
+      const fn = (name: HandlerName) =>
+        stateless.findResources('AWS::Lambda::Function')[logicalId(built.stateless.functions[name])];
+      const deliveryArn = {
+        'Fn::Join': ['', expect.arrayContaining([':stateMachine:SafedutyStateless-delivery'])],
+      };
+      expect(fn('cycleAdvance')).toMatchObject({
         Properties: {
           Environment: {
             Variables: {
               TABLE_NAME: expect.anything(),
-              SENDER_ADDRESS: 'safeduty@example.gov.cn',
-              SES_CONFIGURATION_SET: expect.anything(),
-              LINK_SECRET_PARAMETER: '/safeduty/link-secret',
+              DELIVERY_STATE_MACHINE_ARN: deliveryArn,
               CONSOLE_URL: 'https://safeduty.example.gov.cn',
               SAFETY_OFFICE_UNIT_ID: 'county-safety-office',
               LOG_LEVEL: 'INFO',
@@ -171,12 +172,34 @@ describe('safeduty CDK app (bundling skipped)', () => {
           },
         },
       });
-      const dispatch =
-        stateless.findResources('AWS::Lambda::Function')[logicalId(built.stateless.functions.dispatch)];
-      expect(dispatch).toMatchObject({
+      expect(fn('deliver')).toMatchObject({
+        Properties: {
+          Environment: {
+            Variables: {
+              TABLE_NAME: expect.anything(),
+              SENDER_ADDRESS: 'safeduty@example.gov.cn',
+              SES_CONFIGURATION_SET: expect.anything(),
+              LINK_SECRET_PARAMETER: '/safeduty/link-secret',
+              DELIVERY_STATE_MACHINE_ARN: deliveryArn,
+            },
+          },
+        },
+      });
+      expect(fn('dispatch')).toMatchObject({
         Properties: {
           Environment: {
             Variables: { CYCLE_STATE_MACHINE_ARN: { Ref: logicalId(built.stateless.dutyCycle) } },
+          },
+        },
+      });
+      expect(fn('reconcile')).toMatchObject({
+        Properties: {
+          Environment: {
+            Variables: {
+              CYCLE_STATE_MACHINE_ARN: { Ref: logicalId(built.stateless.dutyCycle) },
+              CASE_STATE_MACHINE_ARN: { Ref: logicalId(built.stateless.caseWorkflow) },
+              DELIVERY_STATE_MACHINE_ARN: deliveryArn,
+            },
           },
         },
       });
@@ -184,7 +207,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
   });
 
   describe('least privilege', () => {
-    it('lets dispatch start executions of the duty-cycle machine only, and touch no table', () => {
+    it('lets dispatch start executions of the duty-cycle machine only, and send no mail', () => {
       const statements = statementsOfRole(stateless, logicalId(built.stateless.functions.dispatch.role!));
       const starts = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
       expect(starts).toEqual([
@@ -194,21 +217,37 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Resource: { Ref: logicalId(built.stateless.dutyCycle) },
         },
       ]);
-      expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
       expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('ses:'))).toEqual([]);
     });
 
-    it('lets cycleAdvance send mail through the identity and configuration set only, and use the table only', () => {
-      const statements = statementsOfRole(stateless, logicalId(built.stateless.functions.cycleAdvance.role!));
-
-      const ses = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
-      expect(ses).toHaveLength(1);
-      expect(actionsOf(ses[0]!)).toEqual(['ses:SendEmail']);
-      const sesResources = JSON.stringify(resourcesOf(ses[0]!));
-      expect(resourcesOf(ses[0]!)).toHaveLength(2);
+    it('lets only the delivery function send mail, through the identity and configuration set, and read the rate', () => {
+      for (const [name] of registry) {
+        const actions = statementsOfRole(stateless, logicalId(built.stateless.functions[name].role!)).flatMap(
+          actionsOf,
+        );
+        expect(
+          actions.some((a) => a.startsWith('ses:')),
+          name,
+        ).toBe(name === 'deliver');
+      }
+      const statements = statementsOfRole(stateless, logicalId(built.stateless.functions.deliver.role!));
+      const send = statements.filter((s) => actionsOf(s).includes('ses:SendEmail'));
+      expect(send).toHaveLength(1);
+      const sesResources = JSON.stringify(resourcesOf(send[0]!));
+      expect(resourcesOf(send[0]!)).toHaveLength(2);
       expect(sesResources).toContain(':identity/');
       expect(sesResources).toContain(':configuration-set/');
+      // GetAccount has no resource to name.
+      expect(statements.filter((s) => actionsOf(s).includes('ses:GetAccount'))).toEqual([
+        { Action: 'ses:GetAccount', Effect: 'Allow', Resource: '*' },
+      ]);
+      const ssm = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')));
+      expect(actionsOf(ssm[0]!)).toEqual(['ssm:GetParameter']);
+      expect(JSON.stringify(ssm[0]!.Resource)).toContain(':parameter/safeduty/link-secret');
+    });
 
+    it('lets cycleAdvance use the table and start delivery runs, nothing else', () => {
+      const statements = statementsOfRole(stateless, logicalId(built.stateless.functions.cycleAdvance.role!));
       const ddb = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
       // The table itself, or one of its named indexes: never "*", never table/index/*.
       const tableArn = {
@@ -226,12 +265,10 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Resource: ['GSI1', 'GSI2'].map((n) => ({ 'Fn::Join': ['', [tableArn, `/index/${n}`]] })),
         },
       ]);
-
-      const ssm = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')));
-      expect(ssm).toHaveLength(1);
-      expect(actionsOf(ssm[0]!)).toEqual(['ssm:GetParameter']);
-      expect(JSON.stringify(ssm[0]!.Resource)).toContain(':parameter/safeduty/link-secret');
-
+      const starts = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+      expect(starts).toHaveLength(1);
+      expect(actionsOf(starts[0]!)).toEqual(['states:StartExecution']);
+      expect(JSON.stringify(starts[0]!.Resource)).toContain(':stateMachine:SafedutyStateless-delivery');
       // Wildcard resources only for X-Ray, which supports nothing narrower.
       for (const s of statements.filter((x) => resourcesOf(x).includes('*'))) {
         for (const a of actionsOf(s)) expect(a).toMatch(/^xray:/);
@@ -308,11 +345,92 @@ describe('safeduty CDK app (bundling skipped)', () => {
     });
   });
 
+  describe('delivery state machine, reconciler and failure destinations', () => {
+    it('runs delivery as its own Standard machine: the advance loop over deliver, one execution per moment', () => {
+      stateless.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: 'SafedutyStateless-delivery',
+        StateMachineType: 'STANDARD',
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+        TracingConfiguration: { Enabled: true },
+      });
+      const asl = aslFromTemplate(stateless, 'DeliveryWorkflow');
+      expect(asl.States[STATE.advance]?.Parameters).toMatchObject({
+        Payload: { action: 'advance', 'moment.$': '$.moment', 'executionName.$': '$$.Execution.Name' },
+      });
+      expect(JSON.stringify(asl.States[STATE.advance])).toContain(
+        `\${GetAtt:${logicalId(built.stateless.functions.deliver)}.Arn}`,
+      );
+    });
+
+    it('retries a failed step for longer than a crashed run holds the delivery lease', () => {
+      const retry = aslFromTemplate(stateless, 'DeliveryWorkflow').States[STATE.advance]?.Retry?.find((r) =>
+        r.ErrorEquals.includes('States.ALL'),
+      ) as unknown as {
+        IntervalSeconds: number;
+        BackoffRate: number;
+        MaxAttempts: number;
+        MaxDelaySeconds: number;
+      };
+      // Full jitter: each wait is on average half its interval.
+      let total = 0;
+      for (let i = 0; i < retry.MaxAttempts; i++)
+        total += Math.min(retry.IntervalSeconds * retry.BackoffRate ** i, retry.MaxDelaySeconds) / 2;
+      const leaseSeconds = handlers.deliver.timeoutSeconds + 60;
+      expect(total).toBeGreaterThan(leaseSeconds);
+    });
+
+    it("runs the reconciler every 15 minutes, with retries and the DLQ, and lets it list every machine's executions", () => {
+      stateless.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(15 minutes)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: { 'Fn::GetAtt': [logicalId(built.stateless.functions.reconcile), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: Match.anyValue(), MaximumEventAgeInSeconds: Match.anyValue() },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(built.stateless.scheduleDlq), 'Arn'] } },
+        },
+      });
+      const statements = statementsOfRole(stateless, logicalId(built.stateless.functions.reconcile.role!));
+      const list = statements.find((s) => actionsOf(s).includes('states:ListExecutions'));
+      expect(JSON.stringify(list?.Resource)).toContain(logicalId(built.stateless.dutyCycle));
+      expect(JSON.stringify(list?.Resource)).toContain(logicalId(built.stateless.caseWorkflow));
+      expect(JSON.stringify(list?.Resource)).toContain(':stateMachine:SafedutyStateless-delivery');
+      const starts = statements.filter((s) => actionsOf(s).includes('states:StartExecution'));
+      expect(starts).toHaveLength(3);
+    });
+
+    it("sends a failed asynchronous dispatch or reconcile, after Lambda's own retries, to an alarmed queue", () => {
+      for (const fn of [built.stateless.functions.dispatch, built.stateless.functions.reconcile]) {
+        stateless.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: logicalId(fn) },
+          MaximumRetryAttempts: 2,
+          DestinationConfig: {
+            OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(built.stateless.asyncFailures), 'Arn'] } },
+          },
+        });
+      }
+      stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [logicalId(built.stateless.asyncFailures), 'QueueName'] },
+          },
+        ],
+      });
+    });
+  });
+
   describe('alarms', () => {
-    it('alarms on failed and timed-out executions, function errors and the DLQ, through an encrypted topic', () => {
-      stateless.resourceCountIs('AWS::CloudWatch::Alarm', 2 + 2 + registry.length + 1 + 1);
-      for (const machine of [built.stateless.dutyCycle, built.stateless.caseWorkflow]) {
-        for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+    it('alarms on failed, timed-out and aborted executions, function errors, the queues and a stopped mail account', () => {
+      // Three per machine, one per function, the two queues, the mail account, the API's 5xx.
+      stateless.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 3 + registry.length + 2 + 1 + 1);
+      for (const machine of [
+        built.stateless.dutyCycle,
+        built.stateless.caseWorkflow,
+        built.stateless.delivery,
+      ]) {
+        for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
           stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
             Namespace: 'AWS/States',
             MetricName: metric,
@@ -321,16 +439,22 @@ describe('safeduty CDK app (bundling skipped)', () => {
           });
         }
       }
-      stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-      });
       for (const [name] of registry) {
         stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
           MetricName: 'Errors',
           Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(built.stateless.functions[name]) } }],
         });
       }
+      stateless.hasResourceProperties('AWS::Logs::MetricFilter', {
+        FilterPattern: '{ $.message = "the mail account cannot send: delivery stopped" }',
+        MetricTransformations: [
+          { MetricNamespace: 'safeduty', MetricName: 'MailAccountStopped', MetricValue: '1' },
+        ],
+      });
+      stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'safeduty',
+        MetricName: 'MailAccountStopped',
+      });
       stateless.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       stateless.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
@@ -345,6 +469,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
       });
       stateless.hasOutput('SesConfigurationSet', {});
       stateless.hasOutput('CaseStateMachineArn', { Value: { Ref: logicalId(built.stateless.caseWorkflow) } });
+      stateless.hasOutput('DeliveryStateMachineArn', { Value: { Ref: logicalId(built.stateless.delivery) } });
     });
   });
 
@@ -421,10 +546,13 @@ describe('safeduty CDK app (bundling skipped)', () => {
           },
         },
       });
-      // caseAdvance sends mail and signs links, but starts nothing itself (the machine continues itself).
+      // caseAdvance records notices and starts delivery runs; it sends no mail itself.
       const advance = statementsOfRole(stateless, logicalId(built.stateless.functions.caseAdvance.role!));
-      expect(advance.flatMap(actionsOf)).toContain('ses:SendEmail');
-      expect(advance.flatMap(actionsOf).filter((a) => a.startsWith('states:'))).toEqual([]);
+      expect(advance.flatMap(actionsOf).filter((a) => a.startsWith('ses:'))).toEqual([]);
+      const advanceStarts = advance.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+      expect(advanceStarts.map((s) => JSON.stringify(s.Resource))).toEqual([
+        expect.stringContaining(':stateMachine:SafedutyStateless-delivery'),
+      ]);
     });
   });
 

@@ -1,6 +1,7 @@
 import type { Leader, Unit } from '../../functions/core/model.ts';
 import type { Runtime } from '../../local/runtime.ts';
-import { api, countyCore, emails, LEADER_A, testEnterprise, type StoredEmail } from './runtime.ts';
+import type { SentMail } from '../../local/ses-gateway.ts';
+import { api, countyCore, LEADER_A, mailItems, sentMails, testEnterprise, type MailItem } from './runtime.ts';
 
 export const mail = (id: string, role: string) => `${id}.${role}@example.gov.cn`;
 const person = (id: string, role: string, name: string) => ({ name, email: mail(id, role) });
@@ -41,30 +42,56 @@ export function caseCounty(): { units: Unit[]; leaders: Leader[] } {
   return { units, leaders: [LEADER_A] };
 }
 
-/** `【提醒】 ent-a.contact@…` — the bracketed prefix of the subject and the recipient, for exact comparisons. */
-export function brief(e: StoredEmail): string {
-  const prefix = /^【[^】]+】/.exec(e.subject)?.[0] ?? '?';
-  const level = /（第(\d)级督办）$/.exec(e.subject)?.[1];
-  return `${prefix}${level ? `L${level}` : ''} ${e.destination.to.join(',')}`;
+/** `【提醒】 ent-a.contact@…` — the bracketed prefix of an item's subject and the recipient, for exact comparisons. */
+export function brief(item: MailItem, to: string[]): string {
+  const prefix = /^【[^】]+】/.exec(item.title)?.[0] ?? '?';
+  const level = /（第(\d)级督办）/.exec(item.title)?.[1];
+  return `${prefix}${level ? `L${level}` : ''} ${to.join(',')}`;
 }
 
-/** The emails of one case sent since the last call, as sorted `prefix recipient` lines. */
-export function caseMail(rt: Runtime, caseId: string) {
+/** The items about one case in an email (several cases' notices can share one email). */
+export function caseItems(m: SentMail, caseId: string): MailItem[] {
+  return mailItems(m).filter((i) => i.text.includes(`案件编号：${caseId}`));
+}
+
+/** The emails that carried a notice of one case (newest last). */
+export function caseEmails(rt: Runtime, caseId: string): SentMail[] {
+  return sentMails(rt).filter((m) => caseItems(m, caseId).length > 0);
+}
+
+/**
+ * Every item of every email as if it were an email of its own (subject = the item's own subject, text = the item):
+ * how case tests read what was said, now that one email can carry several cases' notices.
+ */
+export function itemEmails(
+  rt: Runtime,
+): { subject: string; destination: { to: string[] }; body: { text: string } }[] {
+  return sentMails(rt).flatMap((m) =>
+    mailItems(m).map((i) => ({ subject: i.title, destination: { to: m.to }, body: { text: i.text } })),
+  );
+}
+
+/**
+ * What was said about one case since the last call, as sorted `prefix recipient` lines (one per item). The mail
+ * log survives restarts: `skip` leaves out what an earlier run sent.
+ */
+export function caseMail(rt: Runtime, caseId: string, options: { skip?: number } = {}) {
   let seen = 0;
   return async (): Promise<string[]> => {
-    const mine = (await emails(rt)).filter((e) => (e.body.text ?? '').includes(`案件编号：${caseId}`));
+    const mine = caseEmails(rt, caseId).slice(options.skip ?? 0);
     const fresh = mine.slice(seen);
     seen = mine.length;
-    return fresh.map(brief).sort();
+    return fresh.flatMap((m) => caseItems(m, caseId).map((i) => brief(i, m.to))).sort();
   };
 }
 
-/** The signed case link in the latest email of this case to `to`. */
+/** The signed case link in the latest item about this case sent to `to`. */
 export async function caseLinkFor(rt: Runtime, caseId: string, to: string): Promise<string> {
-  const found = (await emails(rt))
-    .filter((e) => e.destination.to.includes(to) && (e.body.text ?? '').includes(`案件编号：${caseId}`))
+  const found = caseEmails(rt, caseId)
+    .filter((m) => m.to.includes(to))
+    .flatMap((m) => caseItems(m, caseId))
     .at(-1);
-  const token = /\?link=([\w.-]+)/.exec(found?.body.text ?? '')?.[1];
+  const token = new RegExp(`/cases/${caseId}\\?link=([\\w.-]+)`).exec(found?.text ?? '')?.[1];
   if (!token) throw new Error(`no case link in an email to ${to}`);
   return token;
 }

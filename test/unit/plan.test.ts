@@ -67,9 +67,10 @@ describe('weekly risk pre-judgment across the turn of the year', () => {
       closesAt: '2024-01-01T00:00:00+08:00',
     });
     expect(plan.deadline).toBe('2023-12-25T18:00:00+08:00');
+    // The catalog's 10:00 and 16:00 reminders go out at the day's routine moments before them.
     expect(stageTimes(WEEKLY, '2023-W52')).toEqual({
-      'reminder-1': '2023-12-25T10:00:00+08:00',
-      'reminder-2': '2023-12-25T16:00:00+08:00',
+      'reminder-1': '2023-12-25T09:00:00+08:00',
+      'reminder-2': '2023-12-25T14:30:00+08:00',
       'escalation-1': '2023-12-26T09:00:00+08:00',
       'escalation-2': '2023-12-27T09:00:00+08:00',
       'escalation-3': '2023-12-29T09:00:00+08:00',
@@ -83,8 +84,8 @@ describe('weekly risk pre-judgment across the turn of the year', () => {
     expect(plan.deadline).toBe('2024-01-02T18:00:00+08:00');
     expect(plan.deadlineAdjusted).toEqual({ ruleDate: '2024-01-01', policy: 'next-workday' });
     expect(stageTimes(WEEKLY, '2024-W01')).toEqual({
-      'reminder-1': '2024-01-02T10:00:00+08:00',
-      'reminder-2': '2024-01-02T16:00:00+08:00',
+      'reminder-1': '2024-01-02T09:00:00+08:00',
+      'reminder-2': '2024-01-02T14:30:00+08:00',
       'escalation-1': '2024-01-03T09:00:00+08:00',
       'escalation-2': '2024-01-04T09:00:00+08:00',
       'escalation-3': '2024-01-08T09:00:00+08:00',
@@ -249,7 +250,7 @@ describe('reminders never come before the window opens', () => {
     expect(checked).toBeGreaterThan(1000);
   });
 
-  it('moves an early reminder to the opening, and merges reminders that land there together', () => {
+  it('moves early reminders to the opening and out of quiet hours, and merges those that land together', () => {
     const duty = variant({
       deadline: { type: 'after-period-start', days: 0, time: '09:00' },
       reminders: [
@@ -260,19 +261,17 @@ describe('reminders never come before the window opens', () => {
     });
     const plan = planCycle(duty, '2023-W06');
     const reminders = plan.stages.filter((s) => s.kind === 'reminder');
+    // All three would come before the 09:00 deadline with no routine moment left in time: they go urgently at the
+    // end of the quiet hours, as one reminder that says it is the last.
     expect(reminders).toEqual([
-      {
-        id: 'reminder-1',
-        kind: 'reminder',
-        level: 1,
-        at: '2023-02-06T00:00:00+08:00',
-        addressed: ['contact'],
-      },
       {
         id: 'reminder-3',
         kind: 'reminder',
         level: 3,
-        at: '2023-02-06T07:00:00+08:00',
+        at: '2023-02-06T08:00:00+08:00',
+        urgency: 'urgent',
+        prepareAt: '2023-02-06T07:50:00+08:00',
+        catalogAt: '2023-02-06T07:00:00+08:00',
         addressed: ['contact'],
       },
     ]);

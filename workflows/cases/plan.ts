@@ -1,7 +1,12 @@
 import { TrackedCalendar } from '../tracked-calendar.ts';
 import { addDays, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../calendar.ts';
 import type { Offset } from '../catalog/schema.ts';
-import { DeliverySchedule, loadDeliveryPolicy, type DeliveryPolicy, type Urgency } from '../delivery/policy.ts';
+import {
+  DeliverySchedule,
+  loadDeliveryPolicy,
+  type DeliveryPolicy,
+  type Urgency,
+} from '../delivery/policy.ts';
 import type { CaseDeadlineRule, CaseEscalationLevel, CasePosition, CaseType, Stage } from './schema.ts';
 import { stageOf } from './index.ts';
 

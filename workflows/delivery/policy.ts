@@ -28,7 +28,11 @@ export const deliveryPolicySchema = z
     /** Producers record a moment's notices this long before it, so its one email per person has them all. */
     prepareLeadMinutes: z.number().int().min(1).max(120),
     /** A reminder that would reach its reader less than this before the deadline goes out urgently instead. */
-    reminderMinimumLeadMinutes: z.number().int().min(0).max(24 * 60),
+    reminderMinimumLeadMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -75,6 +79,11 @@ function policyProblemZh(message: string): string {
   if (message.startsWith('must be a time of day')) return '应为 HH:MM 格式的时刻';
   if (message.startsWith('must be in increasing order')) return '须按时间先后排列且不重复';
   if (message.startsWith('must be outside quiet hours')) return '不能落在免打扰时段内';
+  if (/expected number/.test(message)) return '应为数字';
+  if (/expected array/.test(message)) return '应为时刻列表';
+  if (/expected object/.test(message)) return '应为 { from, until } 对象';
+  if (/Too (small|big)/.test(message)) return '超出允许的范围';
+  if (/Unrecognized key/.test(message)) return '未知字段';
   return message;
 }
 

@@ -1,13 +1,7 @@
 import type { Catalog } from '../../../workflows/catalog/index.ts';
 import { planCycle } from '../../../workflows/plan.ts';
 import { parsePeriodKey } from '../../../workflows/periods.ts';
-import {
-  activeRoster,
-  getCycle,
-  getUnit,
-  listCycles,
-  listSubmissions,
-} from '../../adapters/store.ts';
+import { activeRoster, getCycle, getUnit, listCycles, listSubmissions } from '../../adapters/store.ts';
 import { submissionSchema, type CycleRecord } from '../../core/model.ts';
 import { recordSubmission } from '../../core/submissions.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';

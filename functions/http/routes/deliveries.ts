@@ -38,7 +38,9 @@ function checkDate(field: 'from' | 'to', v: string): void {
   try {
     parseDate(v);
   } catch {
-    throw new ValidationError(`bad ${field} date`, '日期有误', [{ field, problem: 'must be a real date YYYY-MM-DD' }]);
+    throw new ValidationError(`bad ${field} date`, '日期有误', [
+      { field, problem: 'must be a real date YYYY-MM-DD' },
+    ]);
   }
 }
 
@@ -128,7 +130,10 @@ export function registerDeliveryRoutes(router: Router, catalog: Catalog): void {
       const today = shanghaiDateOf(new Date(now));
       const overdue = Date.parse(plan.deadline) < now ? workdaysOverdue(plan.deadline, today) : 0;
       const units = roster.units
-        .filter((u) => !submitted.has(u.id) && inScope(link.u, u) && escalates(u, plan.deadline, cycle.trackedSince))
+        .filter(
+          (u) =>
+            !submitted.has(u.id) && inScope(link.u, u) && escalates(u, plan.deadline, cycle.trackedSince),
+        )
         .filter(() => Date.parse(plan.deadline) < now)
         .sort((a, b) => a.id.localeCompare(b.id))
         .map((u) => ({
@@ -138,11 +143,24 @@ export function registerDeliveryRoutes(router: Router, catalog: Catalog): void {
           contactPhone: u.contact.phone ?? null,
           principalName: u.principal.name,
           workdaysOverdue: overdue,
-          escalationLevel: escalationLevelReached(plan, cycle.stagesDone, u, undefined, cycle.trackedSince, now),
+          escalationLevel: escalationLevelReached(
+            plan,
+            cycle.stagesDone,
+            u,
+            undefined,
+            cycle.trackedSince,
+            now,
+          ),
         }));
       const title = `${duty.titleZh}（${periodLabel(plan.periodKey, plan.period.start, plan.period.end)}）`;
       if (!wantsHtml(req))
-        return json(200, { dutyId: duty.id, periodKey: plan.periodKey, titleZh: title, deadline: plan.deadline, units });
+        return json(200, {
+          dutyId: duty.id,
+          periodKey: plan.periodKey,
+          titleZh: title,
+          deadline: plan.deadline,
+          units,
+        });
       const rows = units
         .map(
           (u, i) =>

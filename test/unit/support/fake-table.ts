@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -18,7 +19,7 @@ export type Item = Record<string, unknown>;
 type Names = Record<string, string> | undefined;
 type Values = Record<string, unknown> | undefined;
 export type CommandName =
-  'GetCommand' | 'PutCommand' | 'UpdateCommand' | 'QueryCommand' | 'BatchWriteCommand';
+  'GetCommand' | 'PutCommand' | 'UpdateCommand' | 'DeleteCommand' | 'QueryCommand' | 'BatchWriteCommand';
 
 interface Fault {
   command: CommandName;
@@ -83,20 +84,25 @@ type Condition = (
   value: (token: string) => unknown,
 ) => boolean;
 
-/** The condition expressions store.ts and audit.ts write, evaluated against the current item. */
+/** The condition expressions the adapters write, evaluated against the current item. */
 const CONDITIONS: Record<string, Condition> = {
   'attribute_not_exists(PK)': (item) => item === undefined,
   'attribute_exists(PK)': (item) => item !== undefined,
   'attribute_exists(PK) AND (attribute_not_exists(generation) OR generation < :g)': (item, attr, value) =>
     item !== undefined && (attr('generation') === undefined || lessThan(attr('generation'), value(':g'))),
-  'attribute_not_exists(PK) OR #st = :failed OR (#st = :claimed AND claimedAt < :stale)': (
-    item,
-    attr,
-    value,
-  ) =>
-    item === undefined ||
-    attr('#st') === value(':failed') ||
-    (attr('#st') === value(':claimed') && lessThan(attr('claimedAt'), value(':stale'))),
+  // The delivery lease (outbox-store.ts).
+  'attribute_not_exists(PK) OR holder = :me OR #until < :now': (item, attr, value) =>
+    item === undefined || attr('holder') === value(':me') || lessThan(attr('#until'), value(':now')),
+  'holder = :me': (item, attr, value) => item !== undefined && attr('holder') === value(':me'),
+  'holder = :me AND size(inFlight) = :zero': (item, attr, value) =>
+    item !== undefined &&
+    attr('holder') === value(':me') &&
+    Array.isArray(attr('inFlight')) &&
+    (attr('inFlight') as unknown[]).length === value(':zero'),
+  'recordedAt < :looked': (item, attr, value) =>
+    item !== undefined && lessThan(attr('recordedAt'), value(':looked')),
+  'attribute_not_exists(through) OR through < :d': (item, attr, value) =>
+    attr('through') === undefined || lessThan(attr('through'), value(':d')),
 };
 
 function checkCondition(
@@ -115,8 +121,12 @@ function checkCondition(
 
 const LIST_APPEND = /^SET (\w+) = list_append\(if_not_exists\(\1, (:\w+)\), (:\w+)\)$/;
 const ASSIGNMENT = /^(#?\w+) = (:\w+)$/;
+const IF_NOT_EXISTS = /^(#?\w+) = if_not_exists\(\1, (:\w+)\)$/;
 
-/** `SET a = list_append(if_not_exists(a, :empty), :more)`, or `SET x = :v, #y = :w, …`. */
+/**
+ * `SET a = list_append(if_not_exists(a, :empty), :more)`, `SET x = :v, #y = :w, z = if_not_exists(z, :d)`, or
+ * `REMOVE a, b`.
+ */
 function applyUpdate(expression: string, item: Item, names: Names, values: Values): void {
   const value = (token: string) => copy(values?.[token]);
   const append = LIST_APPEND.exec(expression);
@@ -128,20 +138,47 @@ function applyUpdate(expression: string, item: Item, names: Names, values: Value
     item[attr] = [...(current as unknown[]), ...added];
     return;
   }
+  const nameOf = (token: string) => (token.startsWith('#') ? (names?.[token] ?? '') : token);
+  if (expression.startsWith('REMOVE ')) {
+    for (const part of expression.slice(7).split(', ')) {
+      if (!/^#?\w+$/.test(part)) throw unsupported('UpdateExpression', expression);
+      delete item[nameOf(part)];
+    }
+    return;
+  }
   if (!expression.startsWith('SET ')) throw unsupported('UpdateExpression', expression);
-  for (const part of expression.slice(4).split(', ')) {
-    const m = ASSIGNMENT.exec(part);
+  for (const part of splitTopLevel(expression.slice(4))) {
+    const keep = IF_NOT_EXISTS.exec(part);
+    const m = keep ?? ASSIGNMENT.exec(part);
     if (!m) throw unsupported('UpdateExpression', expression);
     const [, target = '', source = ''] = m;
-    const attr = target.startsWith('#') ? (names?.[target] ?? '') : target;
+    const attr = nameOf(target);
     if (attr === 'PK' || attr === 'SK') throw validation('cannot update a key attribute');
+    if (keep && item[attr] !== undefined) continue;
     const v = value(source);
     if (v === undefined) delete item[attr];
     else item[attr] = v;
   }
 }
 
-const KEY_CONDITION = /^(\w+) = (:\w+)(?: AND begins_with\((\w+), (:\w+)\))?$/;
+/** `a = :x, b = f(b, :y)` → its assignments (commas inside parentheses belong to the call). */
+function splitTopLevel(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] === '(') depth++;
+    else if (list[i] === ')') depth--;
+    else if (depth === 0 && list.startsWith(', ', i)) {
+      parts.push(list.slice(start, i));
+      start = i + 2;
+    }
+  }
+  parts.push(list.slice(start));
+  return parts;
+}
+
+const KEY_CONDITION = /^(\w+) = (:\w+)(?: AND (?:begins_with\((\w+), (:\w+)\)|(\w+) (>|>=|<|<=) (:\w+)))?$/;
 
 export class FakeTable {
   /** The aws-sdk-client-mock stub: use it for `commandCalls` when a test counts requests. */
@@ -172,6 +209,11 @@ export class FakeTable {
   /** Writes items directly (no conditions, no SDK call): for seeding, including deliberately bad records. */
   seed(...items: Item[]): void {
     for (const item of items) this.rows.set(this.keyOf(item), copy(item));
+  }
+
+  /** Removes an item directly (no SDK call). */
+  remove(pk: string, sk: string): void {
+    this.rows.delete(this.keyOf({ PK: pk, SK: sk }));
   }
 
   get(pk: string, sk: string): Item | undefined {
@@ -209,6 +251,9 @@ export class FakeTable {
       .on(UpdateCommand)
       .callsFake(async (input: Record<string, unknown>) => this.run('UpdateCommand', input));
     this.mock
+      .on(DeleteCommand)
+      .callsFake(async (input: Record<string, unknown>) => this.run('DeleteCommand', input));
+    this.mock
       .on(QueryCommand)
       .callsFake(async (input: Record<string, unknown>) => this.run('QueryCommand', input));
     this.mock
@@ -234,6 +279,8 @@ export class FakeTable {
         return this.putItem(input);
       case 'UpdateCommand':
         return this.updateItem(input);
+      case 'DeleteCommand':
+        return this.deleteItem(input);
       case 'QueryCommand':
         return this.query(input);
       case 'BatchWriteCommand':
@@ -281,6 +328,24 @@ export class FakeTable {
     return { $metadata: {} };
   }
 
+  private deleteItem(input: Record<string, unknown>): Record<string, unknown> {
+    allowOnly('DeleteCommand', input, [
+      'TableName',
+      'Key',
+      'ConditionExpression',
+      'ExpressionAttributeNames',
+      'ExpressionAttributeValues',
+    ]);
+    const names = input.ExpressionAttributeNames as Names;
+    const values = input.ExpressionAttributeValues as Values;
+    const condition = input.ConditionExpression as string | undefined;
+    checkPlaceholders([condition], names, values);
+    const key = this.exactKey(input);
+    checkCondition(condition, this.rows.get(key), names, values);
+    this.rows.delete(key);
+    return { $metadata: {} };
+  }
+
   private updateItem(input: Record<string, unknown>): Record<string, unknown> {
     allowOnly('UpdateCommand', input, [
       'TableName',
@@ -289,7 +354,10 @@ export class FakeTable {
       'ConditionExpression',
       'ExpressionAttributeNames',
       'ExpressionAttributeValues',
+      'ReturnValues',
     ]);
+    if (input.ReturnValues !== undefined && input.ReturnValues !== 'ALL_NEW')
+      throw unsupported('ReturnValues', input.ReturnValues);
     const names = input.ExpressionAttributeNames as Names;
     const values = input.ExpressionAttributeValues as Values;
     const update = input.UpdateExpression as string | undefined;
@@ -303,7 +371,7 @@ export class FakeTable {
     const item = existing ? copy(existing) : copy(input.Key as Item);
     applyUpdate(update, item, names, values);
     this.rows.set(key, item);
-    return { $metadata: {} };
+    return { ...(input.ReturnValues === 'ALL_NEW' ? { Attributes: copy(item) } : {}), $metadata: {} };
   }
 
   private query(input: Record<string, unknown>): Record<string, unknown> {
@@ -314,6 +382,7 @@ export class FakeTable {
       'ExpressionAttributeValues',
       'ExclusiveStartKey',
       'Limit',
+      'ConsistentRead',
     ]);
     const values = input.ExpressionAttributeValues as Values;
     const expression = String(input.KeyConditionExpression);
@@ -322,14 +391,28 @@ export class FakeTable {
     const index = INDEXES[indexName as keyof typeof INDEXES];
     if (!index) throw validation(`no index ${indexName}`);
     const m = KEY_CONDITION.exec(expression);
-    if (!m || m[1] !== index.pk || (m[3] !== undefined && m[3] !== index.sk)) {
+    const skAttr = m?.[3] ?? m?.[5];
+    if (!m || m[1] !== index.pk || (skAttr !== undefined && skAttr !== index.sk)) {
       throw unsupported(`KeyConditionExpression on ${indexName}`, expression);
     }
+    if (input.ConsistentRead && indexName !== 'table')
+      throw validation('consistent reads are not supported on a GSI');
     const pk = values?.[m[2] ?? ''];
     const prefix = m[4] === undefined ? undefined : values?.[m[4]];
-    if (typeof pk !== 'string' || (prefix !== undefined && typeof prefix !== 'string')) {
+    const op = m[6];
+    const bound = m[7] === undefined ? undefined : values?.[m[7]];
+    if (
+      typeof pk !== 'string' ||
+      (prefix !== undefined && typeof prefix !== 'string') ||
+      (op !== undefined && typeof bound !== 'string')
+    ) {
       throw validation('key condition values must be strings');
     }
+    const inRange = (sk: string): boolean => {
+      if (op === undefined) return true;
+      const b = bound as string;
+      return op === '>' ? sk > b : op === '>=' ? sk >= b : op === '<' ? sk < b : sk <= b;
+    };
     // Index order: the index sort key, then the table key (a stable order for items sharing a sort key).
     const order = (a: Item, b: Item): number => {
       for (const attr of [index.sk, 'PK', 'SK']) {
@@ -342,6 +425,7 @@ export class FakeTable {
     let matches = [...this.rows.values()]
       .filter((i) => i[index.pk] === pk && typeof i[index.sk] === 'string')
       .filter((i) => prefix === undefined || String(i[index.sk]).startsWith(prefix))
+      .filter((i) => inRange(String(i[index.sk])))
       .sort(order);
     const start = input.ExclusiveStartKey as Item | undefined;
     if (start) matches = matches.filter((i) => order(i, start) > 0);
@@ -369,14 +453,19 @@ export class FakeTable {
     if (tables.length !== 1 || tables[0] !== this.tableName) throw unsupported('BatchWrite tables', tables);
     const requests = requestItems[this.tableName] ?? [];
     if (requests.length === 0 || requests.length > 25) throw validation('a batch holds 1 to 25 requests');
-    const items = requests.map((r) => {
+    const ops = requests.map((r) => {
       const put = (r as { PutRequest?: { Item?: Item } }).PutRequest;
-      if (!put?.Item || Object.keys(r as object).length !== 1) throw unsupported('BatchWrite request', r);
-      return put.Item;
+      const del = (r as { DeleteRequest?: { Key?: Item } }).DeleteRequest;
+      if (Object.keys(r as object).length !== 1 || (!put?.Item && !del?.Key))
+        throw unsupported('BatchWrite request', r);
+      return put?.Item ? { put: put.Item } : { del: del?.Key as Item };
     });
-    const keys = items.map((i) => this.keyOf(i));
+    const keys = ops.map((o) => this.keyOf(o.put ?? o.del ?? {}));
     if (new Set(keys).size !== keys.length) throw validation('a batch may not hold the same key twice');
-    items.forEach((item, i) => this.rows.set(keys[i] ?? '', copy(item)));
+    ops.forEach((o, i) => {
+      if (o.put) this.rows.set(keys[i] ?? '', copy(o.put));
+      else this.rows.delete(keys[i] ?? '');
+    });
     return { UnprocessedItems: {}, $metadata: {} };
   }
 }

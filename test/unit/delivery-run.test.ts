@@ -1,0 +1,450 @@
+// A delivery run against in-memory ports: one email per recipient, per-recipient outcomes, pacing, outages,
+// continuation within the time budget, the lease, and what a crash leaves behind.
+import { describe, expect, it } from 'vitest';
+import { workdaysOverdue } from '../../functions/core/overdue.ts';
+import { recordKey, type DeliveryRecord, type OutgoingEmail } from '../../functions/delivery/model.ts';
+import type { CaseFacts } from '../../functions/delivery/owed.ts';
+import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from '../../functions/delivery/ports.ts';
+import { runDelivery, type RunResult } from '../../functions/delivery/run.ts';
+import { addressKey, noticeId, type Notice } from '../../functions/notices/model.ts';
+import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import { DeliverySchedule, loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
+import { VirtualClock } from '../../local/clock.ts';
+
+const catalog = loadCatalog();
+const schedule = new DeliverySchedule(loadDeliveryPolicy());
+const MOMENT = '2023-02-06T09:00:00+08:00';
+const OFFICE = { name: '安委办联络员', email: 'office@example.gov.cn' };
+
+type Sender = (email: OutgoingEmail, attempt: number) => Error | undefined;
+const error = (name: string, message = name, status?: number) =>
+  Object.assign(new Error(message), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
+
+/** The world a run sees, in memory. `send` decides each SendEmail's fate. */
+class World {
+  readonly clock = new VirtualClock(new Date(MOMENT));
+  get now(): number {
+    return this.clock.nowMs();
+  }
+  set now(ms: number) {
+    this.clock.set(ms);
+  }
+  /** Each invocation's time budget (Lambda's timeout); it starts when run() is called. */
+  budgetMs = 600_000;
+  private budgetEnds = 0;
+  rate = 14;
+  notices = new Map<string, Notice>();
+  lease: { holder: string; until: number; inFlight: InFlight[] } | undefined;
+  runs = new Map<string, RunState>();
+  records = new Map<string, DeliveryRecord>();
+  undeliverable = new Map<string, { reasonZh: string; since: string }>();
+  submitted = new Map<string, Set<string>>();
+  cases = new Map<string, CaseFacts>();
+  sent: (OutgoingEmail & { at: number })[] = [];
+  attempts = 0;
+  ensured: string[] = [];
+  cleared: number[] = [];
+  send: Sender = () => undefined;
+  /** Fails the next write of delivery records or the next outbox removal: a crash at that point. */
+  crashOn?: 'records' | 'remove';
+
+  refOf(address: string, id: string) {
+    return `${addressKey(address)}#${id}`;
+  }
+
+  add(...ns: Notice[]) {
+    for (const n of ns) this.notices.set(this.refOf(n.recipient.address, noticeId(n)), n);
+  }
+
+  ports(): DeliveryPorts {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the ports are closures over this world
+    const w = this;
+    return {
+      outbox: {
+        shards: 1,
+        async page(_shard, after, next) {
+          const all = [...w.notices.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .filter(([ref]) => after === undefined || ref > `${after}$`)
+            .map(([ref, notice]): OutboxEntry => ({ ref, notice }));
+          // Pages of three entries: recipients span pages.
+          const start = (next as number | undefined) ?? 0;
+          const entries = all.slice(start, start + 3);
+          return { entries, ...(start + 3 < all.length ? { next: start + 3 } : {}) };
+        },
+        async remove(refs) {
+          if (w.crashOn === 'remove') {
+            w.crashOn = undefined;
+            throw new Error('crash');
+          }
+          for (const r of refs) w.notices.delete(r);
+        },
+        refOf: (address, id) => w.refOf(address, id),
+        async record(ns) {
+          w.add(...ns);
+        },
+        async ensureDelivery(moment) {
+          w.ensured.push(moment);
+        },
+        async clearMoments(lookedAt) {
+          w.cleared.push(lookedAt);
+        },
+      },
+      lease: {
+        async acquire(holder, nowMs, untilMs) {
+          if (w.lease && w.lease.holder !== holder && w.lease.until >= nowMs)
+            return { acquired: false, holder: w.lease.holder, until: w.lease.until };
+          const inFlight = w.lease?.inFlight ?? [];
+          w.lease = { holder, until: untilMs, inFlight };
+          return { acquired: true, inFlight };
+        },
+        async hold(holder, inFlight, untilMs) {
+          if (w.lease?.holder !== holder) throw new Error('lease lost');
+          w.lease = { holder, until: untilMs, inFlight: [...inFlight] };
+        },
+        async release(holder) {
+          if (w.lease?.holder === holder && w.lease.inFlight.length === 0) w.lease = undefined;
+        },
+        async loadRun(holder) {
+          return w.runs.get(holder);
+        },
+        async saveRun(holder, state) {
+          w.runs.set(holder, structuredClone(state));
+        },
+      },
+      records: {
+        async put(rs) {
+          if (w.crashOn === 'records') {
+            w.crashOn = undefined;
+            throw new Error('crash');
+          }
+          for (const r of rs)
+            w.records.set(`${addressKey(r.address)}|${recordKey(r.moment, r.run, r.pass)}`, r);
+        },
+        async get(address, key) {
+          return w.records.get(`${addressKey(address)}|${key}`);
+        },
+      },
+      addresses: {
+        async undeliverable() {
+          return new Map(w.undeliverable);
+        },
+        async markUndeliverable(address, reasonZh, _error, at) {
+          w.undeliverable.set(addressKey(address), { reasonZh, since: at });
+        },
+      },
+      facts: {
+        async submittedUnits(dutyId, periodKey) {
+          return new Set(w.submitted.get(`${dutyId}|${periodKey}`) ?? []);
+        },
+        async caseState(caseId) {
+          return w.cases.get(caseId);
+        },
+      },
+      mail: {
+        async send(email) {
+          const err = w.send(email, ++w.attempts);
+          if (err) throw err;
+          w.sent.push({ ...email, at: w.now });
+          return `m-${w.sent.length}`;
+        },
+        async maxSendRate() {
+          return w.rate;
+        },
+      },
+      clock: {
+        now: () => w.now,
+        // The local runtime's virtual clock: waits started together end at their own instants, in order.
+        sleep: (ms) => w.clock.sleep(ms),
+        remainingMs: () => w.budgetEnds - w.now,
+      },
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      safetyOffice: async () => OFFICE,
+    };
+  }
+
+  run(holder = 'delivery-20230206T0900', moment = MOMENT): Promise<RunResult> {
+    this.budgetEnds = this.now + this.budgetMs;
+    return runDelivery({ moment, holder }, this.ports(), {
+      schedule,
+      compose: {
+        duty: (id) => catalog.get(id),
+        workdaysOverdue,
+        links: {
+          unit: (u) => `https://x/links/${u}`,
+          overdue: (s) => `https://x/escalations/${s.id}`,
+          caseLink: (c) => `https://x/cases/${c}`,
+        },
+      },
+    });
+  }
+
+  /** Runs the same execution until it closes, moving the clock to each wake: what the state machine does. */
+  async runToEnd(holder = 'delivery-20230206T0900', moment = MOMENT): Promise<RunResult[]> {
+    const results: RunResult[] = [];
+    for (let i = 0; i < 200; i++) {
+      const r = await this.run(holder, moment);
+      results.push(r);
+      if (r.status === 'closed') return results;
+      if (r.status === 'waiting') this.now = Math.max(this.now, Date.parse(r.wakeAt));
+    }
+    throw new Error('the run did not finish');
+  }
+
+  to(address: string) {
+    return this.sent.filter((e) => e.to === address);
+  }
+}
+
+function reminder(address: string, unitId: string, extra: Partial<Notice> = {}): Notice {
+  return {
+    recipient: { address, name: `${unitId}联络员` },
+    at: MOMENT,
+    urgency: 'routine',
+    subject: 'CYCLE#risk-prejudgment-weekly#2023-W06',
+    stage: 'reminder-1',
+    part: 0,
+    body: {
+      type: 'cycle-reminder',
+      dutyId: 'risk-prejudgment-weekly',
+      periodKey: '2023-W06',
+      titleZh: '基层单位安全风险隐患周预判',
+      deadline: '2023-02-06T18:00:00+08:00',
+      reminder: { n: 1, of: 2 },
+      units: [{ id: unitId, name: `${unitId}有限公司` }],
+      linkExpires: '2023-03-15T00:00:00+08:00',
+    },
+    recordedAt: '2023-02-06T08:50:00+08:00',
+    ...extra,
+  };
+}
+
+const many = (n: number) =>
+  Array.from({ length: n }, (_, i) => reminder(`u${String(i).padStart(3, '0')}@example.gov.cn`, `ent-${i}`));
+
+describe('one email per recipient per moment', () => {
+  it('groups everything owed to an address, records each email with what it carried, and empties the outbox', async () => {
+    const w = new World();
+    w.add(
+      reminder('a@example.gov.cn', 'ent-a'),
+      reminder('a@example.gov.cn', 'ent-a2', {
+        subject: 'CYCLE#monthly-safety-meeting#2023-02',
+        stage: 'reminder-1',
+      }),
+      reminder('b@example.gov.cn', 'ent-b'),
+    );
+    const [result] = await w.runToEnd();
+    expect(result).toMatchObject({ status: 'closed', sent: 2, failed: 0 });
+    expect(w.sent.map((e) => e.to)).toEqual(['a@example.gov.cn', 'b@example.gov.cn']);
+    expect(w.notices.size).toBe(0);
+    const rec = [...w.records.values()].find((r) => r.address === 'a@example.gov.cn');
+    expect(rec?.status).toBe('sent');
+    expect(rec?.carried).toHaveLength(2);
+    expect(w.lease).toBeUndefined();
+    expect(w.cleared).toHaveLength(1);
+  });
+
+  it('sends only what is still owed: a unit that submitted meanwhile is left out', async () => {
+    const w = new World();
+    w.add(reminder('a@example.gov.cn', 'ent-a'), reminder('b@example.gov.cn', 'ent-b'));
+    w.submitted.set('risk-prejudgment-weekly|2023-W06', new Set(['ent-a']));
+    await w.runToEnd();
+    expect(w.sent.map((e) => e.to)).toEqual(['b@example.gov.cn']);
+    expect(w.notices.size).toBe(0);
+  });
+
+  it('leaves notices of a later moment, and holds routine mail outside office hours', async () => {
+    const w = new World();
+    w.add(reminder('a@example.gov.cn', 'ent-a', { at: '2023-02-06T14:30:00+08:00' }));
+    w.now = Date.parse('2023-02-06T09:00:00+08:00');
+    expect(await w.run()).toMatchObject({ status: 'closed', sent: 0 });
+    expect(w.notices.size).toBe(1);
+    // Due at 14:30 but SES came back only at 20:30: it waits for the next routine moment.
+    w.now = Date.parse('2023-02-06T20:30:00+08:00');
+    expect(await w.run('delivery-20230206T1430', '2023-02-06T14:30:00+08:00')).toMatchObject({
+      status: 'waiting',
+      reason: 'held',
+      wakeAt: '2023-02-07T09:00:00+08:00',
+    });
+  });
+});
+
+describe('per-recipient outcomes', () => {
+  it('a refused address is recorded, marked, and reported to 安委办; everyone else is delivered', async () => {
+    const w = new World();
+    w.add(...many(10));
+    w.send = (e) =>
+      e.to === 'u004@example.gov.cn' ? error('MessageRejected', 'Address blacklisted.', 400) : undefined;
+    const [result] = await w.runToEnd();
+    expect(result).toMatchObject({ status: 'closed', sent: 9, failed: 1 });
+    expect(w.sent).toHaveLength(9);
+    const failed = [...w.records.values()].filter((r) => r.status === 'failed');
+    expect(failed.map((r) => `${r.address} ${r.error}`)).toEqual([
+      'u004@example.gov.cn MessageRejected: Address blacklisted.',
+    ]);
+    expect(w.undeliverable.get('u004@example.gov.cn')?.reasonZh).toBe('邮件服务拒收了发往该地址的邮件');
+    // 安委办 hears in its next routine email (14:30), and a delivery run is made sure of for that moment.
+    const problem = [...w.notices.values()].find((n) => n.body.type === 'delivery-problem');
+    expect(problem).toMatchObject({ recipient: { address: OFFICE.email }, at: '2023-02-06T14:30:00+08:00' });
+    expect(problem?.body).toMatchObject({ address: 'u004@example.gov.cn', about: ['ent-4有限公司联络人'] });
+    expect(w.ensured).toContain('2023-02-06T14:30:00+08:00');
+
+    // Later notices to the known-bad address are recorded as suppressed without calling SES.
+    w.add(reminder('u004@example.gov.cn', 'ent-4', { stage: 'reminder-2', at: '2023-02-06T14:30:00+08:00' }));
+    w.now = Date.parse('2023-02-06T14:30:00+08:00');
+    const attempts = w.attempts;
+    await w.runToEnd('delivery-20230206T1430', '2023-02-06T14:30:00+08:00');
+    expect(w.attempts).toBe(attempts + 1); // only 安委办's email
+    expect(w.to(OFFICE.email)[0]?.text).toContain('u004@example.gov.cn');
+    expect([...w.records.values()].filter((r) => r.status === 'suppressed').map((r) => r.address)).toEqual([
+      'u004@example.gov.cn',
+    ]);
+  });
+
+  it('throttling slows the run down and every email still goes out once', async () => {
+    const w = new World();
+    w.add(...many(30));
+    w.send = (_e, n) =>
+      n % 4 === 0 ? error('TooManyRequestsException', 'Maximum sending rate exceeded.', 429) : undefined;
+    await w.runToEnd();
+    expect(new Set(w.sent.map((e) => e.to)).size).toBe(30);
+    expect(w.sent).toHaveLength(30);
+  });
+
+  it('keeps under the account rate: never more sends in a second than it allows', async () => {
+    const w = new World();
+    w.rate = 5;
+    w.add(...many(40));
+    await w.runToEnd();
+    for (const e of w.sent)
+      expect(w.sent.filter((x) => x.at > e.at - 1000 && x.at <= e.at).length).toBeLessThanOrEqual(5);
+    // 40 emails at 90 % of 5 a second.
+    expect(w.now - Date.parse(MOMENT)).toBeGreaterThan(8_000);
+  });
+
+  it('a transient failure is retried; an outage pauses the run with growing waits, and nothing is lost', async () => {
+    const w = new World();
+    w.add(...many(5));
+    let down = true;
+    w.send = () =>
+      down ? Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) : undefined;
+    const first = await w.run();
+    expect(first).toMatchObject({ status: 'waiting', reason: 'blocked' });
+    const waits: number[] = [];
+    let r = first;
+    for (let i = 0; i < 6 && r.status === 'waiting'; i++) {
+      waits.push(Date.parse(r.wakeAt) - w.now);
+      w.now = Date.parse(r.wakeAt);
+      r = await w.run();
+    }
+    expect(waits.map((ms) => Math.round(ms / 60_000))).toEqual([1, 2, 4, 8, 10, 10]);
+    expect(w.notices.size).toBe(5);
+    down = false;
+    w.now = Date.parse((r as { wakeAt: string }).wakeAt);
+    await w.runToEnd();
+    expect(w.sent).toHaveLength(5);
+  });
+
+  it('an account that cannot send stops the run for 15 minutes, keeping every notice', async () => {
+    const w = new World();
+    w.add(...many(3));
+    w.send = () => error('SendingPausedException', 'Sending is paused for this account.', 400);
+    expect(await w.run()).toMatchObject({ status: 'waiting', reason: 'account' });
+    expect(w.notices.size).toBe(3);
+    // The emails of the batch already in flight were tried; nothing after them.
+    expect(w.attempts).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('work that continues', () => {
+  it('stops before the time budget and continues where it stopped, sending nobody twice', async () => {
+    const w = new World();
+    w.rate = 1;
+    // Each invocation has 30 seconds; the state machine starts the next at once.
+    w.budgetMs = 30_000;
+    w.add(...many(60));
+    let invocations = 0;
+    for (let done = false; !done;) {
+      const started = w.now;
+      const r = await w.run();
+      invocations++;
+      expect(w.now - started).toBeLessThanOrEqual(30_000);
+      if (r.status === 'closed') done = true;
+      else if (r.status === 'waiting') w.now = Math.max(w.now, Date.parse(r.wakeAt));
+    }
+    expect(invocations).toBeGreaterThan(3);
+    expect(w.sent).toHaveLength(60);
+    expect(new Set(w.sent.map((e) => e.to)).size).toBe(60);
+    expect(w.runs.get('delivery-20230206T0900')?.invocations).toBe(invocations);
+  });
+
+  it('waits while another run holds the lease', async () => {
+    const w = new World();
+    w.add(...many(2));
+    w.lease = { holder: 'delivery-20230206T0830', until: w.now + 5 * 60_000, inFlight: [] };
+    expect(await w.run()).toMatchObject({
+      status: 'waiting',
+      reason: 'busy',
+      wakeAt: '2023-02-06T09:00:30+08:00',
+    });
+    expect(w.sent).toHaveLength(0);
+  });
+});
+
+describe('a crash in the middle of a batch', () => {
+  it('after the sends, before the record: the next holder sends those again (the at-least-once window)', async () => {
+    const w = new World();
+    w.rate = 3;
+    w.add(...many(7));
+    w.crashOn = 'records';
+    await expect(w.run()).rejects.toThrow('crash');
+    const inFlight = w.lease?.inFlight.length ?? 0;
+    expect(inFlight).toBe(3);
+    // Another run takes over once the lease has expired.
+    w.now = (w.lease?.until ?? 0) + 1;
+    await w.runToEnd('delivery-20230206T0930', '2023-02-06T09:30:00+08:00');
+    expect(new Set(w.sent.map((e) => e.to)).size).toBe(7);
+    expect(w.sent.length - 7).toBe(inFlight);
+    expect(w.notices.size).toBe(0);
+  });
+
+  it('after the record, before the outbox was cleared: nothing is sent twice', async () => {
+    const w = new World();
+    w.rate = 3;
+    w.add(...many(7));
+    w.crashOn = 'remove';
+    await expect(w.run()).rejects.toThrow('crash');
+    // The same execution retries at once (Step Functions' Retry): it holds the lease already.
+    await w.runToEnd();
+    expect(w.sent).toHaveLength(7);
+    expect(w.notices.size).toBe(0);
+  });
+
+  it('a case notice is dropped once the case has moved on, an event notice never', async () => {
+    const w = new World();
+    const caseNotice = (kind: 'reminder' | 'notice', stage: string): Notice => ({
+      recipient: { address: 'c@example.gov.cn', name: '负责人' },
+      at: MOMENT,
+      urgency: 'routine',
+      subject: 'CASE#mh-1',
+      stage,
+      part: 0,
+      body: {
+        type: 'case',
+        caseId: 'mh-1',
+        kind,
+        subjectLine: kind === 'notice' ? '【通知】验收未通过' : '【提醒】须报送方案',
+        rolesZh: ['责任单位主要负责人'],
+        paragraphs: ['…'],
+        ...(kind === 'reminder' ? { check: { stage: 'awaiting-plan', visit: 1 } } : {}),
+      },
+      recordedAt: toShanghaiIso(new Date(w.now)),
+    });
+    w.add(caseNotice('reminder', 'v1.awaiting-plan.reminder-1'), caseNotice('notice', 'e3.notice'));
+    w.cases.set('mh-1', { status: 'open', stage: 'rectifying', visit: 2 });
+    await w.runToEnd();
+    expect(w.sent).toHaveLength(1);
+    expect(w.sent[0]?.subject).toBe('【通知】验收未通过');
+  });
+});
