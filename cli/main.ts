@@ -8,7 +8,7 @@ import { EXIT, UsageError, stdio, type Io } from './output.ts';
 const HELP = `safeduty —— 安全生产职责提醒与督办
 
 用法：
-  safeduty start [--port 8080] [--ses-port 8005] [--data .safeduty] [--clock <ISO时间>] [--speed N]
+  safeduty start [--port 8080] [--ses-port 8005] [--data .safeduty] [--clock <ISO时间>] [--speed N] [--faults <故障.json>]
   safeduty simulate --from 2023-01-01 --to 2023-12-31 [--county small|county|city|<名册文件>] [--seed N] [--json]
   safeduty catalog [--json] [--catalog <文件>]
   safeduty plan <职责ID> <周期编号> [--json] [--catalog <文件>]

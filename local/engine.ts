@@ -123,6 +123,8 @@ export class LocalStepFunctions {
   readonly stats = { executions: 0, stateTransitions: 0, segments: 0, taskInvocations: 0, retries: 0 };
   /** Called for every new execution (the simulator models the units' submissions from it). */
   onExecutionStarted?: (execution: LocalExecution, engine: LocalStepFunctions) => void;
+  /** Called before each job with the clock at its instant (the runtime saves the clock, so a crash loses none). */
+  onJob?: (atMs: number) => void;
 
   /**
    * `journal`: a file in the data folder where executions are written as they start and end. On AWS an execution's
@@ -267,6 +269,7 @@ export class LocalStepFunctions {
       for (let top = this.queue.peek(); top && top.at <= untilMs; top = this.queue.peek()) {
         this.queue.pop();
         this.clock.set(top.at);
+        this.onJob?.(this.clock.nowMs());
         const job = top.value;
         if (job.kind === 'callback') await job.run();
         else await this.runSegment(job.executionArn);

@@ -22,6 +22,8 @@ export const sesFaultsSchema = z
     verifiedAddresses: z.array(z.string()).max(100_000).default([]),
     /** Sending paused for the account (SendingPausedException). */
     sendingPaused: z.boolean().default(false),
+    /** Real milliseconds each SendEmail takes, as a network round trip does (0: at once). */
+    latencyMs: z.number().int().min(0).max(10_000).default(0),
     seed: z.number().int().default(1),
   })
   .strict();

@@ -356,6 +356,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // The folder is gone (a test removed it): nothing to continue from.
     }
   };
+  // Saved before every job too (not for the simulator's throwaway folder): killed in the middle of a long
+  // advance, the process leaves the clock where its work had got to.
+  if (dataDir && options.mail !== 'count') engine.onJob = saveClock;
   let chain: Promise<void> = Promise.resolve();
   const advanceTo = (at: Date): Promise<void> => {
     const run = chain.then(() => engine.advanceTo(Math.max(at.getTime(), vclock.nowMs()))).then(saveClock);

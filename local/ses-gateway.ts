@@ -195,6 +195,7 @@ export class SesGateway {
     }
     this.recent.push(now);
     this.day.push(now);
+    if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
     const answer = await this.forward(req, res, body);
     if (!answer) return;
     const simple = input.Content?.Simple;

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { parseInstant, toShanghaiIso } from '../../workflows/calendar.ts';
-import { startRuntime } from '../../local/runtime.ts';
+import { DeliveryPolicyError } from '../../workflows/delivery/policy.ts';
+import { FaultsFileError, readFaultsFile } from '../../local/faults.ts';
+import { ClockBehindDataError, savedClock, startRuntime } from '../../local/runtime.ts';
 import { parse } from '../main.ts';
 import { EXIT, UsageError, type Io } from '../output.ts';
 
@@ -18,6 +20,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     data: { type: 'string' },
     clock: { type: 'string' },
     speed: { type: 'string' },
+    faults: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
   const speed = values.speed === undefined ? 1 : Number(values.speed);
@@ -25,16 +28,40 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--speed 应为 0 到 10000000 之间的数：${values.speed}`);
   const clockStart = values.clock ? parseInstant(values.clock) : undefined;
   const dataDir = resolve(values.data ?? '.safeduty');
+  let faults;
+  try {
+    faults = values.faults ? readFaultsFile(resolve(values.faults)) : undefined;
+  } catch (err) {
+    if (err instanceof FaultsFileError) throw new UsageError(err.messageZh);
+    throw err;
+  }
+  // Without --clock the virtual clock continues where it stopped (saved in the data folder), never jumping to
+  // today: a jump of days would send every reminder and escalation of the days in between at once.
+  const saved = savedClock(dataDir);
 
   io.out('safeduty 正在启动（本地模式：无需 AWS 账号、Docker 或网络）……');
-  const runtime = await startRuntime({
-    dataDir,
-    port: port(values.port, 8080, '--port'),
-    sesPort: port(values['ses-port'], 8005, '--ses-port'),
-    speed,
-    ...(clockStart ? { clockStart } : {}),
-    log: (m) => io.err(m),
-  });
+  let runtime;
+  try {
+    runtime = await startRuntime({
+      dataDir,
+      port: port(values.port, 8080, '--port'),
+      sesPort: port(values['ses-port'], 8005, '--ses-port'),
+      speed,
+      ...(clockStart ? { clockStart } : {}),
+      ...(faults ? { faults } : {}),
+      log: (m) => io.err(m),
+    });
+  } catch (err) {
+    if (err instanceof ClockBehindDataError)
+      throw new UsageError(
+        `虚拟时钟不能回拨：数据目录 ${dataDir} 中的时钟已到 ${err.saved}，--clock 给出的 ${err.asked} 更早。` +
+          '请给出更晚的时间，或换一个数据目录（--data）。',
+      );
+    if (err instanceof DeliveryPolicyError) throw new UsageError(err.messageZh);
+    throw err;
+  }
+  if (saved !== undefined && !clockStart)
+    io.out(`（虚拟时钟从上次停止处继续：${toShanghaiIso(new Date(saved))}；要跳到其他时间请用 --clock）`);
   io.out('');
   io.out(`  HTTP 接口：        ${runtime.apiUrl}   （健康检查：${runtime.apiUrl}/health）`);
   io.out(`  邮件收件箱：       ${runtime.sesUrl}/   （所有发出的提醒和督办邮件都在这里）`);
@@ -42,6 +69,10 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     `  虚拟时钟：         ${runtime.apiUrl}/_local/clock   当前 ${toShanghaiIso(runtime.clock.now())}，速度 ${speed} 倍`,
   );
   io.out(`  数据目录：         ${dataDir}`);
+  if (faults)
+    io.out(
+      `  故障模拟：         已按 ${values.faults} 开启（GET/PUT ${runtime.apiUrl}/_local/faults 查看或修改）`,
+    );
   io.out(`  管理员令牌：       ${runtime.adminToken}`);
   io.out(
     `                     （请求头 Authorization: Bearer <令牌>；可用环境变量 SAFEDUTY_ADMIN_TOKEN 指定）`,
