@@ -22,7 +22,7 @@ export const sesFaultsSchema = z
     verifiedAddresses: z.array(z.string()).max(100_000).default([]),
     /** Sending paused for the account (SendingPausedException). */
     sendingPaused: z.boolean().default(false),
-    /** Real milliseconds each SendEmail takes, as a network round trip does (0: at once). */
+    /** Real milliseconds a SendEmail takes on average (0.5–1.5×), as a network round trip does (0: at once). */
     latencyMs: z.number().int().min(0).max(10_000).default(0),
     seed: z.number().int().default(1),
   })

@@ -81,8 +81,17 @@ export class SesGateway {
     this.seed = options.faults.current.ses.seed;
     this.random = rng(this.seed);
     if (options.keep === 'all' && options.file && existsSync(options.file)) {
-      for (const line of readFileSync(options.file, 'utf8').split('\n'))
-        if (line.trim()) this.mails.push(JSON.parse(line) as SentMail);
+      const saved = readFileSync(options.file, 'utf8');
+      // End a torn last line so the next email starts a line of its own.
+      if (saved.length > 0 && !saved.endsWith('\n')) appendFileSync(options.file, '\n');
+      for (const line of saved.split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          this.mails.push(JSON.parse(line) as SentMail);
+        } catch {
+          // A line torn by a kill in the middle of the write: that email's record is the delivery record's.
+        }
+      }
     }
   }
 
@@ -195,7 +204,8 @@ export class SesGateway {
     }
     this.recent.push(now);
     this.day.push(now);
-    if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
+    // Round trips vary, so the sends of one batch come back one by one, not all at once.
+    if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs * (0.5 + Math.random())));
     const answer = await this.forward(req, res, body);
     if (!answer) return;
     const simple = input.Content?.Simple;

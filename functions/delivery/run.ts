@@ -437,9 +437,12 @@ async function recoverInFlight(inFlight: readonly InFlight[], ports: DeliveryPor
     if (rec) await ports.outbox.remove(rec.carried.map((c) => ports.outbox.refOf(f.address, c.id)));
     else unknown++;
   }
-  // The at-least-once window: these may have been sent; their notices are still owed and go out again.
-  if (unknown > 0)
-    ports.log.warn('emails in flight at a crash are sent again (they may arrive twice)', { count: unknown });
+  // The at-least-once window: unrecorded ones may have been sent; their notices are still owed and go out again.
+  ports.log.warn('a crashed delivery left emails in flight: unrecorded ones are sent again (may arrive twice)', {
+    inFlight: inFlight.length,
+    recorded: inFlight.length - unknown,
+    sentAgain: unknown,
+  });
 }
 
 /** The outbox of one shard, one recipient at a time, in address order. */

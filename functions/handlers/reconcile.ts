@@ -8,6 +8,11 @@ const catalog = loadCatalog();
 /** Run by the scheduler every 15 minutes (locally too, and once at start-up): see functions/core/reconcile.ts. */
 export const handler = workflowHandler(z.object({}).strict(), async () => {
   const report = await reconcile(catalog.duties, domainLog);
-  logger.info('reconciled', { ...report });
+  const acted =
+    report.dispatchedDays.length + report.cyclesResumed.length + report.casesResumed.length > 0 ||
+    report.deliveryStarted;
+  // Every 15 minutes: a line only when it found something to do, so the log shows the incidents.
+  if (acted) logger.warn('reconciled: work was missing and has been restarted', { ...report });
+  else logger.debug('reconciled', { ...report });
   return report;
 });
