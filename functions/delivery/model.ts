@@ -40,7 +40,9 @@ export const deliveryRecordSchema = z
     sentAt: z.string(),
     status: z.enum(DELIVERY_STATUSES),
     messageId: z.string().optional(),
+    /** Why it failed or was not sent: for operators (English), and for 安委办 (Chinese). */
     error: z.string().optional(),
+    reasonZh: z.string().optional(),
     subjectLine: z.string(),
     carried: z.array(carriedNoticeSchema),
     /** Subjects (cycles, cases) the notices were about, for searching. */

@@ -216,7 +216,8 @@ export async function runDelivery(
         records.push(
           record(p, email, key0(), now, {
             status: 'suppressed',
-            error: undeliverable.get(g.address)?.reasonZh ?? '',
+            error: `not sent: the address was refused on ${undeliverable.get(g.address)?.since ?? '?'}`,
+            reasonZh: undeliverable.get(g.address)?.reasonZh ?? '该地址此前无法送达',
           }),
         );
         removals.push(...carried.map((e) => e.ref));
@@ -245,7 +246,9 @@ export async function runDelivery(
         state.sent++;
       } else if (o.kind === 'permanent') {
         const why = reasonZh(o.error);
-        records.push(record(p, email, key, clock.now(), { status: 'failed', error: errorText(o.error) }));
+        records.push(
+          record(p, email, key, clock.now(), { status: 'failed', error: errorText(o.error), reasonZh: why }),
+        );
         removals.push(...p.carried.map((e) => e.ref));
         state.failed++;
         undeliverable.set(addressKey(p.address), { reasonZh: why, since: iso(clock.now()) });
@@ -258,13 +261,15 @@ export async function runDelivery(
           problems.push(problemNotice(office, p, why, schedule, clock.now()));
       } else leftInPass++;
     }
-    await ports.records.put(records);
-    await ports.outbox.remove(removals);
-    if (prepared.length > 0) await lease.hold(input.holder, [], leaseUntil());
+    // Problem reports first: a crash after them sends the refused email again (refused again, reported under
+    // the same key); a crash before them would lose the report once the record says the email was dealt with.
     if (problems.length > 0) {
       await ports.outbox.record(problems);
       for (const at of new Set(problems.map((n) => n.at))) await ports.outbox.ensureDelivery(at);
     }
+    await ports.records.put(records);
+    await ports.outbox.remove(removals);
+    if (prepared.length > 0) await lease.hold(input.holder, [], leaseUntil());
     slowestBatchMs = Math.max(slowestBatchMs, clock.now() - began);
   };
 
@@ -377,7 +382,7 @@ function record(
   email: ComposedEmail,
   key: string,
   atMs: number,
-  outcome: { status: DeliveryRecord['status']; messageId?: string; error?: string },
+  outcome: { status: DeliveryRecord['status']; messageId?: string; error?: string; reasonZh?: string },
 ): DeliveryRecord {
   const [moment, run, pass] = key.split('#') as [string, string, string];
   return {
@@ -438,11 +443,14 @@ async function recoverInFlight(inFlight: readonly InFlight[], ports: DeliveryPor
     else unknown++;
   }
   // The at-least-once window: unrecorded ones may have been sent; their notices are still owed and go out again.
-  ports.log.warn('a crashed delivery left emails in flight: unrecorded ones are sent again (may arrive twice)', {
-    inFlight: inFlight.length,
-    recorded: inFlight.length - unknown,
-    sentAgain: unknown,
-  });
+  ports.log.warn(
+    'a crashed delivery left emails in flight: unrecorded ones are sent again (may arrive twice)',
+    {
+      inFlight: inFlight.length,
+      recorded: inFlight.length - unknown,
+      sentAgain: unknown,
+    },
+  );
 }
 
 /** The outbox of one shard, one recipient at a time, in address order. */
