@@ -9,7 +9,15 @@ import { safetyOfficeUnitId } from './directory.ts';
 import { CsvSyntaxError, parseCsv } from './csv.ts';
 import { ValidationError, fieldPath, type FieldIssue } from './errors.ts';
 import { leaderSchema, unitSchema, type Leader, type Unit } from './model.ts';
-import { canonical, changedFields, referenceProblems, type ChangeContext, type Reference } from './units.ts';
+import {
+  canonical,
+  changedFields,
+  referenceProblems,
+  rosterEntry,
+  unitOnly,
+  type ChangeContext,
+  type Reference,
+} from './units.ts';
 
 /** A problem in an import: `row` is the CSV line (the header is line 1); JSON problems name the path. */
 export interface RosterIssue extends FieldIssue {
@@ -311,9 +319,10 @@ export async function importRoster(
     return changed;
   };
   const leaders = diff(located.leaders, storedLeaders, 'leader', summary.leaders);
-  const units = diff(located.units, storedUnits, 'unit', summary.units);
+  const units = diff(located.units, storedUnits.map(unitOnly), 'unit', summary.units);
+  const stored = new Map(storedUnits.map((u) => [u.id, u]));
   await putLeaders(leaders);
-  await putUnits(units);
+  await putUnits(units.map((u) => rosterEntry(u, stored.get(u.id), at)));
   await appendAuditBatch(audit);
   return summary;
 }

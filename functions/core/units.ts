@@ -6,7 +6,7 @@ import { auditKey } from './audit-subjects.ts';
 import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
-import type { Leader, Unit } from './model.ts';
+import type { Leader, Unit, UnitRecord } from './model.ts';
 
 /** Who changes the roster, and through which route: both go into the audit entry. */
 export interface ChangeContext {
@@ -89,6 +89,22 @@ export function changedFields(before: object, after: object): string[] {
   return [...keys].filter((k) => canonical(a[k]) !== canonical(b[k])).sort();
 }
 
+/** A unit as the roster defines it: without what the system keeps about it (when it joined). */
+export function unitOnly(record: UnitRecord): Unit {
+  const { joinedAt: _joinedAt, ...unit } = record;
+  return unit;
+}
+
+/**
+ * The record to store for a unit: it joins the roster (for the fair start: no escalation for deadlines before
+ * it joined) when first saved, and again when an inactive unit becomes active; otherwise it keeps its date.
+ */
+export function rosterEntry(unit: Unit, existing: UnitRecord | undefined, now: string): UnitRecord {
+  const joins = !existing || (!existing.active && unit.active);
+  const joinedAt = joins ? now : existing.joinedAt;
+  return { ...unit, ...(joinedAt !== undefined ? { joinedAt } : {}) };
+}
+
 function nowIso(): string {
   return toShanghaiIso(clock.now());
 }
@@ -129,16 +145,17 @@ export async function saveUnit(
       '单位信息有误：引用的单位或县领导不存在或不适用',
       problems,
     );
-  if (existing && canonical(existing) === canonical(unit)) return { status: 'unchanged', unit: existing };
+  if (existing && canonical(unitOnly(existing)) === canonical(unit))
+    return { status: 'unchanged', unit: unitOnly(existing) };
   if (existing && existing.id === safetyOfficeUnitId() && !unit.active) throw safetyOfficeConflict();
-  await putUnit(unit);
+  await putUnit(rosterEntry(unit, existing, nowIso()));
   await appendAudit({
     subject: auditKey({ kind: 'unit', id: unit.id }),
     at: nowIso(),
     actor: ctx.actor,
     action: existing ? 'unit-updated' : 'unit-created',
     route: ctx.route,
-    details: existing ? { changed: changedFields(existing, unit) } : { kind: unit.kind },
+    details: existing ? { changed: changedFields(unitOnly(existing), unit) } : { kind: unit.kind },
   });
   return { status: existing ? 'updated' : 'created', unit };
 }
@@ -161,10 +178,10 @@ export async function deactivateUnit(
     throw new NotFoundError(`unknown unit ${id}`, `单位不存在：${id}`, [
       { field: 'id', problem: 'unknown unit' },
     ]);
-  if (!existing.active) return { status: 'unchanged', unit: existing };
+  if (!existing.active) return { status: 'unchanged', unit: unitOnly(existing) };
   if (existing.id === safetyOfficeUnitId()) throw safetyOfficeConflict();
-  const unit: Unit = { ...existing, active: false };
-  await putUnit(unit);
+  const unit: Unit = { ...unitOnly(existing), active: false };
+  await putUnit(rosterEntry(unit, existing, nowIso()));
   await appendAudit({
     subject: auditKey({ kind: 'unit', id }),
     at: nowIso(),
