@@ -20,6 +20,8 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty units list [--kind 类型] [--all]      列出单位（--all 含已停用）
   safeduty submit <职责ID> <周期编号> <单位ID> [--note 说明]   代单位记录完成情况
   safeduty overdue [--csv]                       逾期清单（--csv 输出可用 Excel 打开的 CSV）
+  safeduty deliveries [--from 日期] [--to 日期] [--recipient 邮箱] [--status sent|failed|suppressed] [--all]
+                                                 邮件发送记录：谁在何时收到哪些提醒，哪些地址无法送达及原因
   safeduty cases open <案件类型> --file <案件.json>  立案并启动案件工作流（重大事故隐患挂牌督办、经营性自建房整治）
   safeduty cases list [--type 类型] [--status open|closed] [--town 镇] [--overdue]   列出案件
   safeduty cases show <案件编号> | event <案件编号> <事件> [--file 事件.json] | types
@@ -78,6 +80,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'overdue':
         return await (
           await lazy('./commands/admin.ts', 'overdueCommand')
+        )(rest, io);
+      case 'deliveries':
+        return await (
+          await lazy('./commands/deliveries.ts', 'deliveriesCommand')
         )(rest, io);
       case 'cases':
         return await (

@@ -480,3 +480,20 @@ export const addressesStore: AddressesPort = {
     ioCounters.writes += 1;
   },
 };
+
+/**
+ * Lets mail go to these addresses again: a roster entry saved with them means 安委办 has checked them (the
+ * 无法送达 report asks for exactly that). Returns the addresses that were undeliverable.
+ */
+export async function releaseAddresses(addresses: readonly string[]): Promise<string[]> {
+  const wanted = new Set(addresses.map(addressKey));
+  const known = await addressesStore.undeliverable();
+  const released = [...known.keys()].filter((a) => wanted.has(a));
+  for (const SK of released) {
+    await documentClient().send(
+      new DeleteCommand({ TableName: tableName(), Key: { PK: 'UNDELIVERABLE', SK } }),
+    );
+    ioCounters.writes += 1;
+  }
+  return released;
+}

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import { UNIT_KINDS } from '../../workflows/catalog/schema.ts';
 import { appendAuditBatch, type AuditEntry } from '../adapters/audit.ts';
+import { releaseAddresses } from '../adapters/outbox-store.ts';
 import { listLeaders, listUnits, putLeaders, putUnits } from '../adapters/store.ts';
+import { addressKey } from '../notices/model.ts';
 import { auditKey } from './audit-subjects.ts';
 import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
@@ -14,6 +16,7 @@ import {
   changedFields,
   referenceProblems,
   rosterEntry,
+  unitAddresses,
   unitOnly,
   type ChangeContext,
   type Reference,
@@ -323,6 +326,26 @@ export async function importRoster(
   const stored = new Map(storedUnits.map((u) => [u.id, u]));
   await putLeaders(leaders);
   await putUnits(units.map((u) => rosterEntry(u, stored.get(u.id), at)));
+  // Every address in the file has been checked by whoever prepared it: refused ones get mail again.
+  const released = new Set(
+    await releaseAddresses([
+      ...located.units.flatMap(unitAddresses),
+      ...located.leaders.map((l) => l.holder.email),
+    ]),
+  );
+  if (released.size > 0)
+    for (const u of located.units) {
+      const mine = unitAddresses(u).filter((a) => released.has(addressKey(a)));
+      if (mine.length > 0)
+        audit.push({
+          subject: auditKey({ kind: 'unit', id: u.id }),
+          at,
+          actor: ctx.actor,
+          action: 'addresses-released',
+          route: ctx.route,
+          details: { addresses: mine },
+        });
+    }
   await appendAuditBatch(audit);
   return summary;
 }

@@ -1,6 +1,7 @@
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import type { UnitKind } from '../../workflows/catalog/schema.ts';
 import { appendAudit } from '../adapters/audit.ts';
+import { releaseAddresses } from '../adapters/outbox-store.ts';
 import { getLeader, getUnit, putLeader, putUnit } from '../adapters/store.ts';
 import { auditKey } from './audit-subjects.ts';
 import { clock } from './clock.ts';
@@ -105,6 +106,31 @@ export function rosterEntry(unit: Unit, existing: UnitRecord | undefined, now: s
   return { ...unit, ...(joinedAt !== undefined ? { joinedAt } : {}) };
 }
 
+/** The addresses mail for a unit goes to. */
+export function unitAddresses(unit: Unit): string[] {
+  return [unit.contact.email, unit.principal.email, unit.staffRepresentative?.email].filter(
+    (a): a is string => a !== undefined,
+  );
+}
+
+/** Saving a roster entry confirms its addresses: any refused before get mail again, with an audit entry. */
+export async function releaseChecked(
+  addresses: string[],
+  subject: string,
+  ctx: ChangeContext,
+): Promise<void> {
+  const released = await releaseAddresses(addresses);
+  if (released.length === 0) return;
+  await appendAudit({
+    subject,
+    at: nowIso(),
+    actor: ctx.actor,
+    action: 'addresses-released',
+    route: ctx.route,
+    details: { addresses: released },
+  });
+}
+
 function nowIso(): string {
   return toShanghaiIso(clock.now());
 }
@@ -145,6 +171,7 @@ export async function saveUnit(
       '单位信息有误：引用的单位或县领导不存在或不适用',
       problems,
     );
+  await releaseChecked(unitAddresses(unit), auditKey({ kind: 'unit', id: unit.id }), ctx);
   if (existing && canonical(unitOnly(existing)) === canonical(unit))
     return { status: 'unchanged', unit: unitOnly(existing) };
   if (existing && existing.id === safetyOfficeUnitId() && !unit.active) throw safetyOfficeConflict();
@@ -219,6 +246,7 @@ export async function saveLeader(
   idMismatch(body.id, pathId);
   const leader: Leader = { ...body, id: pathId };
   const existing = await getLeader(pathId);
+  await releaseChecked([leader.holder.email], auditKey({ kind: 'leader', id: leader.id }), ctx);
   if (existing && canonical(existing) === canonical(leader)) return { status: 'unchanged', leader: existing };
   await putLeader(leader);
   await appendAudit({

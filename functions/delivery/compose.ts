@@ -221,7 +221,7 @@ function problemItem(bodies: DeliveryProblemBody[]): Item {
     text: `${b.name} <${b.address}>${b.about.length > 0 ? `（${b.about.join('、')}）` : ''}：${b.reasonZh}（${instantLabel(b.occurredAt)}）`,
   }));
   lines.push({
-    text: '发往这些地址的提醒和督办未能送达。请核实地址并在单位名册中更正，更正后的地址即恢复投递。',
+    text: '发往这些地址的提醒和督办未能送达，此后也不再向其发送。请核实地址并在单位名册中更正或重新保存该单位（名册导入亦可），保存后即恢复投递。',
   });
   return {
     title: `${bodies.length}个邮件地址无法送达`,

@@ -217,7 +217,7 @@ export async function runDelivery(
           record(p, email, key0(), now, {
             status: 'suppressed',
             error: `not sent: the address was refused on ${undeliverable.get(g.address)?.since ?? '?'}`,
-            reasonZh: undeliverable.get(g.address)?.reasonZh ?? '该地址此前无法送达',
+            reasonZh: `${undeliverable.get(g.address)?.reasonZh ?? '该地址此前无法送达'}；此后不再向其发送，在名册中核实保存该地址后恢复`,
           }),
         );
         removals.push(...carried.map((e) => e.ref));

@@ -150,6 +150,68 @@ describe('safeduty overdue', () => {
   });
 });
 
+describe('safeduty deliveries', () => {
+  it('lists the emails sent, newest first, and explains mistakes in Chinese', async () => {
+    withToken();
+    // The roster was imported on Monday 09:00; by Wednesday 10:00 reminders and escalations have gone out.
+    const r = await run('deliveries', '--from', '2023-02-06', '--to', '2023-02-08', '--api', rt.apiUrl);
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toMatch(/^2023-02-06 至 2023-02-08 的邮件记录（新的在前，\d+ 封）：$/);
+    expect(lines[1]).toMatch(/^ {2}2023-02-0\d \d\d:\d\d {2}已发送 {2}.+ <.+@.+>$/);
+    expect(lines[2]).toMatch(/^ {6}【(提醒|督办|逾期)】/);
+    const times = lines.filter((l) => /^ {2}\d{4}/.test(l)).map((l) => l.slice(2, 18));
+    expect(times).toEqual([...times].sort().reverse());
+
+    const json = await run(
+      'deliveries',
+      '--from',
+      '2023-02-06',
+      '--to',
+      '2023-02-08',
+      '--all',
+      '--json',
+      '--api',
+      rt.apiUrl,
+    );
+    const all = JSON.parse(json.out) as { deliveries: { status: string; address: string }[]; next: null };
+    expect(all.deliveries.length).toBeGreaterThan(0);
+    expect(all.next).toBeNull();
+    const one = all.deliveries[0]?.address ?? '';
+    const mine = await run(
+      'deliveries',
+      '--from',
+      '2023-02-06',
+      '--recipient',
+      one,
+      '--json',
+      '--api',
+      rt.apiUrl,
+    );
+    const m = JSON.parse(mine.out) as { deliveries: { address: string }[] };
+    expect(m.deliveries.every((d) => d.address === one)).toBe(true);
+    expect((await run('deliveries', '--status', 'failed', '--api', rt.apiUrl)).out).toMatch(
+      /没有符合条件的邮件记录/,
+    );
+
+    expect(await run('deliveries', '--status', 'lost', '--api', rt.apiUrl)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining(
+        '--status 应为 sent（已发送）、failed（被拒收）或 suppressed（未发送）之一：lost',
+      ),
+    });
+    expect((await run('deliveries', '--from', '6/2/2023', '--api', rt.apiUrl)).err).toContain(
+      '--from 应为日期，例如 2023-02-06：6/2/2023',
+    );
+    expect((await run('deliveries', '--limit', '1000', '--api', rt.apiUrl)).code).toBe(2);
+    // The API's own checks come back as its Chinese message with the field.
+    const far = await run('deliveries', '--from', '2023-01-01', '--to', '2023-12-31', '--api', rt.apiUrl);
+    expect(far.code).toBe(2);
+    expect(far.err).toContain('查询时间跨度不能超过 92 天');
+    expect(far.err).toContain('from：');
+  });
+});
+
 describe('credentials and failures', () => {
   it('exits 2 without a token or with a rejected one, and 1 when the API is unreachable or fails', async () => {
     delete process.env.SAFEDUTY_ADMIN_TOKEN;

@@ -149,5 +149,19 @@ describe('rejected addresses and transient errors', () => {
       expect(problems.map((p) => p.text).join('\n')).toContain(address);
     }
     expect(await cyclesInError(rt)).toEqual([]);
+
+    // 安委办 checks the first address (the mailbox was full and has been emptied) and saves the unit unchanged:
+    // mail goes to it again from the next moment on; the other stays suppressed.
+    rt.faults.apply({ ses: { rejectAddresses: [] } });
+    const checked = roster.units.find((u) => u.contact.email.toLowerCase() === rejected[0]);
+    const { id, ...body } = checked ?? roster.units[0]!;
+    const saved = await api(rt, 'PUT', `/units/${id}`, body);
+    expect(saved.status).toBe(200);
+    const history = await api(rt, 'GET', `/audit?subject=unit:${id}`);
+    expect(JSON.stringify(history.json)).toContain('addresses-released');
+    await rt.advanceTo(new Date('2023-02-14T10:00:00+08:00'));
+    const later = sentMails(rt, at(until));
+    expect(later.some((m) => m.to.some((a) => a.toLowerCase() === rejected[0]))).toBe(true);
+    expect(later.some((m) => m.to.some((a) => a.toLowerCase() === rejected[1]))).toBe(false);
   }, 600_000);
 });
