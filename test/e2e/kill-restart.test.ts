@@ -15,7 +15,8 @@ const FROM = '2023-02-06T08:00:00+08:00';
 const UNTIL = '2023-02-28T23:59:00+08:00';
 /** The default send rate locally is 14/s, so a batch (the emails one crash can leave unrecorded) is 14. */
 const WINDOW_PER_CRASH = 14;
-const KILLS = 6;
+/** Six in `npm test`; `npm run test:long` runs the same walk with more (SAFEDUTY_KILLS). */
+const KILLS = Number(process.env.SAFEDUTY_KILLS ?? 6);
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -171,7 +172,7 @@ describe('kill -9 while emails are being sent', () => {
           (savedClock(data) ?? Date.parse(FROM)) + Math.floor(Math.random() * 10 * 60_000),
         ).toISOString();
       }
-      expect(kills).toBeGreaterThanOrEqual(5);
+      expect(kills).toBeGreaterThanOrEqual(Math.min(5, KILLS));
 
       const cli = await startCli(data, clock, logFile);
       expect((await cli.advance()).status).toBe(200);
