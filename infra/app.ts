@@ -5,6 +5,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { CatalogError, loadCatalog } from '../workflows/catalog/index.ts';
 import { CaseTypeError, loadCaseTypes } from '../workflows/cases/index.ts';
+import { DeliveryPolicyError, loadDeliveryPolicy } from '../workflows/delivery/policy.ts';
 import { StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
@@ -37,6 +38,8 @@ export interface Settings {
   catalogFile?: string;
   /** The deployment's own case types (absolute path), likewise. */
   caseTypesFile?: string;
+  /** The deployment's own delivery policy (absolute path), likewise (docs/delivery.md). */
+  deliveryPolicyFile?: string;
 }
 
 /** Context key, environment variable. */
@@ -53,6 +56,7 @@ const SOURCES = {
   // The same variable the CLI and the local runtime read: one file describes the county's duties everywhere.
   catalogFile: ['safeduty:catalogFile', 'SAFEDUTY_CATALOG'],
   caseTypesFile: ['safeduty:caseTypesFile', 'SAFEDUTY_CASE_TYPES'],
+  deliveryPolicyFile: ['safeduty:deliveryPolicyFile', 'SAFEDUTY_DELIVERY_POLICY'],
 } as const;
 
 // Deliberately plain: SES and mailbox providers reject far more exotic forms than RFC 5322 allows.
@@ -156,20 +160,29 @@ export function loadSettings(
   }
 
   // Checked now, with every problem named: a bad file must fail the synth, not the first dispatch on AWS.
-  const deploymentFile = (field: 'catalogFile' | 'caseTypesFile', load: (file: string) => unknown) => {
+  const deploymentFile = (
+    field: 'catalogFile' | 'caseTypesFile' | 'deliveryPolicyFile',
+    load: (file: string) => unknown,
+  ) => {
     const setting = raw(field);
     if (setting === undefined) return undefined;
     const file = resolve(setting);
     try {
       load(file);
     } catch (err) {
-      if (!(err instanceof CatalogError) && !(err instanceof CaseTypeError)) throw err;
+      if (
+        !(err instanceof CatalogError) &&
+        !(err instanceof CaseTypeError) &&
+        !(err instanceof DeliveryPolicyError)
+      )
+        throw err;
       problems.push(`${describe(field)}: ${err.message}`);
     }
     return file;
   };
   const catalogFile = deploymentFile('catalogFile', (file) => loadCatalog({ file }));
   const caseTypesFile = deploymentFile('caseTypesFile', (file) => loadCaseTypes({ file }));
+  const deliveryPolicyFile = deploymentFile('deliveryPolicyFile', (file) => loadDeliveryPolicy({ file }));
 
   if (problems.length > 0) throw new SettingsError(problems);
   return {
@@ -185,6 +198,7 @@ export function loadSettings(
     logLevel: logLevel as Settings['logLevel'],
     ...(catalogFile !== undefined ? { catalogFile } : {}),
     ...(caseTypesFile !== undefined ? { caseTypesFile } : {}),
+    ...(deliveryPolicyFile !== undefined ? { deliveryPolicyFile } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import { handlers } from '../functions/registry.ts';
 import type { HandlerName, HandlerSpec } from '../functions/registry.ts';
 import { CATALOG_ENV } from '../workflows/catalog/index.ts';
 import { CASE_TYPES_ENV } from '../workflows/cases/index.ts';
+import { DELIVERY_POLICY_ENV } from '../workflows/delivery/policy.ts';
 import { buildAdvanceLoop } from '../workflows/machines.ts';
 import { AdvanceLoopMachine } from './advance-loop-machine.ts';
 import { SafedutyApi } from './api.ts';
@@ -385,6 +386,10 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'DutyCycleStateMachineArn', { value: this.dutyCycle.stateMachineArn });
     new CfnOutput(this, 'CaseStateMachineArn', { value: this.caseWorkflow.stateMachineArn });
     new CfnOutput(this, 'DeliveryStateMachineArn', { value: this.delivery.stateMachineArn });
+    new CfnOutput(this, 'DispatchFunctionName', {
+      value: fns.dispatch.functionName,
+      description: "Invoke it once after the first deployment to start today's cycles (then daily at 00:05)",
+    });
     new CfnOutput(this, 'SesConfigurationSet', { value: props.configurationSetName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'LinkSecretParameter', {
@@ -437,6 +442,7 @@ export class StatelessStack extends Stack {
     const deploymentFiles = [
       { file: settings.catalogFile, bundled: 'catalog.json', env: CATALOG_ENV },
       { file: settings.caseTypesFile, bundled: 'case-types.json', env: CASE_TYPES_ENV },
+      { file: settings.deliveryPolicyFile, bundled: 'delivery-policy.json', env: DELIVERY_POLICY_ENV },
     ].filter((f): f is { file: string; bundled: string; env: string } => f.file !== undefined);
     for (const f of deploymentFiles) environment[f.env] = `/var/task/${f.bundled}`;
 

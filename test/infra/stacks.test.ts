@@ -791,15 +791,17 @@ describe('settings', () => {
     }
   });
 
-  it("validates a deployment's own duty catalog and case types at synth and bundles them with every function", () => {
+  it("validates a deployment's own duty catalog, case types and delivery policy at synth and bundles them with every function", () => {
     const withCatalog = buildApp({
       context: {
         ...CONTEXT,
         'safeduty:catalogFile': 'examples/catalog-extension.json',
         'safeduty:caseTypesFile': 'examples/case-types-extension.json',
+        'safeduty:deliveryPolicyFile': 'examples/delivery-policy.json',
       },
       env: {},
     });
+    expect(withCatalog.settings.deliveryPolicyFile).toMatch(/\/examples\/delivery-policy\.json$/);
     expect(withCatalog.settings.catalogFile).toMatch(/\/examples\/catalog-extension\.json$/);
     expect(withCatalog.settings.caseTypesFile).toMatch(/\/examples\/case-types-extension\.json$/);
     const functions = Template.fromStack(withCatalog.stateless).findResources('AWS::Lambda::Function');
@@ -811,6 +813,7 @@ describe('settings', () => {
       ).toMatchObject({
         SAFEDUTY_CATALOG: '/var/task/catalog.json',
         SAFEDUTY_CASE_TYPES: '/var/task/case-types.json',
+        SAFEDUTY_DELIVERY_POLICY: '/var/task/delivery-policy.json',
       });
 
     const dir = mkdtempSync(join(tmpdir(), 'safeduty-catalog-'));
@@ -825,6 +828,9 @@ describe('settings', () => {
       );
       expect(() => loadSettings(context({ 'safeduty:caseTypesFile': bad }), {})).toThrow(
         /safeduty:caseTypesFile \(or SAFEDUTY_CASE_TYPES\): Invalid case types .*bad\.json/s,
+      );
+      expect(() => loadSettings(context({ 'safeduty:deliveryPolicyFile': bad }), {})).toThrow(
+        /safeduty:deliveryPolicyFile \(or SAFEDUTY_DELIVERY_POLICY\): Invalid delivery policy .*bad\.json/s,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
