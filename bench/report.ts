@@ -45,6 +45,9 @@ export interface Evaluated {
 }
 
 const submissionsOf = (r: Pick<SimulateReport, 'submissions'>) => r.submissions.onTime + r.submissions.late;
+/** The delivery figures of a run (runs from before the outbox have none). */
+const emailDetails = (r: SimulateReport): Partial<SimulateReport['emails']> | undefined =>
+  'total' in r.emails ? r.emails : undefined;
 const indexWriteUnitsOf = (r: SimulateReport): number | undefined =>
   (r.dynamodb as { indexWriteUnits?: number }).indexWriteUnits;
 
@@ -119,6 +122,9 @@ function table(header: string[], rows: string[][], align: ('l' | 'r')[] = []): s
 
 function targetValue(t: TargetResult): string {
   if (t.value === undefined) return '—';
+  if (t.target.includes('USD')) return usd(t.value);
+  if (t.target.includes('share')) return `${(t.value * 100).toFixed(1)} %`;
+  if (t.target.includes('per unit') || t.target.includes('in a day')) return t.value.toFixed(1);
   if (t.target.includes('transitions')) return percent(t.value);
   if (t.target.includes('seconds')) return `${t.value.toFixed(1)} s`;
   if (t.target.includes('MiB')) return `${int(t.value)} MiB`;
@@ -126,6 +132,9 @@ function targetValue(t: TargetResult): string {
 }
 
 function targetLimit(t: TargetResult): string {
+  if (t.target.includes('USD')) return `< ${usd(t.limit)}`;
+  if (t.target.includes('share')) return `≤ ${(t.limit * 100).toFixed(0)} %`;
+  if (t.target.includes('per unit') || t.target.includes('in a day')) return `≤ ${t.limit.toFixed(1)}`;
   if (t.target.includes('transitions')) return `≤ ${percent(t.limit)}`;
   if (t.target.includes('seconds')) return `≤ ${t.limit} s`;
   if (t.target.includes('MiB')) return `≤ ${t.limit} MiB`;
@@ -210,7 +219,7 @@ function renderWallTimeFloor(evaluated: readonly Evaluated[], cost: RequestCost)
     `Measured by \`bench/request-cost.ts\` on ${cost.measuredAt} through the product's own code against the same ` +
       `emulators, ${cost.concurrency} in flight as a sweep sends them:`,
     '',
-    `- one email (ledger claim, SES send, ledger settle): ${ms(cost.email)};`,
+    `- one email (its notice recorded, then composed, sent and recorded by a delivery run): ${ms(cost.email)};`,
     `- one unit read by a roster sweep: ${ms(cost.unitRead)};`,
     `- one submission written (batched): ${ms(cost.submissionWrite)}.`,
     '',
@@ -254,7 +263,8 @@ export function renderResults(input: RenderInput): string {
       (evaluated[0]?.run.command.map((a, i, all) => (all[i - 1] === '--county' ? '<roster>' : a)).join(' ') ??
         'node bin/safeduty.js simulate …') +
       '`. The simulator runs the real engine (synthesized state machines, the same handlers, dynalite, SES local) ' +
-      'on a virtual clock; see `local/simulate.ts`. Issue 7 describes the benchmark.',
+      'on a virtual clock; see `local/simulate.ts`. Issue 7 describes the benchmark, issue 11 the targets of the ' +
+      'notification path. The city-size delivery wave is measured apart: `bench/wave.md` (`npm run bench:wave`).',
     '',
   );
   out.push('## Machine', '');
@@ -291,10 +301,13 @@ export function renderResults(input: RenderInput): string {
   out.push('Assumptions (the simulator counts events and items; these turn them into billed units):', '');
   out.push(
     `- **Lambda, cycleAdvance** (${memory.cycleAdvanceMb} MB, from \`functions/registry.ts\`): ${a.cycleAdvance.note}`,
+    `- **Lambda, deliver** (${memory.deliverMb} MB): ${a.deliver.note}`,
     `- **Lambda, dispatch** (${memory.dispatchMb} MB): ${a.dispatch.note}`,
-    `- **EventBridge Scheduler**: ${a.schedulerInvocationsPerYear} invocations a year (the daily dispatch).`,
+    `- **Lambda, reconcile** (${memory.reconcileMb} MB): ${a.reconcile.note}`,
+    `- **EventBridge Scheduler**: ${int(a.schedulerInvocationsPerYear + a.reconcile.perYear)} invocations a year ` +
+      `(the daily dispatch, and the reconciler every 15 minutes).`,
     `- **DynamoDB**: ${a.dynamodb.note}`,
-    `- **SES**: every reminder and escalation digest is one outbound email.`,
+    `- **SES**: one outbound email per recipient per delivery moment, carrying every notice owed to them then.`,
     `- **Per-unit alternative**: ${a.alternative.note}`,
     `- **Not in the bill**: ${prices.excluded.join('; ')}.`,
     '',
@@ -331,6 +344,21 @@ export function renderResults(input: RenderInput): string {
               : int(e.indexWrites.units),
         ),
         row('emails', (e) => int(emailsOf(e.run.report))),
+        row('emails per unit', (e) => (emailsOf(e.run.report) / Math.max(1, e.run.report.units)).toFixed(1)),
+        row('notices they carried (cycles / cases)', (e) => {
+          const n = emailDetails(e.run.report)?.notices;
+          return n ? `${int(n.cycle)} / ${int(n.case)}` : 'not counted';
+        }),
+        row('most emails to one address in a day', (e) => {
+          const m = emailDetails(e.run.report)?.maxPerAddressDay;
+          return m ? `${m.count}${m.address ? ` (${m.address}, ${m.day})` : ''}` : 'not counted';
+        }),
+        row('delivery runs / deliver invocations', (e) => {
+          const d = emailDetails(e.run.report);
+          return d?.deliveryRuns !== undefined
+            ? `${int(d.deliveryRuns)} / ${int(d.deliveryInvocations ?? 0)}`
+            : 'not counted';
+        }),
         row(
           'submissions: on time / late',
           (e) => `${int(e.run.report.submissions.onTime)} / ${int(e.run.report.submissions.late)}`,
@@ -428,7 +456,7 @@ export function renderResults(input: RenderInput): string {
     '',
   );
 
-  out.push('## Targets (issue 7)', '');
+  out.push('## Targets (issues 7 and 11)', '');
   out.push(
     table(
       ['Target', 'Roster', 'Measured', 'Limit', 'Status', 'By how much'],

@@ -165,6 +165,8 @@ async function main(argv: string[]): Promise<number> {
   const memory: LambdaMemory = {
     cycleAdvanceMb: handlers.cycleAdvance.memoryMb,
     dispatchMb: handlers.dispatch.memoryMb,
+    deliverMb: handlers.deliver.memoryMb,
+    reconcileMb: handlers.reconcile.memoryMb,
   };
   const evaluated = evaluate(runs, prices, memory);
   const renderedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');

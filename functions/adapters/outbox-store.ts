@@ -16,10 +16,8 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { z } from 'zod';
 import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
 import { clock } from '../core/clock.ts';
-import { BadRecordError } from '../core/errors.ts';
 import { addressKey, noticeId, noticeSchema, type Notice } from '../notices/model.ts';
 import {
   deliveryRecordSchema,
@@ -38,29 +36,11 @@ import {
   type RunState,
 } from '../delivery/ports.ts';
 import { documentClient, ioCounters, tableName } from './clients.ts';
-import { batchDelete, batchPut, isConditionFailed } from './store.ts';
+import { batchDelete, batchPut, isConditionFailed, parseRecord, strip } from './store.ts';
 
 /** Shards of the outbox: each address lives in one, so a run reads them one after the other. */
 export const OUTBOX_SHARDS = 4;
 const RUN_STATE_TTL_S = 30 * 24 * 3600;
-
-const STRIP = new Set(['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt']);
-
-function plain(item: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!STRIP.has(k)) out[k] = v;
-  return out;
-}
-
-function parse<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
-  const r = schema.safeParse(plain(item));
-  if (!r.success)
-    throw new BadRecordError(
-      `${String(item.PK)}/${String(item.SK)}`,
-      r.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; '),
-    );
-  return r.data;
-}
 
 /** FNV-1a: a stable shard for an address. */
 export function shardOf(address: string): number {
@@ -172,7 +152,7 @@ export const outboxStore = {
     });
     const entries: OutboxEntry[] = [];
     for (const item of (out.Items ?? []) as Record<string, unknown>[]) {
-      const notice = parse(noticeSchema, item);
+      const notice = parseRecord(noticeSchema, item);
       entries.push({ ref: `${String(item.PK)}|${String(item.SK)}`, notice });
     }
     return { entries, ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}) };
@@ -261,7 +241,7 @@ export const leaseStore: Omit<LeasePort, never> = {
       }),
     );
     ioCounters.reads += 1;
-    return out.Item ? (plain(out.Item).state as RunState) : undefined;
+    return out.Item ? (strip(out.Item).state as RunState) : undefined;
   },
 
   async saveRun(holder: string, state: RunState): Promise<void> {
@@ -325,7 +305,7 @@ export const recordsStore: RecordsPort = {
       }),
     );
     ioCounters.reads += 1;
-    return out.Item ? parse(deliveryRecordSchema, out.Item) : undefined;
+    return out.Item ? parseRecord(deliveryRecordSchema, out.Item) : undefined;
   },
 };
 
@@ -374,7 +354,7 @@ export async function queryDeliveries(
         ...(key ? { ExclusiveStartKey: key } : {}),
       });
       for (const item of (out.Items ?? []) as Record<string, unknown>[])
-        records.push(parse(deliveryRecordSchema, item));
+        records.push(parseRecord(deliveryRecordSchema, item));
       key = out.LastEvaluatedKey;
     } while (key && records.length < q.limit);
     return key;
@@ -446,7 +426,7 @@ export async function caseDeliveries(caseId: string): Promise<Record<string, unk
       ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':p': 'MAIL#' },
       ...(key ? { ExclusiveStartKey: key } : {}),
     });
-    out.push(...((page.Items ?? []) as Record<string, unknown>[]).map(plain));
+    out.push(...((page.Items ?? []) as Record<string, unknown>[]).map((i) => strip(i)));
     key = page.LastEvaluatedKey;
   } while (key);
   return out;

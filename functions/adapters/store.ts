@@ -42,20 +42,22 @@ export const keys = {
   }),
 };
 
-const STRIP = new Set(['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK']);
+/** Key and housekeeping attributes: the table's, not the record's. */
+const STRIP = new Set(['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt']);
 
-function strip(item: Record<string, unknown>): Record<string, unknown> {
+export function strip(item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!STRIP.has(k)) out[k] = v;
   return out;
 }
 
-function parseRecord<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
+/** An item read back as its record, checked: a bad one is a BadRecordError naming its key, never a crash later. */
+export function parseRecord<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
   const r = schema.safeParse(strip(item));
   if (!r.success) {
     throw new BadRecordError(
       `${String(item.PK)}/${String(item.SK)}`,
-      r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      r.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; '),
     );
   }
   return r.data;

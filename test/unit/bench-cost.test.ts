@@ -35,8 +35,10 @@ const prices: PriceTable = {
   },
   assumptions: {
     schedulerInvocationsPerYear: 365,
-    cycleAdvance: { baseMs: 50, perEmailMs: 15, perItemReadMs: 1, note: '' },
+    cycleAdvance: { baseMs: 50, perNoticeMs: 2, perItemReadMs: 1, note: '' },
+    deliver: { baseMs: 200, perEmailMs: 75, note: '' },
     dispatch: { perInvocationMs: 500, note: '' },
+    reconcile: { perYear: 35_040, perInvocationMs: 300, readUnitsPerInvocation: 10, note: '' },
     dynamodb: { readUnitsPerItem: 1, writeUnitsPerItem: 1, note: '' },
     alternative: {
       lambdaMemoryMb: 256,
@@ -49,14 +51,23 @@ const prices: PriceTable = {
   },
   excluded: [],
 };
-const memory: LambdaMemory = { cycleAdvanceMb: 1024, dispatchMb: 256 };
+const memory: LambdaMemory = { cycleAdvanceMb: 1024, dispatchMb: 256, deliverMb: 512, reconcileMb: 256 };
 
-/** 100 cycleAdvance invocations + 365 dispatches; 1,000 emails; 100 submissions. */
+/**
+ * 100 cycleAdvance + 50 deliver invocations, 365 dispatches and 365 (daily) reconciler runs; 2,000 notices carried
+ * by 1,000 emails; 100 submissions.
+ */
 const usage: Usage = {
   stateTransitions: 1000,
-  invocations: 465,
+  invocations: 880,
+  reconciles: 365,
   dynamodb: { reads: 2000, writes: 3000 },
-  emails: { reminder: 800, escalation: 200 },
+  emails: {
+    total: 1000,
+    notices: { cycle: 1800, case: 200 },
+    deliveryInvocations: 50,
+    maxPerAddressDay: { count: 2 },
+  },
   submissions: { onTime: 90, late: 10 },
   alternative: { executions: 500, stateTransitions: 4000, invocations: 1500, emails: 1200 },
 };
@@ -71,16 +82,29 @@ describe('bench cost model', () => {
     const bill = ourBill(usage, prices, memory);
     // Step Functions: 1,000 × $0.025 / 1,000.
     expect(bill.stepFunctions).toBeCloseTo(0.025, 12);
-    // cycleAdvance: 100 × 50 ms + 1,000 emails × 15 ms + 2,000 reads × 1 ms = 22 s at 1 GB = 22 GB-s;
-    // dispatch: 365 × 500 ms at 0.25 GB = 45.625 GB-s; total 67.625 GB-s.
-    expect(bill.quantities.lambdaGbSeconds).toBeCloseTo(67.625, 9);
-    // 67.625 × $0.0000133334 + 465 × $0.20 / 1M = $0.000901671175 + $0.000093.
-    expect(bill.lambda).toBeCloseTo(0.000994671175, 12);
-    // 2,000 RRU × $0.125 / 1M + 3,000 WRU × $0.625 / 1M.
-    expect(bill.dynamodb).toBeCloseTo(0.002125, 12);
-    expect(bill.scheduler).toBeCloseTo(0.000365, 12);
+    // cycleAdvance: 100 × 50 ms + 2,000 notices × 2 ms + 2,000 reads × 1 ms = 11 s at 1 GB = 11 GB-s;
+    // deliver: 50 × 200 ms + 1,000 emails × 75 ms = 85 s at 0.5 GB = 42.5 GB-s;
+    // dispatch: 365 × 500 ms at 0.25 GB = 45.625 GB-s; reconcile: 35,040 × 300 ms at 0.25 GB = 2,628 GB-s.
+    expect(bill.quantities.lambdaGbSeconds).toBeCloseTo(2727.125, 9);
+    // Requests: 100 + 50 + 365 + 35,040 (the reconciler at its production schedule, not the simulated 365).
+    expect(bill.quantities.lambdaRequests).toBe(35_555);
+    expect(bill.lambda).toBeCloseTo(0.036361848475 + 0.007111, 12);
+    // Reads: the 2,000 measured plus 10 for each of the 34,675 reconciler runs the simulator did not make.
+    expect(bill.quantities.readUnits).toBe(348_750);
+    expect(bill.dynamodb).toBeCloseTo(0.04359375 + 0.001875, 12);
+    expect(bill.scheduler).toBeCloseTo(0.035405, 12);
     expect(bill.ses).toBeCloseTo(0.1, 12);
-    expect(bill.total).toBeCloseTo(0.128484671175, 12);
+    expect(bill.total).toBeCloseTo(0.249346598475, 12);
+  });
+
+  it('bills a run from before the outbox (emails sent by cycleAdvance) without delivery invocations', () => {
+    const old: Usage = { ...usage, invocations: 465, emails: { reminder: 800, escalation: 200 } };
+    delete old.reconciles;
+    const bill = ourBill(old, prices, memory);
+    // 100 advances; the 1,000 emails count as notices; deliver only its per-email time.
+    const advance = (100 * 50 + 1000 * 2 + 2000) / 1000;
+    const deliver = ((1000 * 75) / 1000) * 0.5;
+    expect(bill.quantities.lambdaGbSeconds).toBeCloseTo(advance + deliver + 45.625 + 2628, 9);
   });
 
   it('computes the floor and the per-unit alternative by hand', () => {
@@ -100,17 +124,17 @@ describe('bench cost model', () => {
 
   it('gives the ratios', () => {
     const { ratios } = costSummary(usage, prices, memory);
-    expect(ratios.costToFloor).toBeCloseTo(1.28484671175, 10);
-    expect(ratios.costToAlternative).toBeCloseTo(0.128484671175 / 0.223596338875, 10);
+    expect(ratios.costToFloor).toBeCloseTo(2.49346598475, 10);
+    expect(ratios.costToAlternative).toBeCloseTo(0.249346598475 / 0.223596338875, 10);
     expect(ratios.transitionsToAlternative).toBe(0.25);
     expect(ratios.emailsToAlternative).toBeCloseTo(1000 / 1200, 12);
   });
 
   it('never counts more dispatches than invocations', () => {
-    const tiny = { ...usage, invocations: 10 };
+    const tiny: Usage = { ...usage, invocations: 10, reconciles: 0 };
     const bill = ourBill(tiny, prices, memory);
-    // All 10 are dispatches: 10 × 0.5 s × 0.25 GB; no cycleAdvance base time, emails and reads still billed.
-    expect(bill.quantities.lambdaGbSeconds).toBeCloseTo(1.25 + 15 + 2, 9);
+    // All 10 are dispatches: no cycleAdvance or deliver invocations; the reconciler at its production schedule.
+    expect(bill.quantities.lambdaRequests).toBe(10 + 35_040);
   });
 });
 
@@ -142,9 +166,18 @@ describe('bench targets', () => {
     const results = evaluateTargets([county, city]);
     const find = (target: string, r: string) =>
       results.find((x) => x.target.startsWith(target) && x.roster === r);
-    // 1.2848 × floor against 1.05: missed by 22.4 %.
-    expect(find('yearly cost / SES floor', 'county')?.status).toBe('MISS');
-    expect(find('yearly cost / SES floor', 'county')?.margin).toBeCloseTo(1.28484671175 / 1.05 - 1, 10);
+    // 1 email per unit against 0.6 × 143.5.
+    expect(find('emails per unit', 'county')).toMatchObject({ status: 'PASS', value: 1 });
+    expect(find('emails per unit', 'county')?.limit).toBeCloseTo(0.6 * (226_008 / 1_575), 10);
+    expect(find('most emails to one address', 'county')).toMatchObject({
+      status: 'PASS',
+      value: 2,
+      limit: 3,
+    });
+    expect(find('yearly bill', 'county')).toMatchObject({ status: 'PASS', limit: 23.73 });
+    // SES is $0.10 of $0.2493: 59.9 % of the bill is not SES, against 10 %.
+    expect(find('share of the bill not SES', 'county')?.status).toBe('MISS');
+    expect(find('share of the bill not SES', 'county')?.value).toBeCloseTo(1 - 0.1 / 0.249346598475, 10);
     expect(find('our emails', 'county')?.status).toBe('PASS');
     expect(find('our transitions', 'county')?.status).toBe('MISS');
     expect(find('wall time, seconds', 'county')).toMatchObject({ status: 'PASS', value: 240 });

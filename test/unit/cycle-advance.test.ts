@@ -12,6 +12,7 @@ import type { Leader, UnitRecord } from '../../functions/core/model.ts';
 import { recordSubmission } from '../../functions/core/submissions.ts';
 import type { Notice } from '../../functions/notices/model.ts';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
 import type { UnitKind } from '../../workflows/catalog/schema.ts';
 import { FakeTable } from './support/fake-table.ts';
 
@@ -61,6 +62,9 @@ let restore: (() => void) | undefined;
 const log = { warn: vi.fn() };
 let remaining = () => 600_000;
 const sink = { record: outboxStore.record, ensureDelivery: ensureDeliveryRun };
+// The weekly duty's two Monday reminders, at 09:00 and 14:30 (the default policy puts both at 09:00, one
+// reminder): two stages on one day show units dropping out between them.
+const policy = { ...loadDeliveryPolicy(), reminderMoment: 'latest' as const };
 
 async function step(
   iso: string,
@@ -72,7 +76,7 @@ async function step(
   return advanceCycle(
     duty,
     { dutyId: duty.id, periodKey, ...(executionStartTime ? { executionStartTime } : {}) },
-    { log, sink, remainingMs: () => remaining() },
+    { log, sink, remainingMs: () => remaining(), policy },
   );
 }
 

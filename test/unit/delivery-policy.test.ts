@@ -18,6 +18,7 @@ describe('the default delivery policy', () => {
       quietHours: { from: '20:00', until: '08:00' },
       prepareLeadMinutes: 10,
       reminderMinimumLeadMinutes: 60,
+      reminderMoment: 'first-of-day',
     });
   });
 
@@ -53,11 +54,15 @@ describe('where the catalog offsets land', () => {
   const deadline = t('2023-05-31T18:00:00+08:00');
   const opens = t('2023-01-01T00:00:00+08:00');
 
-  it('a reminder goes at the latest routine moment at or before the catalog instant', () => {
+  it("a reminder goes at its day's first routine moment: one morning email with the day's reminders", () => {
     expect(iso(schedule.placeReminder(t('2023-02-06T10:00:00+08:00'), deadline, opens)?.at)).toBe(
       '2023-02-06T09:00:00+08:00',
     );
     expect(iso(schedule.placeReminder(t('2023-02-06T16:00:00+08:00'), deadline, opens)?.at)).toBe(
+      '2023-02-06T09:00:00+08:00',
+    );
+    // Before that day's first moment: the latest moment before it, here the previous working day's afternoon.
+    expect(iso(schedule.placeReminder(t('2023-02-07T08:30:00+08:00'), deadline, opens)?.at)).toBe(
       '2023-02-06T14:30:00+08:00',
     );
     // On May Day (a holiday), to the last working day's afternoon moment before it.
@@ -65,6 +70,22 @@ describe('where the catalog offsets land', () => {
       at: t('2023-04-28T14:30:00+08:00'),
       urgency: 'routine',
     });
+    // Never before the window opens: a window opening at noon takes the afternoon moment.
+    expect(
+      iso(
+        schedule.placeReminder(t('2023-02-06T16:00:00+08:00'), deadline, t('2023-02-06T12:00:00+08:00'))?.at,
+      ),
+    ).toBe('2023-02-06T14:30:00+08:00');
+  });
+
+  it('with `reminderMoment: latest`, at the latest routine moment at or before the catalog instant', () => {
+    const latest = new DeliverySchedule({ ...loadDeliveryPolicy(), reminderMoment: 'latest' });
+    expect(iso(latest.placeReminder(t('2023-02-06T10:00:00+08:00'), deadline, opens)?.at)).toBe(
+      '2023-02-06T09:00:00+08:00',
+    );
+    expect(iso(latest.placeReminder(t('2023-02-06T16:00:00+08:00'), deadline, opens)?.at)).toBe(
+      '2023-02-06T14:30:00+08:00',
+    );
   });
 
   it('never before the window opens: then the first routine moment that leaves time before the deadline', () => {

@@ -33,6 +33,12 @@ export const deliveryPolicySchema = z
       .int()
       .min(0)
       .max(24 * 60),
+    /**
+     * Which routine moment of the day a reminder takes: `first-of-day` (the day's first moment not after the
+     * catalog's instant: everything a person must do that day comes in one morning email) or `latest` (the last
+     * moment not after it: as close to the catalog's instant as the moments allow).
+     */
+    reminderMoment: z.enum(['first-of-day', 'latest']).default('first-of-day'),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -195,13 +201,18 @@ export class DeliverySchedule {
   }
 
   /**
-   * Where a reminder the catalog wants at `catalogAt` goes: the latest routine moment at or before it (never
-   * later than the catalog says, never before the duty's window opens); else the first routine moment after it
+   * Where a reminder the catalog wants at `catalogAt` goes: with `first-of-day`, the first routine moment of that
+   * day not after it; else (or with `latest`) the latest routine moment at or before it (never later than the
+   * catalog says, never before the duty's window opens); else the first routine moment after it
    * that still leaves the minimum lead before the deadline; else urgently at the catalog's instant, moved out
    * of quiet hours. Undefined when it could not reach anyone before the deadline.
    */
   placeReminder(catalogAtMs: number, deadlineMs: number, opensAtMs: number): Placement | undefined {
     const at = Math.max(catalogAtMs, opensAtMs);
+    if (this.policy.reminderMoment === 'first-of-day') {
+      const morning = this.momentsOn(shanghaiDateOf(new Date(at))).find((m) => m >= opensAtMs && m <= at);
+      if (morning !== undefined) return { at: morning, urgency: 'routine' };
+    }
     const latest = this.latestRoutineAtOrBefore(at, opensAtMs);
     if (latest !== undefined) return { at: latest, urgency: 'routine' };
     const lead = this.policy.reminderMinimumLeadMinutes * MINUTE;
