@@ -51,7 +51,7 @@ export async function deliveriesCommand(args: string[], io: Io): Promise<number>
     if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v))
       throw new UsageError(`--${field} 应为日期，例如 2023-02-06：${v}`);
   }
-  if (values.status !== undefined && !(values.status in STATUS_ZH))
+  if (values.status !== undefined && !Object.hasOwn(STATUS_ZH, values.status))
     throw new UsageError(
       `--status 应为 sent（已发送）、failed（被拒收）或 suppressed（未发送）之一：${values.status}`,
     );

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
 import { clock } from '../core/clock.ts';
+import { BadRecordError } from '../core/errors.ts';
 import { addressKey, noticeId, noticeSchema, type Notice } from '../notices/model.ts';
 import {
   deliveryRecordSchema,
@@ -80,16 +81,13 @@ export const outboxStore = {
    * moment lets the reconciler see, with one read, whether anything recorded a while ago is still undelivered.
    */
   async record(notices: readonly Notice[]): Promise<void> {
+    await batchPut(notices.map((n) => ({ ...noticeKey(n.recipient.address, noticeId(n)), ...n })));
+    // The markers after the notices, stamped after they are written: a run that looked before they were there
+    // clears only markers older than its look, so this one stays for the reconciler.
     const recordedAt = clock.nowMs();
-    const moments = [...new Set(notices.map((n) => n.at))].map((at) => ({
-      PK: 'OUTBOX-MOMENTS',
-      SK: at,
-      recordedAt,
-    }));
-    await batchPut([
-      ...notices.map((n) => ({ ...noticeKey(n.recipient.address, noticeId(n)), ...n })),
-      ...moments,
-    ]);
+    await batchPut(
+      [...new Set(notices.map((n) => n.at))].map((at) => ({ PK: 'OUTBOX-MOMENTS', SK: at, recordedAt })),
+    );
   },
 
   /** The earliest moment with notices recorded and not yet cleared by a finished delivery run. */
@@ -138,7 +136,7 @@ export const outboxStore = {
     shard: number,
     afterAddress: string | undefined,
     next?: unknown,
-  ): Promise<{ entries: OutboxEntry[]; next?: unknown }> {
+  ): Promise<{ entries: OutboxEntry[]; next?: unknown; bad?: string[] }> {
     const out = await query({
       KeyConditionExpression: afterAddress ? 'PK = :pk AND SK > :after' : 'PK = :pk',
       ExpressionAttributeValues: {
@@ -151,11 +149,25 @@ export const outboxStore = {
       ...(next ? { ExclusiveStartKey: next as Record<string, unknown> } : {}),
     });
     const entries: OutboxEntry[] = [];
+    const bad: string[] = [];
     for (const item of (out.Items ?? []) as Record<string, unknown>[]) {
-      const notice = parseRecord(noticeSchema, item);
-      entries.push({ ref: `${String(item.PK)}|${String(item.SK)}`, notice });
+      // One item that does not read as a notice (written by hand, or by a version that no longer exists) is
+      // reported and passed over: it must not stop delivery for everyone else.
+      try {
+        entries.push({
+          ref: `${String(item.PK)}|${String(item.SK)}`,
+          notice: parseRecord(noticeSchema, item),
+        });
+      } catch (err) {
+        if (!(err instanceof BadRecordError)) throw err;
+        bad.push(`${err.message}`);
+      }
     }
-    return { entries, ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}) };
+    return {
+      entries,
+      ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}),
+      ...(bad.length > 0 ? { bad } : {}),
+    };
   },
 
   async remove(refs: readonly string[]): Promise<void> {
@@ -264,7 +276,7 @@ export const leaseStore: Omit<LeasePort, never> = {
 
 function recordItems(r: DeliveryRecord): Record<string, unknown>[] {
   const address = addressKey(r.address);
-  const key = recordKey(r.moment, r.run, r.pass);
+  const key = recordKey(r.moment, r.run, r.pass, r.invocation);
   const items: Record<string, unknown>[] = [
     {
       PK: `MAIL#${address}`,

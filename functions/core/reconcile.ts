@@ -120,11 +120,23 @@ export async function reconcile(
   // Notices recorded a while ago that no finished delivery run has cleared: is a run taking care of them?
   const oldest = await outboxStore.oldestMoment();
   if (oldest !== undefined && Date.parse(oldest) < now.getTime() - GRACE_MS) {
-    if ((await running(deliveryArn)).size === 0) {
+    // Runs waiting for a later moment do not deliver what is owed now.
+    const due = [...(await running(deliveryArn))].filter((name) => {
+      const m = momentOfDeliveryExecution(name);
+      return m === undefined || m <= now.getTime();
+    });
+    if (due.length === 0) {
       await ensureDeliveryRun(toShanghaiIso(now));
       report.deliveryStarted = true;
       log.warn('started a delivery run for notices nobody was delivering', { oldest });
     }
   }
   return report;
+}
+
+/** The moment a delivery execution is named after (`delivery-20230206T0900…`, seconds optional). */
+export function momentOfDeliveryExecution(name: string): number | undefined {
+  const m = /^delivery-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?/.exec(name);
+  if (!m) return undefined;
+  return Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}+08:00`);
 }

@@ -338,7 +338,17 @@ export function composeEmail(
     ]
       .filter(Boolean)
       .join('、');
-    subject = `${prefix}${(items[0] as Item).title.replace(/^【[^】]*】/, '')}等${items.length}项事项（${tally}）`;
+    // The item named is one of the kind the prefix announces: 【督办】 leads with an overdue item, not a to-do.
+    const leadSection: SectionId | undefined =
+      prefix === '【紧急】'
+        ? 'urgent'
+        : prefix === '【督办】'
+          ? 'overdue'
+          : prefix === '【提醒】'
+            ? 'todo'
+            : undefined;
+    const lead = ordered.find((sec) => sec.id === leadSection)?.items[0] ?? (items[0] as Item);
+    subject = `${prefix}${lead.title.replace(/^【[^】]*】/, '')}等${items.length}项（${tally}）`;
   }
 
   const today = dateLabel(shanghaiDateOf(new Date(ctx.now)));

@@ -36,6 +36,8 @@ export const deliveryRecordSchema = z
     moment: z.string(),
     run: z.string(),
     pass: z.number().int().min(1),
+    /** The invocation of the run that sent it (records written before it was kept have none). */
+    invocation: z.string().optional(),
     /** When it was handed to the mail service (virtual time locally). */
     sentAt: z.string(),
     status: z.enum(DELIVERY_STATUSES),
@@ -52,11 +54,13 @@ export const deliveryRecordSchema = z
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
 /**
- * The record's key within its recipient's history: one email per recipient per run and pass (a run is one
- * execution, named after its moment), sorted by moment.
+ * The record's key within its recipient's history, sorted by moment: the run (one execution, named after its
+ * moment), the pass, and the invocation that sent it — a pass started again after an outage or a crash can send
+ * the same address a second email, which gets a record of its own.
  */
-export function recordKey(moment: string, run: string, pass: number): string {
-  return `${moment}#${run}#${String(pass).padStart(3, '0')}`;
+export function recordKey(moment: string, run: string, pass: number, invocation?: string): string {
+  const base = `${moment}#${run}#${String(pass).padStart(3, '0')}`;
+  return invocation === undefined ? base : `${base}#${invocation}`;
 }
 
 /**

@@ -26,15 +26,24 @@ interface ErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
-export function classifySendError(err: unknown): SendFailure {
+export function classifySendError(err: unknown, sender?: string): SendFailure {
   const e = (err ?? {}) as ErrorShape;
   const name = e.name ?? '';
   if (THROTTLED.has(name)) return 'throttled';
   if (ACCOUNT.has(name)) return 'account';
+  // "Email address is not verified. The following identities failed the check …: <addresses>" is the recipient's
+  // (the sandbox) unless it names our own sender: then nobody can be sent to.
+  if (sender && /not verified/i.test(e.message ?? '')) {
+    const m = (e.message ?? '').toLowerCase();
+    const s = sender.toLowerCase();
+    if (m.includes(s) || m.includes(`: ${s.split('@')[1] ?? s}`)) return 'account';
+  }
   if (PERMANENT.has(name)) return 'permanent';
   const status = e.$metadata?.httpStatusCode;
   if (status === 429) return 'throttled';
-  if (status !== undefined && status >= 400 && status < 500) return 'permanent';
+  // Another 4xx is about our request or account (a configuration set missing, a bad parameter of ours), not one
+  // address: stop and alarm rather than mark everyone undeliverable.
+  if (status !== undefined && status >= 400 && status < 500) return 'account';
   // Network errors (ECONNREFUSED, ECONNRESET, timeouts), 5xx and anything unknown: worth another try.
   return 'transient';
 }

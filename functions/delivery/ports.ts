@@ -22,7 +22,7 @@ export interface OutboxPort {
     shard: number,
     afterAddress: string | undefined,
     next?: unknown,
-  ): Promise<{ entries: OutboxEntry[]; next?: unknown }>;
+  ): Promise<{ entries: OutboxEntry[]; next?: unknown; bad?: string[] }>;
   remove(refs: readonly string[]): Promise<void>;
   /** The reference of a notice of this address (for an email whose record lists what it carried). */
   refOf(address: string, noticeId: string): string;
@@ -95,6 +95,8 @@ export interface FactsPort {
 
 export interface MailPort {
   send(email: OutgoingEmail): Promise<string>;
+  /** The sender address: a refusal naming it is the account's problem, not the recipient's. */
+  readonly sender?: string;
   /** Emails per second the account allows (SES GetAccount, cached). */
   maxSendRate(): Promise<number>;
 }

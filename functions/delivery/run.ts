@@ -90,7 +90,11 @@ export async function runDelivery(
 
   const budgetAtStart = clock.remainingMs();
   const leaseUntil = () => clock.now() + budgetAtStart + LEASE_MARGIN_MS;
-  const acquired = await lease.acquire(input.holder, startedAt, leaseUntil());
+  // The lease is held by this invocation, not the execution: a retry of the same execution while this one may
+  // still be running (the invoke failed on the way back) waits for the lease to expire instead of sending too.
+  const invocation = startedAt.toString(36);
+  const me = `${input.holder}#${invocation}`;
+  const acquired = await lease.acquire(me, startedAt, leaseUntil());
   if (!acquired.acquired) {
     const wake = Math.min(Math.max(acquired.until, startedAt + 1000), startedAt + BUSY_RETRY_MS);
     return { status: 'waiting', wakeAt: iso(wake), reason: 'busy', sent: 0, failed: 0 };
@@ -109,7 +113,7 @@ export async function runDelivery(
   // Emails a crashed invocation (ours or another run's) handed to the mail service but did not record.
   if (acquired.inFlight.length > 0) {
     await recoverInFlight(acquired.inFlight, ports);
-    await lease.hold(input.holder, [], leaseUntil());
+    await lease.hold(me, [], leaseUntil());
   }
 
   const pacer = new Pacer(await ports.mail.maxSendRate(), clock);
@@ -124,7 +128,7 @@ export async function runDelivery(
 
   const release = async (result: RunResult): Promise<RunResult> => {
     await lease.saveRun(input.holder, state);
-    await lease.release(input.holder);
+    await lease.release(me);
     return result;
   };
   const waiting = (
@@ -150,7 +154,7 @@ export async function runDelivery(
         consecutiveTransient = 0;
         return { kind: 'sent', messageId };
       } catch (err) {
-        const kind = classifySendError(err);
+        const kind = classifySendError(err, ports.mail.sender);
         if (kind === 'throttled') {
           pacer.throttled();
           if (++throttles > 8) return { kind: 'left' };
@@ -194,7 +198,7 @@ export async function runDelivery(
     await loadFacts(batch.flatMap((g) => g.entries.map((e) => e.notice)));
     const prepared: Prepared[] = [];
     const records: DeliveryRecord[] = [];
-    const key0 = () => recordKey(state.moment, input.holder, state.pass);
+    const key0 = () => recordKey(state.moment, input.holder, state.pass, invocation);
     const removals: string[] = [];
     for (const g of batch) {
       const owed: OutboxEntry[] = [];
@@ -227,16 +231,28 @@ export async function runDelivery(
       p.email = email;
       prepared.push(p);
     }
-    const key = recordKey(state.moment, input.holder, state.pass);
+    const key = recordKey(state.moment, input.holder, state.pass, invocation);
     if (prepared.length > 0)
       await lease.hold(
-        input.holder,
+        me,
         prepared.map((p) => ({ address: p.address, recordKey: key })),
         leaseUntil(),
       );
     const outcomes = await Promise.all(prepared.map((p) => sendOne(p.email as ComposedEmail)));
     const problems: Notice[] = [];
-    const office = outcomes.some((o) => o.kind === 'permanent') ? await ports.safetyOffice() : undefined;
+    // Everything about reporting a refusal is best effort: a failure here must not keep the batch from being
+    // recorded (every retry would send it again); the failed record itself stays in the delivery record.
+    const bestEffort = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await f();
+      } catch (err) {
+        log.error(`could not ${what}`, { error: errorText(err) });
+        return undefined;
+      }
+    };
+    const office = outcomes.some((o) => o.kind === 'permanent')
+      ? await bestEffort('find 安委办 to report refused addresses to', () => ports.safetyOffice())
+      : undefined;
     for (const [i, p] of prepared.entries()) {
       const o = outcomes[i] as SendOutcome;
       const email = p.email as ComposedEmail;
@@ -252,7 +268,9 @@ export async function runDelivery(
         removals.push(...p.carried.map((e) => e.ref));
         state.failed++;
         undeliverable.set(addressKey(p.address), { reasonZh: why, since: iso(clock.now()) });
-        await ports.addresses.markUndeliverable(p.address, why, errorText(o.error), iso(clock.now()));
+        await bestEffort('mark an address undeliverable', () =>
+          ports.addresses.markUndeliverable(p.address, why, errorText(o.error), iso(clock.now())),
+        );
         log.warn('an address was refused by the mail service', {
           address: p.address,
           error: errorText(o.error),
@@ -263,13 +281,14 @@ export async function runDelivery(
     }
     // Problem reports first: a crash after them sends the refused email again (refused again, reported under
     // the same key); a crash before them would lose the report once the record says the email was dealt with.
-    if (problems.length > 0) {
-      await ports.outbox.record(problems);
-      for (const at of new Set(problems.map((n) => n.at))) await ports.outbox.ensureDelivery(at);
-    }
+    if (problems.length > 0)
+      await bestEffort('record the report of refused addresses', async () => {
+        await ports.outbox.record(problems);
+        for (const at of new Set(problems.map((n) => n.at))) await ports.outbox.ensureDelivery(at);
+      });
     await ports.records.put(records);
     await ports.outbox.remove(removals);
-    if (prepared.length > 0) await lease.hold(input.holder, [], leaseUntil());
+    if (prepared.length > 0) await lease.hold(me, [], leaseUntil());
     slowestBatchMs = Math.max(slowestBatchMs, clock.now() - began);
   };
 
@@ -301,16 +320,11 @@ export async function runDelivery(
         if (deliverable.length === 0) continue;
         batch.push({ address: group.address, entries: deliverable });
         if (batch.length < batchSize) continue;
-        if ((await flush()) === 'continue') {
-          await lease.saveRun(input.holder, state);
-          return waiting(clock.now(), 'continue');
-        }
+        // Out of time: hand over to the next invocation, which takes the lease at once.
+        if ((await flush()) === 'continue') return release(waiting(clock.now(), 'continue'));
         if (stop) break;
       }
-      if (!stop && (await flush()) === 'continue') {
-        await lease.saveRun(input.holder, state);
-        return waiting(clock.now(), 'continue');
-      }
+      if (!stop && (await flush()) === 'continue') return release(waiting(clock.now(), 'continue'));
       if (stop) break;
     }
 
@@ -344,8 +358,22 @@ export async function runDelivery(
       }
       continue;
     }
-    if (scan.deliverable > 0)
-      return release(nextRun(waiting(now + (BLOCKED_RETRY_MS[0] as number), 'blocked')));
+    if (scan.deliverable > 0) {
+      // Passes used up with mail still deliverable (it keeps failing for a moment, or keeps arriving): end the run
+      // without clearing the moment markers; the reconciler starts a fresh run for what is left.
+      log.warn('delivery run ended with notices left after its last pass', {
+        moment: state.moment,
+        left: scan.deliverable,
+      });
+      return release({
+        status: 'closed',
+        sent: state.sent,
+        failed: state.failed,
+        suppressed: state.suppressed,
+        passes: state.pass,
+        invocations: state.invocations,
+      });
+    }
     if (scan.heldUntil !== undefined) return release(nextRun(waiting(scan.heldUntil, 'held')));
     // Everything recorded up to now is delivered (or no longer owed).
     await ports.outbox.clearMoments(lookedAt);
@@ -384,11 +412,12 @@ function record(
   atMs: number,
   outcome: { status: DeliveryRecord['status']; messageId?: string; error?: string; reasonZh?: string },
 ): DeliveryRecord {
-  const [moment, run, pass] = key.split('#') as [string, string, string];
+  const [moment, run, pass, invocation] = key.split('#') as [string, string, string, string | undefined];
   return {
     address: p.address,
     name: p.name,
     moment,
+    ...(invocation !== undefined ? { invocation } : {}),
     run,
     pass: Number(pass),
     sentAt: iso(atMs),
@@ -464,6 +493,8 @@ async function* recipients(
   do {
     const page = await ports.outbox.page(shard, afterAddress, next);
     next = page.next;
+    for (const problem of page.bad ?? [])
+      ports.log.error('an outbox item that is not a notice was passed over', { problem });
     for (const e of page.entries) {
       const address = addressKey(e.notice.recipient.address);
       if (current && current.address !== address) {

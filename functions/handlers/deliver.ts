@@ -64,7 +64,11 @@ function ports(context: Context): DeliveryPorts {
           : undefined;
       },
     },
-    mail: { send: sendEmail, maxSendRate: () => maxSendRate(clock.nowMs()) },
+    mail: {
+      send: sendEmail,
+      maxSendRate: () => maxSendRate(clock.nowMs()),
+      ...(process.env.SENDER_ADDRESS ? { sender: process.env.SENDER_ADDRESS } : {}),
+    },
     clock: {
       now: () => clock.nowMs(),
       sleep: (ms) => clock.sleep(ms),

@@ -201,7 +201,7 @@ describe('everything owed at one moment, in one email', () => {
     const email = composeEmail(
       { address: 'p@x.cn', name: '刘' },
       [
-        notice(escalation()),
+        notice({ ...escalation(), titleZh: '督办中的职责' } as NoticeBody),
         notice(reminder()),
         notice(
           {
@@ -232,7 +232,8 @@ describe('everything owed at one moment, in one email', () => {
       '二、督办事项',
       '三、无法送达的邮件地址（请核实更正）',
     ]);
-    expect(email.subject).toMatch(/^【督办】.+等4项事项（待办2项、督办1项、其他1项）$/);
+    // 【督办】 names the overdue item, though the to-dos come first in the email.
+    expect(email.subject).toMatch(/^【督办】督办中的职责（.+）等4项（待办2项、督办1项、其他1项）$/);
     expect(email.text).toContain('bad@x.cn');
     expect(email.carried).toHaveLength(4);
   });

@@ -46,6 +46,11 @@ class World {
   ensured: string[] = [];
   cleared: number[] = [];
   send: Sender = () => undefined;
+  sender?: string;
+  /** Items the outbox cannot read as notices (reported with the first page). */
+  badItems: string[] = [];
+  errors: string[] = [];
+  officeFails = false;
   /** Fails the next write of delivery records or the next outbox removal: a crash at that point. */
   crashOn?: 'records' | 'remove';
 
@@ -71,7 +76,11 @@ class World {
           // Pages of three entries: recipients span pages.
           const start = (next as number | undefined) ?? 0;
           const entries = all.slice(start, start + 3);
-          return { entries, ...(start + 3 < all.length ? { next: start + 3 } : {}) };
+          return {
+            entries,
+            ...(start + 3 < all.length ? { next: start + 3 } : {}),
+            ...(start === 0 && w.badItems.length > 0 ? { bad: w.badItems } : {}),
+          };
         },
         async remove(refs) {
           if (w.crashOn === 'remove') {
@@ -120,7 +129,7 @@ class World {
             throw new Error('crash');
           }
           for (const r of rs)
-            w.records.set(`${addressKey(r.address)}|${recordKey(r.moment, r.run, r.pass)}`, r);
+            w.records.set(`${addressKey(r.address)}|${recordKey(r.moment, r.run, r.pass, r.invocation)}`, r);
         },
         async get(address, key) {
           return w.records.get(`${addressKey(address)}|${key}`);
@@ -152,6 +161,7 @@ class World {
         async maxSendRate() {
           return w.rate;
         },
+        ...(w.sender ? { sender: w.sender } : {}),
       },
       clock: {
         now: () => w.now,
@@ -159,8 +169,11 @@ class World {
         sleep: (ms) => w.clock.sleep(ms),
         remainingMs: () => w.budgetEnds - w.now,
       },
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      safetyOffice: async () => OFFICE,
+      log: { info: () => undefined, warn: () => undefined, error: (m) => void w.errors.push(m) },
+      safetyOffice: async () => {
+        if (w.officeFails) throw new Error('bad record UNIT#county-safety-office/UNIT: contact: Required');
+        return OFFICE;
+      },
     };
   }
 
@@ -388,6 +401,92 @@ describe('work that continues', () => {
       reason: 'busy',
       wakeAt: '2023-02-06T09:00:30+08:00',
     });
+    expect(w.sent).toHaveLength(0);
+  });
+});
+
+describe('what must not stop delivery', () => {
+  it('a refusal whose report cannot be written still records the batch: nobody is sent twice', async () => {
+    const w = new World();
+    w.officeFails = true;
+    w.add(...many(6));
+    w.send = (email) =>
+      email.to === 'u002@example.gov.cn' ? error('MessageRejected', 'Address blacklisted') : undefined;
+    const results = await w.runToEnd();
+    expect(results.at(-1)?.status).toBe('closed');
+    expect(w.sent.map((e) => e.to).sort()).toEqual(
+      ['u000', 'u001', 'u003', 'u004', 'u005'].map((u) => `${u}@example.gov.cn`),
+    );
+    expect([...w.records.values()].filter((r) => r.status === 'failed').map((r) => r.address)).toEqual([
+      'u002@example.gov.cn',
+    ]);
+    expect(w.errors).toContain('could not find 安委办 to report refused addresses to');
+  });
+
+  it('an outbox item that is not a notice is reported and passed over', async () => {
+    const w = new World();
+    w.badItems = ['bad record OUTBOX#0/x: body: Required'];
+    w.add(...many(2));
+    await w.runToEnd();
+    expect(w.sent).toHaveLength(2);
+    expect(w.errors).toContain('an outbox item that is not a notice was passed over');
+  });
+
+  it('a refusal naming our own sender is the account’s problem: stop, mark nobody undeliverable', async () => {
+    const w = new World();
+    w.sender = 'safeduty@example.gov.cn';
+    w.add(...many(3));
+    w.send = () =>
+      error(
+        'MessageRejected',
+        'Email address is not verified. The following identities failed the check in region AP-SOUTHEAST-1: safeduty@example.gov.cn',
+        400,
+      );
+    expect(await w.run()).toMatchObject({ status: 'waiting', reason: 'account' });
+    expect(w.undeliverable.size).toBe(0);
+    // A recipient the sandbox has not verified is that recipient's refusal.
+    const sandbox = new World();
+    sandbox.sender = 'safeduty@example.gov.cn';
+    sandbox.add(...many(2));
+    sandbox.send = (email) =>
+      email.to === 'u001@example.gov.cn'
+        ? error(
+            'MessageRejected',
+            'Email address is not verified. The following identities failed the check in region AP-SOUTHEAST-1: u001@example.gov.cn',
+            400,
+          )
+        : undefined;
+    await sandbox.runToEnd();
+    expect([...sandbox.undeliverable.keys()]).toEqual(['u001@example.gov.cn']);
+    expect(sandbox.sent.map((e) => e.to)).toEqual(['u000@example.gov.cn']);
+  });
+
+  it('an unknown 4xx is about our request, not the recipient: stop rather than mark everyone undeliverable', async () => {
+    const w = new World();
+    w.add(...many(3));
+    w.send = () => error('ConfigurationSetDoesNotExistException', 'no such configuration set', 400);
+    expect(await w.run()).toMatchObject({ status: 'waiting', reason: 'account' });
+    expect(w.undeliverable.size).toBe(0);
+  });
+
+  it('a run whose passes are used up ends, leaving what is left (and its moment marker) for the reconciler', async () => {
+    const w = new World();
+    w.add(...many(6));
+    // One address keeps failing for a moment; the others succeed in between, so the service is not taken as down.
+    w.send = (email) =>
+      email.to === 'u003@example.gov.cn' ? error('ServiceUnavailable', 'busy', 503) : undefined;
+    const results = await w.runToEnd();
+    expect(results.at(-1)).toMatchObject({ status: 'closed', passes: 4 });
+    expect(w.sent).toHaveLength(5);
+    expect(w.cleared).toEqual([]);
+    expect(w.notices.size).toBe(1);
+  });
+
+  it('a retry of the same execution waits while its first invocation may still hold the lease', async () => {
+    const w = new World();
+    w.add(...many(2));
+    w.lease = { holder: 'delivery-20230206T0900#lost', until: w.now + 60_000, inFlight: [] };
+    expect(await w.run()).toMatchObject({ status: 'waiting', reason: 'busy' });
     expect(w.sent).toHaveLength(0);
   });
 });
