@@ -47,6 +47,14 @@ export const handlers = {
     timeoutSeconds: 600,
     access: { table: 'read-write', sendEmail: true, linkSecret: true, startDeliveries: true },
   },
+  mailEvents: {
+    entry: 'functions/handlers/mail-events.ts',
+    description:
+      'Records bounces and complaints SES reports after sending: the address becomes undeliverable',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    access: { table: 'read-write', startDeliveries: true },
+  },
   dispatch: {
     entry: 'functions/handlers/dispatch.ts',
     description:

@@ -9,9 +9,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as ses from 'aws-cdk-lib/aws-ses';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -81,6 +84,9 @@ export class StatelessStack extends Stack {
   readonly scheduleDlq: sqs.Queue;
   /** Where an asynchronous invocation of dispatch or the reconciler goes when Lambda's retries are used up. */
   readonly asyncFailures: sqs.Queue;
+  /** SES bounce and complaint events of the configuration set, to EventBridge, to mailEvents. */
+  readonly mailEventsDestination: ses.ConfigurationSetEventDestination;
+  readonly mailEventsRule: events.Rule;
   readonly alarmTopic: sns.Topic;
   readonly api: SafedutyApi;
 
@@ -212,7 +218,7 @@ export class StatelessStack extends Stack {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    for (const fn of [fns.dispatch, fns.reconcile]) {
+    for (const fn of [fns.dispatch, fns.reconcile, fns.mailEvents]) {
       fn.configureAsyncInvoke({
         onFailure: new destinations.SqsDestination(this.asyncFailures),
         retryAttempts: 2,
@@ -246,6 +252,38 @@ export class StatelessStack extends Stack {
         maxEventAge: Duration.minutes(15),
         deadLetterQueue: this.scheduleDlq,
       }),
+    });
+
+    // ---------------------------------------------------------------- bounces and complaints
+    // SES accepts an email to an address on the account's suppression list, or one that bounces later, and
+    // reports it afterwards: the configuration set sends those events to EventBridge, and mailEvents marks the
+    // address undeliverable and tells 安委办 (functions/handlers/mail-events.ts).
+    const configurationSet = ses.ConfigurationSet.fromConfigurationSetName(
+      this,
+      'ConfigurationSetRef',
+      props.configurationSetName,
+    );
+    this.mailEventsDestination = new ses.ConfigurationSetEventDestination(this, 'MailEventsDestination', {
+      configurationSet,
+      destination: ses.EventDestination.eventBus(
+        events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
+      ),
+      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+    });
+    this.mailEventsRule = new events.Rule(this, 'MailEventsRule', {
+      description: 'Bounces and complaints of safeduty emails, to the mailEvents function',
+      eventPattern: {
+        source: ['aws.ses'],
+        detailType: ['Email Bounced', 'Email Complaint Received'],
+        detail: { mail: { tags: { 'ses:configuration-set': [props.configurationSetName] } } },
+      },
+      targets: [
+        new eventsTargets.LambdaFunction(fns.mailEvents, {
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.scheduleDlq,
+        }),
+      ],
     });
 
     // ---------------------------------------------------------------- alarms

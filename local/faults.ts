@@ -22,6 +22,11 @@ export const sesFaultsSchema = z
     verifiedAddresses: z.array(z.string()).max(100_000).default([]),
     /** Sending paused for the account (SendingPausedException). */
     sendingPaused: z.boolean().default(false),
+    /**
+     * Accepted, then reported as a permanent bounce a minute later (as SES does for an address that does not
+     * exist, or one on the account's suppression list), through the same event path as on AWS.
+     */
+    bounceAddresses: z.array(z.string()).max(100_000).default([]),
     /** Real milliseconds a SendEmail takes on average (0.5–1.5×), as a network round trip does (0: at once). */
     latencyMs: z.number().int().min(0).max(10_000).default(0),
     seed: z.number().int().default(1),

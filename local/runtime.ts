@@ -216,6 +216,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     keep: options.mail === 'count' ? 'stats' : 'all',
     ...(dataDir && options.mail !== 'count' ? { file: join(dataDir, 'mail', 'sent.jsonl') } : {}),
   });
+  // A bounce reaches mailEvents a minute after the send, as SES's event does through EventBridge; a failed
+  // invocation is retried by EventBridge on AWS, here it is logged.
+  mail.onMailEvent = (event) =>
+    engine.schedule(vclock.nowMs() + 60_000, 'mail-event', async () => {
+      try {
+        await invoke('mailEvents', event);
+      } catch (err) {
+        log(`mailEvents failed: ${String(err)}`);
+      }
+    });
   const mailEndpoint = await mail.start();
   const sfnServer = await startSfnServer(engine);
 

@@ -68,6 +68,8 @@ export class SesGateway {
     refusedWhileDown: 0,
     maxPerAddressDay: { count: 0 },
   };
+  /** Called with the SES event of an accepted email that bounces (the runtime hands it to mailEvents). */
+  onMailEvent?: (event: unknown) => void;
   /** Called for every accepted email (the simulator counts them). */
   onSent?: (mail: SentMail) => void;
   private server?: Server;
@@ -160,6 +162,7 @@ export class SesGateway {
 
     const input = JSON.parse(body.toString('utf8') || '{}') as {
       Destination?: { ToAddresses?: string[] };
+      EmailTags?: { Name: string; Value: string }[];
       Content?: {
         Simple?: {
           Subject?: { Data?: string };
@@ -221,6 +224,10 @@ export class SesGateway {
         : {}),
     };
     this.count(mail);
+    const bouncing = new Set(f.bounceAddresses.map(lower));
+    const bounced = to.filter((a) => bouncing.has(lower(a)));
+    if (bounced.length > 0)
+      this.onMailEvent?.(bounceEvent(mail.messageId, to, bounced, input.EmailTags ?? []));
   }
 
   private accept(res: ServerResponse): { MessageId: string } {
@@ -284,4 +291,33 @@ export class SesGateway {
       out.end(body);
     });
   }
+}
+
+/** The event SES sends through EventBridge for a permanent bounce (only the fields safeduty reads, and a few). */
+function bounceEvent(
+  messageId: string,
+  destination: string[],
+  bounced: string[],
+  tags: { Name: string; Value: string }[],
+): unknown {
+  return {
+    source: 'aws.ses',
+    'detail-type': 'Email Bounced',
+    detail: {
+      eventType: 'Bounce',
+      mail: {
+        messageId,
+        destination,
+        tags: Object.fromEntries(tags.map((t) => [t.Name, [t.Value]])),
+      },
+      bounce: {
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        bouncedRecipients: bounced.map((emailAddress) => ({
+          emailAddress,
+          diagnosticCode: 'smtp; 550 5.1.1 user unknown',
+        })),
+      },
+    },
+  };
 }

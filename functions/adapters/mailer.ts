@@ -1,5 +1,6 @@
 import { GetAccountCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { OutgoingEmail } from '../delivery/model.ts';
+import { RECORD_TAG } from '../delivery/refusals.ts';
 import { sesClient } from './clients.ts';
 
 export type { OutgoingEmail };
@@ -26,6 +27,9 @@ export async function sendEmail(email: OutgoingEmail): Promise<string> {
         },
       },
       ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
+      ...(email.ref
+        ? { EmailTags: [{ Name: RECORD_TAG, Value: Buffer.from(email.ref).toString('base64url') }] }
+        : {}),
     }),
   );
   return out.MessageId ?? 'unknown';

@@ -304,9 +304,24 @@ function recordItems(r: DeliveryRecord): Record<string, unknown>[] {
   return items;
 }
 
-export const recordsStore: RecordsPort = {
+export const recordsStore: RecordsPort & {
+  markRefused(
+    address: string,
+    key: string,
+    error: string,
+    reasonZh: string,
+  ): Promise<DeliveryRecord | undefined>;
+} = {
   async put(records: readonly DeliveryRecord[]): Promise<void> {
     await batchPut(records.flatMap(recordItems));
+  },
+  /** An email SES accepted and later reported refused (a bounce, a complaint): its record says so now. */
+  async markRefused(address, key, error, reasonZh) {
+    const found = await this.get(address, key);
+    if (!found) return undefined;
+    const refused: DeliveryRecord = { ...found, status: 'failed', error, reasonZh };
+    await batchPut(recordItems(refused));
+    return refused;
   },
   async get(address: string, key: string): Promise<DeliveryRecord | undefined> {
     const out = await documentClient().send(

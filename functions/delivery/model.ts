@@ -6,6 +6,8 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
+  /** The key of the email's delivery record: a bounce reported later finds the record by it. */
+  ref?: string;
 }
 
 /** One notice an email carried, as the delivery record lists it. */

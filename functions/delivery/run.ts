@@ -9,6 +9,7 @@ import { recordKey, type ComposedEmail, type DeliveryRecord } from './model.ts';
 import { classifySendError, errorText, reasonZh } from './outcome.ts';
 import { factsNeeded, stillOwed, type CaseFacts } from './owed.ts';
 import { Pacer } from './pace.ts';
+import { aboutOf, refusalReport } from './refusals.ts';
 import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from './ports.ts';
 
 /** An email carries at most this many notices; the rest follow in the next pass. */
@@ -238,7 +239,9 @@ export async function runDelivery(
         prepared.map((p) => ({ address: p.address, recordKey: key })),
         leaseUntil(),
       );
-    const outcomes = await Promise.all(prepared.map((p) => sendOne(p.email as ComposedEmail)));
+    const outcomes = await Promise.all(
+      prepared.map((p) => sendOne({ ...(p.email as ComposedEmail), ref: key })),
+    );
     const problems: Notice[] = [];
     // Everything about reporting a refusal is best effort: a failure here must not keep the batch from being
     // recorded (every retry would send it again); the failed record itself stays in the delivery record.
@@ -276,7 +279,15 @@ export async function runDelivery(
           error: errorText(o.error),
         });
         if (office && addressKey(office.email) !== addressKey(p.address))
-          problems.push(problemNotice(office, p, why, schedule, clock.now()));
+          problems.push(
+            refusalReport(
+              office,
+              { address: p.address, name: p.name, about: aboutOf(p.carried.map((e) => e.notice)) },
+              why,
+              schedule,
+              clock.now(),
+            ),
+          );
       } else leftInPass++;
     }
     // Problem reports first: a crash after them sends the refused email again (refused again, reported under
@@ -425,41 +436,6 @@ function record(
     subjectLine: email.subject,
     carried: email.carried,
     subjects: [...new Set(email.carried.map((c) => c.subject))],
-  };
-}
-
-function problemNotice(
-  office: { email: string; name: string },
-  p: Prepared,
-  why: string,
-  schedule: DeliverySchedule,
-  nowMs: number,
-): Notice {
-  const about = new Set<string>();
-  for (const e of p.carried) {
-    const b = e.notice.body;
-    if (b.type === 'cycle-reminder' || (b.type === 'cycle-escalation' && b.audience === 'own'))
-      for (const u of b.units) about.add(`${u.name}${b.type === 'cycle-reminder' ? '联络人' : ''}`);
-    else if (b.type === 'cycle-escalation' || b.type === 'case') for (const r of b.rolesZh) about.add(r);
-  }
-  // In 安委办's next routine email, not one of its own.
-  const at = iso(schedule.earliestRoutineAtOrAfter(nowMs + 1));
-  return {
-    recipient: { address: office.email, name: office.name },
-    at,
-    urgency: 'routine',
-    subject: 'DELIVERY',
-    stage: `undeliverable.${addressKey(p.address)}`,
-    part: 0,
-    body: {
-      type: 'delivery-problem',
-      address: p.address,
-      name: p.name,
-      about: [...about].slice(0, 10),
-      reasonZh: why,
-      occurredAt: iso(nowMs),
-    },
-    recordedAt: iso(nowMs),
   };
 }
 

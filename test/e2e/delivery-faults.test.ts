@@ -165,3 +165,36 @@ describe('rejected addresses and transient errors', () => {
     expect(later.some((m) => m.to.some((a) => a.toLowerCase() === rejected[1]))).toBe(false);
   }, 600_000);
 });
+
+describe('an address that bounces after SES accepted the email', () => {
+  it('is recorded as failed, suppressed from then on and reported to 安委办, through the SES event path', async () => {
+    const roster = generateRoster({ towns: 3, departments: 4, enterprises: 6, sites: 4 }, 2023);
+    const bouncing = (roster.units.find((u) => u.kind === 'enterprise')?.contact.email ?? '').toLowerCase();
+    const office = roster.units.find((u) => u.id === 'county-safety-office');
+    const rt = await walk(roster, '2023-02-06T08:00:00+08:00', '2023-02-07T10:00:00+08:00', {
+      ses: { bounceAddresses: [bouncing] },
+    });
+    // SES accepted the first email to it (it is in the mail log), then reported the bounce.
+    const accepted = sentMails(rt).filter((m) => m.to.some((a) => a.toLowerCase() === bouncing));
+    expect(accepted).toHaveLength(1);
+    const failed = await deliveries(rt, '&status=failed');
+    expect(failed.map((r) => [r.address.toLowerCase(), r.sentAt, r.reasonZh])).toEqual([
+      [
+        bouncing,
+        new Date(accepted[0]!.at + 8 * 3_600_000).toISOString().slice(0, 19) + '+08:00',
+        '邮件被对方邮件服务器退回：地址不存在或拒收',
+      ],
+    ]);
+    // The next morning's email to it is not attempted.
+    const suppressed = await deliveries(rt, '&status=suppressed');
+    expect(suppressed.length).toBeGreaterThan(0);
+    expect(suppressed.every((r) => r.address.toLowerCase() === bouncing)).toBe(true);
+    // 安委办's next email lists it under 无法送达.
+    const toOffice = sentMails(rt).filter(
+      (m) =>
+        m.at > accepted[0]!.at && m.to.some((a) => a.toLowerCase() === office?.contact.email.toLowerCase()),
+    );
+    const problems = mailItems(toOffice[0] ?? { text: '' }).filter((i) => i.kind === 'problem');
+    expect(problems.map((p) => p.text).join('\n')).toContain(bouncing);
+  }, 300_000);
+});

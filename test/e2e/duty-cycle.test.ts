@@ -45,7 +45,12 @@ afterEach(async () => {
   runtimes = [];
 });
 
-async function start(clock: string, dataDir: string | null = null, scheduler = true, reconcileEveryMs?: number) {
+async function start(
+  clock: string,
+  dataDir: string | null = null,
+  scheduler = true,
+  reconcileEveryMs?: number,
+) {
   const { units, leaders } = tinyCounty(['ent-a', 'ent-b', 'ent-c', 'ent-d']);
   const rt = await startTestRuntime({
     clock,

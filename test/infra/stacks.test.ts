@@ -421,6 +421,32 @@ describe('safeduty CDK app (bundling skipped)', () => {
     });
   });
 
+  describe('bounces and complaints reported after sending', () => {
+    it('go from the configuration set to EventBridge and, for this configuration set only, to mailEvents', () => {
+      stateless.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+        EventDestination: Match.objectLike({
+          Enabled: true,
+          MatchingEventTypes: Match.arrayWith(['bounce', 'complaint']),
+          EventBridgeDestination: Match.anyValue(),
+        }),
+      });
+      stateless.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.ses'],
+          'detail-type': ['Email Bounced', 'Email Complaint Received'],
+          detail: { mail: { tags: { 'ses:configuration-set': [Match.anyValue()] } } },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(built.stateless.functions.mailEvents), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(built.stateless.scheduleDlq), 'Arn'] } },
+          }),
+        ],
+      });
+    });
+  });
+
   describe('alarms', () => {
     it('alarms on failed, timed-out and aborted executions, function errors, the queues and a stopped mail account', () => {
       // Three per machine, one per function, the two queues, the mail account, the API's 5xx.
