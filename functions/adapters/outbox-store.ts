@@ -334,6 +334,23 @@ export const recordsStore: RecordsPort & {
     ioCounters.reads += 1;
     return out.Item ? parseRecord(deliveryRecordSchema, out.Item) : undefined;
   },
+  async carriedSince(address: string, sinceMoment: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    let next: Record<string, unknown> | undefined;
+    do {
+      const out = await query({
+        KeyConditionExpression: 'PK = :pk AND SK >= :since',
+        ExpressionAttributeValues: { ':pk': `MAIL#${addressKey(address)}`, ':since': sinceMoment },
+        ProjectionExpression: 'carried',
+        ConsistentRead: true,
+        ...(next ? { ExclusiveStartKey: next } : {}),
+      });
+      for (const item of (out.Items ?? []) as { carried?: { id?: unknown }[] }[])
+        for (const c of item.carried ?? []) if (typeof c.id === 'string') ids.add(c.id);
+      next = out.LastEvaluatedKey;
+    } while (next);
+    return ids;
+  },
 };
 
 export interface DeliveryQuery {

@@ -80,6 +80,8 @@ export class LeaseLostError extends Error {
 export interface RecordsPort {
   put(records: readonly DeliveryRecord[]): Promise<void>;
   get(address: string, recordKey: string): Promise<DeliveryRecord | undefined>;
+  /** Ids of the notices carried by this address's emails of runs from `sinceMoment` on (any status). */
+  carriedSince(address: string, sinceMoment: string): Promise<Set<string>>;
 }
 
 export interface AddressesPort {

@@ -3,7 +3,7 @@
 // (the delivery lease), which makes the rate global and the per-recipient email unique per pass.
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import type { DeliverySchedule } from '../../workflows/delivery/policy.ts';
-import { addressKey, type Notice } from '../notices/model.ts';
+import { addressKey, noticeId, type Notice } from '../notices/model.ts';
 import { composeEmail, type ComposeContext } from './compose.ts';
 import { recordKey, type ComposedEmail, type DeliveryRecord } from './model.ts';
 import { classifySendError, errorText, reasonZh } from './outcome.ts';
@@ -26,6 +26,12 @@ const BLOCKED_RETRY_MS = [60_000, 120_000, 240_000, 480_000, 600_000];
 const ACCOUNT_RETRY_MS = 15 * 60_000;
 /** Consecutive transient failures that mean the service is down rather than one email unlucky. */
 const DOWN_AFTER = 5;
+/**
+ * How far back a run looks in a recipient's record for a notice written again after its moment: the runs that
+ * could have delivered it started at most this long before the notice's moment (a run continues past three days
+ * only as a new execution with the same moment, so a week covers an outage of four days on top).
+ */
+const REDELIVERY_LOOKBACK_MS = 7 * 24 * 3_600_000;
 /** A run older than this continues in a new execution (Step Functions keeps at most 25,000 events). */
 const MAX_EXECUTION_AGE_MS = 3 * 24 * 3_600_000;
 
@@ -192,6 +198,32 @@ export async function runDelivery(
     caseState: (id: string) => cases.get(id),
   };
 
+  /**
+   * Notices written at or after their moment that an email already carried: a producer's step retried after the
+   * run had delivered what its first try recorded (the step crashed before it was marked done) writes the same
+   * notices again. They are removed, not sent twice. Notices written before their moment need no look: no run
+   * sends a notice before its moment, so none of them can have been delivered yet.
+   */
+  const deliveredAlready = async (
+    batch: readonly { address: string; entries: OutboxEntry[] }[],
+  ): Promise<Set<string>> => {
+    const refs = new Set<string>();
+    await Promise.all(
+      batch.map(async (g) => {
+        const late = g.entries.filter((e) => Date.parse(e.notice.recordedAt) >= Date.parse(e.notice.at));
+        if (late.length === 0) return;
+        const since = Math.min(...late.map((e) => Date.parse(e.notice.at))) - REDELIVERY_LOOKBACK_MS;
+        const carried = await ports.records.carriedSince(g.address, iso(since));
+        for (const e of late) if (carried.has(noticeId(e.notice))) refs.add(e.ref);
+      }),
+    );
+    if (refs.size > 0)
+      log.info('notices written again after an email carried them were not sent twice', {
+        notices: refs.size,
+      });
+    return refs;
+  };
+
   /** Sends one batch of recipients; returns the last address handled. */
   const deliverBatch = async (batch: { address: string; entries: OutboxEntry[] }[]): Promise<void> => {
     const began = clock.now();
@@ -201,9 +233,14 @@ export async function runDelivery(
     const records: DeliveryRecord[] = [];
     const key0 = () => recordKey(state.moment, input.holder, state.pass, invocation);
     const removals: string[] = [];
+    const delivered = await deliveredAlready(batch);
     for (const g of batch) {
       const owed: OutboxEntry[] = [];
       for (const e of g.entries) {
+        if (delivered.has(e.ref)) {
+          removals.push(e.ref);
+          continue;
+        }
         const n = stillOwed(e.notice, facts, now);
         if (n) owed.push({ ref: e.ref, notice: n });
         else removals.push(e.ref);

@@ -50,6 +50,8 @@ class World {
   /** Items the outbox cannot read as notices (reported with the first page). */
   badItems: string[] = [];
   errors: string[] = [];
+  /** Addresses whose record a run read before sending notices written after their moment. */
+  lookedBack: string[] = [];
   officeFails = false;
   /** Fails the next write of delivery records or the next outbox removal: a crash at that point. */
   crashOn?: 'records' | 'remove';
@@ -133,6 +135,14 @@ class World {
         },
         async get(address, key) {
           return w.records.get(`${addressKey(address)}|${key}`);
+        },
+        async carriedSince(address, since) {
+          w.lookedBack.push(address);
+          return new Set(
+            [...w.records.entries()]
+              .filter(([k]) => k.startsWith(`${addressKey(address)}|`) && (k.split('|')[1] ?? '') >= since)
+              .flatMap(([, r]) => r.carried.map((c) => c.id)),
+          );
         },
       },
       addresses: {
@@ -517,6 +527,27 @@ describe('a crash in the middle of a batch', () => {
     // The same execution retries at once (Step Functions' Retry): it holds the lease already.
     await w.runToEnd();
     expect(w.sent).toHaveLength(7);
+    expect(w.notices.size).toBe(0);
+  });
+
+  it('a producer step retried after its notices were delivered writes them again: they are not sent twice', async () => {
+    const w = new World();
+    const first = [reminder('a@example.gov.cn', 'ent-a'), reminder('b@example.gov.cn', 'ent-b')];
+    w.add(...first);
+    await w.runToEnd();
+    expect(w.sent).toHaveLength(2);
+    expect(w.lookedBack).toEqual([]);
+    // The step had crashed before it was marked done; its retry 20 minutes later writes the same notices, and one
+    // that its first try had not reached.
+    w.now += 20 * 60_000;
+    const again = toShanghaiIso(new Date(w.now));
+    w.add(
+      ...first.map((n) => ({ ...n, recordedAt: again })),
+      reminder('c@example.gov.cn', 'ent-c', { recordedAt: again }),
+    );
+    await w.runToEnd('delivery-20230206T092000-r092000', again);
+    expect(w.sent.map((e) => e.to)).toEqual(['a@example.gov.cn', 'b@example.gov.cn', 'c@example.gov.cn']);
+    expect(w.lookedBack.sort()).toEqual(['a@example.gov.cn', 'b@example.gov.cn', 'c@example.gov.cn']);
     expect(w.notices.size).toBe(0);
   });
 
