@@ -34,6 +34,16 @@ export async function ensureDeliveryRun(moment: string): Promise<void> {
   const now = clock.now();
   if (Date.parse(moment) > now.getTime()) return;
   const nowIso = toShanghaiIso(now);
-  // Same input while it runs returns the running execution; a finished one needs a later run.
-  await start(deliveryExecutionName(nowIso, `-r${nowIso.slice(11, 19).replace(/:/g, '')}`), nowIso);
+  // Same name and input while it runs returns the running execution (it picks the notices up in its next pass);
+  // "exists" means that run has finished, so the next name is tried: two producers late in the same second (a
+  // clock standing still locally) must not leave the second's notices to the reconciler.
+  const base = `-r${nowIso.slice(11, 19).replace(/:/g, '')}`;
+  for (let n = 1; n <= LATE_RUN_NAMES; n++) {
+    const name = deliveryExecutionName(nowIso, n === 1 ? base : `${base}-${n}`);
+    if ((await start(name, nowIso)) === 'started') return;
+  }
+  // All taken: the outbox marker stays, and the reconciler starts a run within 20 minutes.
 }
+
+/** Late runs tried for one second before leaving the notices to the reconciler. */
+const LATE_RUN_NAMES = 20;
