@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { resetClients } from '../functions/adapters/clients.ts';
 import { resetSendRateCache } from '../functions/adapters/mailer.ts';
 import { resetSecretCache } from '../functions/adapters/secrets.ts';
+import { parseLinkKeys } from '../functions/core/links.ts';
 import { activeRoster, getDispatchedThrough, putLeaders, putUnits } from '../functions/adapters/store.ts';
 import { clock as domainClock } from '../functions/core/clock.ts';
 import { handlers as registry } from '../functions/registry.ts';
@@ -233,6 +234,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     process.env.SAFEDUTY_ADMIN_TOKEN ||
     secretFile(dataDir, 'admin-token', () => randomBytes(24).toString('base64url'));
   const linkSecret = secretFile(dataDir, 'link-secret', () => randomBytes(32).toString('base64url'));
+  try {
+    parseLinkKeys(linkSecret);
+  } catch (err) {
+    // A hand-edited key ring (a rotation rehearsed locally) that cannot be read: say so before anything starts.
+    throw new Error(
+      `数据目录中的链接密钥文件 link-secret 无法使用（${(err as Error).message}），请改正或删除后重新启动`,
+    );
+  }
 
   // Handlers read their configuration from the environment, exactly as in Lambda.
   Object.assign(process.env, {

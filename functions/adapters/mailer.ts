@@ -1,6 +1,7 @@
 import { GetAccountCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { OutgoingEmail } from '../delivery/model.ts';
 import { RECORD_TAG } from '../delivery/refusals.ts';
+import { oneLine } from '../core/text.ts';
 import { sesClient } from './clients.ts';
 
 export type { OutgoingEmail };
@@ -19,7 +20,8 @@ export async function sendEmail(email: OutgoingEmail): Promise<string> {
       Destination: { ToAddresses: [email.to] },
       Content: {
         Simple: {
-          Subject: { Data: email.subject, Charset: 'UTF-8' },
+          // Whatever composed it, a subject never carries a line break into the message's headers.
+          Subject: { Data: oneLine(email.subject), Charset: 'UTF-8' },
           Body: {
             Text: { Data: email.text, Charset: 'UTF-8' },
             Html: { Data: email.html, Charset: 'UTF-8' },

@@ -1,27 +1,31 @@
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { parseLinkKeys, type LinkKeys } from '../core/links.ts';
 import { ssmClient } from './clients.ts';
 
-let cached: string | undefined;
+/**
+ * How long a container trusts the key ring it read: a rotation (a new current key) reaches every function within
+ * this time, without a deployment. Links signed meanwhile with the previous key stay valid, since it stays in the ring.
+ */
+const KEYS_TTL_MS = 5 * 60_000;
+let cached: { keys: LinkKeys; readAt: number } | undefined;
 
 /**
- * The HMAC secret for unit links. Locally it comes from the environment (the runtime keeps it in the data
- * folder); on AWS from an SSM SecureString, read once per container.
+ * The HMAC keys for unit links (a key ring, or a plain secret as key `k1`). Locally from the environment (the
+ * runtime keeps it in the data folder); on AWS from an SSM SecureString, read again every five minutes.
  */
-export async function linkSecret(): Promise<string> {
-  if (cached) return cached;
+export async function linkKeys(): Promise<LinkKeys> {
+  if (cached && Date.now() - cached.readAt < KEYS_TTL_MS) return cached.keys;
   const fromEnv = process.env.SAFEDUTY_LINK_SECRET;
-  if (fromEnv) {
-    cached = fromEnv;
-    return cached;
+  let value: string | undefined = fromEnv;
+  if (!value) {
+    const name = process.env.LINK_SECRET_PARAMETER;
+    if (!name) throw new Error('neither SAFEDUTY_LINK_SECRET nor LINK_SECRET_PARAMETER is set');
+    const out = await ssmClient().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    value = out.Parameter?.Value;
+    if (!value) throw new Error(`link secret parameter ${name} is empty`);
   }
-  const name = process.env.LINK_SECRET_PARAMETER;
-  if (!name) throw new Error('neither SAFEDUTY_LINK_SECRET nor LINK_SECRET_PARAMETER is set');
-  const out = await ssmClient().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = out.Parameter?.Value;
-  if (!value || value.length < 32)
-    throw new Error('link secret parameter is missing or shorter than 32 characters');
-  cached = value;
-  return cached;
+  cached = { keys: parseLinkKeys(value), readAt: Date.now() };
+  return cached.keys;
 }
 
 export function resetSecretCache(): void {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailSchema, idSchema } from './model.ts';
+import { freeText, lineText } from './text.ts';
 
 /**
  * A case record: the truth about one case. Every write is conditional on `version` (optimistic concurrency, no
@@ -8,7 +9,7 @@ import { emailSchema, idSchema } from './model.ts';
 /** Who did something in a case: a name, and an address where known. */
 export const casePersonSchema = z
   .object({
-    name: z.string().trim().min(1, 'must not be empty').max(100),
+    name: lineText(100),
     email: emailSchema.optional(),
   })
   .strict();
@@ -73,6 +74,8 @@ export const caseRecordSchema = z.object({
   progressReports: z.array(z.string()).default([]),
   /** The person named by the latest event of each id (the acceptor must differ from the reporter). */
   persons: z.record(z.string(), casePersonSchema).default({}),
+  /** The signed-in account (Cognito `sub`) that recorded the latest event of each id, where there was one. */
+  accounts: z.record(z.string(), z.string()).default({}),
   history: z.array(historyEntrySchema).default([]),
   lastError: z.object({ at: z.string(), message: z.string() }).optional(),
 });
@@ -98,7 +101,7 @@ const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-
 export const caseIdSchema = idSchema.refine((s) => s !== 'reconciliation', 'is reserved');
 
 const textFields = z
-  .record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'must be a camelCase key'), z.string().max(5000))
+  .record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'must be a camelCase key'), freeText(5000))
   .refine((r) => Object.keys(r).length <= 20, 'at most 20 fields');
 
 export const openCaseBodySchema = z
@@ -106,7 +109,7 @@ export const openCaseBodySchema = z
     type: z.string().min(1).max(40),
     /** Optional: a case id chosen by the caller (else `<prefix>-<yyyymmdd>-<random>`). */
     caseId: caseIdSchema.optional(),
-    title: z.string().trim().min(1, 'must not be empty').max(200),
+    title: lineText(200),
     responsibleUnitId: idSchema,
     supervisingUnitId: idSchema,
     /** The town for the reconciliation view; defaults to the responsible unit's town. */
@@ -116,7 +119,7 @@ export const openCaseBodySchema = z
       z.object({ days: z.number().int().min(1).max(3650) }).strict(),
     ]),
     fields: textFields.default({}),
-    note: z.string().max(5000).optional(),
+    note: freeText(5000).optional(),
   })
   .strict()
   .meta({
@@ -136,7 +139,7 @@ export const caseEventBodySchema = z
   .object({
     event: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be an event id'),
     person: casePersonSchema.optional(),
-    note: z.string().max(5000).optional(),
+    note: freeText(5000).optional(),
     fields: textFields.default({}),
     /** A new rectification term (a date), where the event takes one. */
     newDeadline: dateSchema.optional(),

@@ -36,6 +36,7 @@ import { beforeTermZh } from './cases-messages.ts';
 import type { CaseEventBody, CasePerson, CaseRecord, HistoryEntry, OpenCaseBody } from './cases-model.ts';
 import type { Unit } from './model.ts';
 import { workdaysOverdue } from './overdue.ts';
+import { nameIdentity } from './text.ts';
 
 /** The ledger and audit subject of a case. */
 export const caseSubject = (caseId: string) => `CASE#${caseId}`;
@@ -326,6 +327,7 @@ export async function openCase(
       outbox: type.onOpen ? [{ seq: 0, eventId: 'opened', at: nowIso }] : [],
       progressReports: [],
       persons: {},
+      accounts: {},
       history: [entry],
     };
     if (!(await putNewCase(record))) {
@@ -366,7 +368,9 @@ export async function openCase(
   throw new ConflictError('could not allocate a case id', '案件编号生成冲突，请重试');
 }
 
-export type CasePrincipal = { kind: 'admin'; name: string } | { kind: 'unit'; unitId: string };
+/** `account`: the signed-in administrator's account (Cognito `sub`); absent with the local admin token. */
+export type CasePrincipal =
+  { kind: 'admin'; name: string; account?: string } | { kind: 'unit'; unitId: string };
 
 /** Which side of the case the principal is on; a unit that is neither may not touch it. */
 export function roleOf(r: CaseRecord, p: CasePrincipal): Actor {
@@ -380,13 +384,30 @@ function actorOf(p: CasePrincipal): string {
   return p.kind === 'admin' ? `admin:${p.name}` : `unit-link:${p.unitId}`;
 }
 
-/** Same person: the same address, or the same name where an address is missing. */
+/**
+ * Same person, as far as typed details can tell: the same address, or the same name once normalized (full-width,
+ * invisible characters, spaces and case do not make another person). Two people with one name cannot both act;
+ * the refusal says why.
+ */
 export function samePerson(
   a: { name: string; email?: string | undefined },
   b: { name: string; email?: string | undefined },
 ): boolean {
-  if (a.email && b.email) return a.email.toLowerCase() === b.email.toLowerCase();
-  return a.name.replace(/\s+/g, '') === b.name.replace(/\s+/g, '');
+  if (a.email && b.email && a.email.trim().toLowerCase() === b.email.trim().toLowerCase()) return true;
+  return nameIdentity(a.name) === nameIdentity(b.name);
+}
+
+/**
+ * Separation of duties: the same signed-in account is the same person, whatever name it typed; otherwise the typed
+ * details are compared (samePerson). With the local admin token there is no account: anyone holding it can type
+ * any name, which README says.
+ */
+export function sameActor(
+  a: { person?: CasePerson | undefined; account?: string | undefined },
+  b: { person?: CasePerson | undefined; account?: string | undefined },
+): boolean {
+  if (a.account !== undefined && a.account === b.account) return true;
+  return a.person !== undefined && b.person !== undefined && samePerson(a.person, b.person);
 }
 
 /** The events a case accepts in its current stage (and given its open request). */
@@ -508,13 +529,15 @@ export async function applyCaseEvent(
     const person: CasePerson | undefined = body.person
       ? { name: body.person.name, ...(body.person.email ? { email: body.person.email } : {}) }
       : undefined;
-    if (ev.distinctPersonFrom && person) {
+    const account = principal.kind === 'admin' ? principal.account : undefined;
+    if (ev.distinctPersonFrom) {
       const previous = rec.persons[ev.distinctPersonFrom];
-      if (previous && samePerson(previous, person)) {
+      const before = { person: previous, account: rec.accounts[ev.distinctPersonFrom] };
+      if (sameActor(before, { person, account })) {
         const other = eventOf(type, ev.distinctPersonFrom);
         throw new ForbiddenError(
           'the same person may not do both',
-          `“${ev.titleZh}”须由“${other?.titleZh ?? ev.distinctPersonFrom}”的报告人（${previous.name}）以外的人员办理`,
+          `“${ev.titleZh}”须由“${other?.titleZh ?? ev.distinctPersonFrom}”的报告人（${previous?.name ?? '同一登录账号'}）以外的人员办理`,
           [{ field: 'person', problem: `must differ from the person of ${ev.distinctPersonFrom}` }],
         );
       }
@@ -529,6 +552,7 @@ export async function applyCaseEvent(
     const next: CaseRecord = structuredClone(rec);
     next.version = rec.version + 1;
     if (person) next.persons = { ...next.persons, [ev.id]: person };
+    if (account !== undefined) next.accounts = { ...next.accounts, [ev.id]: account };
     if (ev.progressReport) next.progressReports = [...next.progressReports, nowIso];
     if (ev.withdrawsRequests) delete next.request;
     let termChanged: string | undefined;

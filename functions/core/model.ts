@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { unitKindSchema } from '../../workflows/catalog/schema.ts';
+import { freeText, lineText } from './text.ts';
 
 /** Ids are used in keys, URLs and execution names, so they are kept to a safe alphabet. */
 export const idSchema = z
@@ -10,14 +11,16 @@ export const idSchema = z
   );
 
 /**
- * SES accepts malformed addresses only to bounce them later (and the local SES accepts anything), so
- * addresses are checked strictly when a unit is saved.
+ * SES accepts malformed addresses only to bounce them later (and the local SES accepts anything), so addresses are
+ * checked strictly when a unit is saved: a local part of dot-separated atoms (no leading, trailing or double dot), a
+ * domain of labels that neither start nor end with a hyphen, a top-level domain of letters; ASCII only.
  */
 export const emailSchema = z
   .string()
+  .trim()
   .max(254)
   .regex(
-    /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/,
+    /^(?=[^@]{1,64}@)[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/,
     'must be a valid email address',
   );
 
@@ -29,7 +32,7 @@ export const phoneSchema = z
 
 export const personSchema = z
   .object({
-    name: z.string().trim().min(1, 'must not be empty').max(100),
+    name: lineText(100),
     email: emailSchema,
     /** Shown next to the person where others need to reach them (the defaulting units in an escalation). */
     phone: phoneSchema.optional(),
@@ -40,7 +43,7 @@ export type Person = z.infer<typeof personSchema>;
 export const unitSchema = z
   .object({
     id: idSchema,
-    name: z.string().trim().min(1, 'must not be empty').max(200),
+    name: lineText(200),
     kind: unitKindSchema,
     /** The town a site or enterprise belongs to, or the enterprise a site belongs to. */
     parentId: idSchema.optional(),
@@ -68,7 +71,7 @@ export type UnitRecord = z.infer<typeof unitRecordSchema>;
 export const leaderSchema = z
   .object({
     id: idSchema,
-    titleZh: z.string().trim().min(1).max(100),
+    titleZh: lineText(100),
     holder: personSchema,
   })
   .strict();
@@ -109,8 +112,8 @@ export type CycleRecord = z.infer<typeof cycleRecordSchema>;
 
 export const evidenceSchema = z
   .object({
-    minutes: z.string().max(20_000).optional(),
-    attendees: z.array(z.string().trim().min(1).max(100)).max(500).optional(),
+    minutes: freeText(20_000).optional(),
+    attendees: z.array(lineText(100)).max(500).optional(),
     links: z
       .array(z.url({ protocol: /^https?$/ }))
       .max(50)

@@ -1,5 +1,6 @@
 // One email per recipient and moment: every notice owed to the address, grouped into sections (待办, 督办,
 // 案件, 无法送达) and, inside them, by duty and period. Pure: the notices, the instant and a few lookups decide it.
+import { oneLine } from '../core/text.ts';
 import type { Duty } from '../../workflows/catalog/schema.ts';
 import { parsePeriodKey } from '../../workflows/periods.ts';
 import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
@@ -60,8 +61,7 @@ const NUMERALS = ['一', '二', '三', '四', '五', '六'];
 
 /** Control characters and bidirectional overrides never reach a subject line or a header. */
 export function headerSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
+  return oneLine(s);
 }
 
 function periodOf(periodKey: string): string {

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
-import { clock } from '../core/clock.ts';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
 import { buildRouter } from '../http/app.ts';
 import { withIdempotency } from '../http/idempotency.ts';
@@ -56,7 +55,7 @@ async function route(event: ApiEvent): Promise<ApiResult> {
   let request: ApiRequest | undefined;
   let doc: RouteDoc | undefined;
   try {
-    await attachVerifiedClaims(event, clock.nowMs());
+    await attachVerifiedClaims(event);
     const partial = toRequest(event);
     const match = router.match(partial.method, partial.path);
     if (!match) return json(404, { error: 'not-found', message: '请求的地址不存在', issues: [] });

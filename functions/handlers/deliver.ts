@@ -6,7 +6,7 @@ import { getCase } from '../adapters/case-store.ts';
 import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
 import { maxSendRate, sendEmail } from '../adapters/mailer.ts';
 import { addressesStore, leaseStore, outboxStore, recordsStore } from '../adapters/outbox-store.ts';
-import { linkSecret } from '../adapters/secrets.ts';
+import { linkKeys } from '../adapters/secrets.ts';
 import { getUnit, listSubmissions } from '../adapters/store.ts';
 import { clock } from '../core/clock.ts';
 import { safetyOfficeUnitId } from '../core/directory.ts';
@@ -89,10 +89,10 @@ export const handler = workflowHandler(inputSchema, async (input, context) => {
     logger.error('delivery run failed', { moment: input.moment, error: input.error });
     return { recorded: true };
   }
-  const secret = await linkSecret();
+  const keys = await linkKeys();
   const url = baseUrl();
   const sign = (u: string, i: string, expiresMs: number) =>
-    signLink({ u, i, e: Math.floor(expiresMs / 1000) }, secret);
+    signLink({ u, i, e: Math.floor(expiresMs / 1000) }, keys);
   const result = await runDelivery(
     {
       moment: input.moment,

@@ -1,11 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
-import { linkSecret } from '../adapters/secrets.ts';
+import { linkKeys } from '../adapters/secrets.ts';
 import { clock } from '../core/clock.ts';
 import { ForbiddenError, GoneError, UnauthorizedError } from '../core/errors.ts';
 import { verifyLink, type LinkPayload } from '../core/links.ts';
 import type { ApiRequest } from './types.ts';
 
-export type Principal = { kind: 'admin'; name: string } | { kind: 'unit'; unitId: string; item: string };
+/** `account`: the Cognito user's `sub` when signed in (never with the local admin token, which anyone may hold). */
+export type Principal =
+  { kind: 'admin'; name: string; account?: string } | { kind: 'unit'; unitId: string; item: string };
 
 const ADMIN_GROUP = process.env.ADMIN_GROUP ?? 'safeduty-admins';
 
@@ -33,6 +35,7 @@ export function requireAdmin(req: ApiRequest): Principal & { kind: 'admin' } {
     return {
       kind: 'admin',
       name: String(claims.email ?? claims['cognito:username'] ?? claims.sub ?? 'admin'),
+      ...(claims.sub ? { account: String(claims.sub) } : {}),
     };
   }
   const expected = process.env.SAFEDUTY_ADMIN_TOKEN_LOCAL;
@@ -44,11 +47,13 @@ export function requireAdmin(req: ApiRequest): Principal & { kind: 'admin' } {
   return { kind: 'admin', name: 'local-admin' };
 }
 
-/** A unit's signed link: 403 when forged or tampered, 410 when expired. */
+/** A unit's signed link: 403 when forged or tampered, 410 when expired or signed with a retired key. */
 export async function requireLink(token: string): Promise<LinkPayload> {
-  const check = verifyLink(token, await linkSecret(), clock.nowMs());
+  const check = verifyLink(token, await linkKeys(), clock.nowMs());
   if (check.ok) return check.payload;
-  if (check.reason === 'expired') throw new GoneError('link expired', '链接已过期，请联系县安委办重新获取');
+  // A link signed with a retired key is, to the person holding it, simply out of date.
+  if (check.reason === 'expired' || check.reason === 'retired')
+    throw new GoneError(`link ${check.reason}`, '链接已过期，请联系县安委办重新获取');
   throw new ForbiddenError('invalid link', '链接无效');
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { unitKindSchema } from '../../workflows/catalog/schema.ts';
 import { rosterFileSchema } from '../core/roster-import.ts';
+import { freeText } from '../core/text.ts';
 import { cycleStatusSchema, evidenceSchema, idSchema, leaderSchema, unitSchema } from '../core/model.ts';
 
 /*
@@ -22,7 +23,7 @@ const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-
 export const submissionBodySchema = z
   .object({
     unitId: idSchema,
-    note: z.string().max(5_000).default(''),
+    note: freeText(5_000).default(''),
     evidence: evidenceSchema.default({}),
   })
   .strict()
@@ -38,7 +39,7 @@ export const submissionBodySchema = z
 /** What a unit sends through its link: the unit and item come from the link itself. */
 export const linkSubmissionBodySchema = z
   .object({
-    note: z.string().max(5_000).default(''),
+    note: freeText(5_000).default(''),
     evidence: evidenceSchema.default({}),
   })
   .strict()

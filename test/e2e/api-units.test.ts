@@ -272,6 +272,15 @@ describe('units', () => {
       [town({ parentId: 'town-003' }), 'parentId'],
       [[], '(body)'],
       ['"a string"', '(body)'],
+      // Found by attack: header injection, controls, direction overrides, invisible-only names, lax addresses.
+      [town({ name: '企业\r\nBcc: evil@example.com' }), 'name'],
+      [town({ name: '石桥\u0000镇' }), 'name'],
+      [town({ name: '\u202e镇桥石' }), 'name'],
+      [town({ name: '\u200b\u200d' }), 'name'],
+      [town({ contact: { name: '冯\u2066娜', email: 'a@example.gov.cn' } }), 'contact.name'],
+      [town({ contact: { name: '冯娜', email: 'a@-example.com' } }), 'contact.email'],
+      [town({ contact: { name: '冯娜', email: '.a@example.com' } }), 'contact.email'],
+      [town({ principal: { name: '曹刚', email: 'a..b@example.com' } }), 'principal.email'],
     ];
     for (const [body, field] of cases) {
       const r = await call(rt, 'PUT', '/units/town-003', {
@@ -381,6 +390,8 @@ describe('leaders', () => {
       [{ ...leader, rank: 3 }, 'rank'],
       [{ holder: leader.holder }, 'titleZh'],
       [{ ...leader, id: 'leader-other' }, 'id'],
+      [{ ...leader, titleZh: '副县长\n（分管农业）' }, 'titleZh'],
+      [{ ...leader, holder: { name: '\u200b', email: 'leader-agri@example.gov.cn' } }, 'holder.name'],
     ] as const) {
       expect400(await call(rt, 'PUT', '/leaders/leader-new', { body }), field);
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetSecretCache } from '../../functions/adapters/secrets.ts';
 import type { Runtime } from '../../local/runtime.ts';
 import { caseCounty, caseLinkFor, mail, openMajorHazard } from '../support/case-county.ts';
 import { advance, api, startTestRuntime } from '../support/runtime.ts';
@@ -104,6 +105,40 @@ describe('the case page a unit opens from its email', () => {
     expect(res.type).toMatch(/^text\/html/);
     expect(res.html).toContain('如需继续办理，请联系县安委办');
     expect(res.html).not.toMatch(/"error"/);
+  });
+
+  it('keeps an outstanding link working across a key rotation; once its key is retired it gets the expired page', async () => {
+    const { caseId } = await openMajorHazard(rt, { title: '轮换密钥前的隐患' });
+    await advance(rt, '2023-03-06T10:00:00+08:00');
+    const before = await caseLinkFor(rt, caseId, mail('ent-a', 'principal'));
+    const first = process.env.SAFEDUTY_LINK_SECRET as string;
+    const next = 'a-new-link-key-of-at-least-32-characters-2';
+    const rotate = (ring: object) => {
+      // What an operator's `aws ssm put-parameter --overwrite` does; functions read it again within 5 minutes.
+      process.env.SAFEDUTY_LINK_SECRET = JSON.stringify(ring);
+      resetSecretCache();
+    };
+    try {
+      rotate({ current: 'k2', keys: { k2: next, k1: first } });
+      expect((await browse(`/cases/${caseId}?link=${before}`)).status).toBe(200);
+      // New emails carry links signed with the new key, naming it.
+      const { caseId: later } = await openMajorHazard(rt, { title: '轮换密钥后的隐患' });
+      await advance(rt, '2023-03-06T10:00:00+08:00');
+      const after = await caseLinkFor(rt, later, mail('ent-a', 'principal'));
+      expect(JSON.parse(Buffer.from(after.split('.')[0] as string, 'base64url').toString())).toMatchObject({
+        k: 'k2',
+      });
+      expect((await browse(`/cases/${later}?link=${after}`)).status).toBe(200);
+
+      rotate({ current: 'k2', keys: { k2: next } });
+      const retired = await browse(`/cases/${caseId}?link=${before}`);
+      expect(retired.status).toBe(410);
+      expect(retired.html).toContain('链接已过期，请联系县安委办重新获取');
+      expect((await browse(`/cases/${later}?link=${after}`)).status).toBe(200);
+    } finally {
+      process.env.SAFEDUTY_LINK_SECRET = first;
+      resetSecretCache();
+    }
   });
 });
 

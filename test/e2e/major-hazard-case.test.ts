@@ -640,6 +640,17 @@ describe('a major hidden danger under listed supervision (挂牌督办)', () => 
       403,
       /以外的人员/,
     );
+    // Invisible characters and full-width letters do not make another person either.
+    for (const name of ['王\u200b工', '王\u2060工', 'ＷＡＮＧ', '\ufeff王工'])
+      await expectRefused(
+        {
+          event: 'acceptance-passed',
+          person: name === 'ＷＡＮＧ' ? { name, email: 'wang.gong@EXAMPLE.com' } : { name },
+          fields: { opinion: '合格' },
+        },
+        403,
+        /以外的人员/,
+      );
     await expectRefused(
       { event: 'acceptance-passed', person: LI, fields: { opinion: '合格' } },
       403,

@@ -191,6 +191,16 @@ describe('self-built houses: one case per building, reconciled per town (对账�
     await refused(building('town-a', 1, { caseId: 'reconciliation' }), 400, /请求内容有误/);
     await refused(building('town-a', 1, { supervisingUnitId: 'town-a' }), 422, /单位与案件类型不符/);
     await refused({ ...building('town-a', 1), colour: 'red' }, 400, /请求内容有误/);
+    // A title or field that would carry a line break into an email subject, or reverse how it reads.
+    for (const over of [
+      { title: '幸福路1号\r\nBcc: evil@example.com' },
+      { title: '\u202e号1路福幸' },
+      { title: '\u200b' },
+      { fields: { ...building('town-a', 1).fields, findings: '墙体开裂\u0007' } },
+    ]) {
+      const r = await refused(building('town-a', 1, over), 400, /请求内容有误/);
+      expect((r.json.issues as { problem: string }[])[0]?.problem).toMatch(/控制字符|不能为空/);
+    }
     expect((await api(rt, 'GET', '/cases')).json.count).toBe(0);
 
     expect((await api(rt, 'POST', '/cases', building('town-a', 1))).status).toBe(201);

@@ -1,6 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { caseItem, cycleItem, signLink, verifyLink, type LinkPayload } from '../../functions/core/links.ts';
+import {
+  caseItem,
+  cycleItem,
+  parseLinkKeys,
+  signLink,
+  verifyLink,
+  type LinkPayload,
+} from '../../functions/core/links.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123';
 const NOW = Date.parse('2023-02-06T10:00:00+08:00');
@@ -102,5 +109,56 @@ describe('signed unit links', () => {
     ['an empty unit', JSON.stringify({ ...payload, u: '' })],
   ])('rejects a correctly signed body that is not a valid payload as forged: %s', (_name, text) => {
     expect(verifyLink(signedBody(text), SECRET, NOW)).toEqual({ ok: false, reason: 'forged' });
+  });
+});
+
+describe('link keys: rotation', () => {
+  const K1 = 'the-first-link-key-at-least-32-characters';
+  const K2 = 'the-second-link-key-at-least-32-characters';
+  const expiry = NOW / 1000 + 3600;
+
+  it('reads a plain secret as key k1, and a key ring as JSON; refuses what is neither, naming the problem', () => {
+    expect(parseLinkKeys(` ${K1}\n`)).toEqual({ current: 'k1', keys: { k1: K1 } });
+    expect(parseLinkKeys(JSON.stringify({ current: 'k2', keys: { k2: K2, k1: K1 } }))).toEqual({
+      current: 'k2',
+      keys: { k2: K2, k1: K1 },
+    });
+    expect(() => parseLinkKeys('short')).toThrow('shorter than 32 characters');
+    expect(() => parseLinkKeys('{"current":')).toThrow('not valid JSON');
+    expect(() => parseLinkKeys(JSON.stringify({ current: 'k3', keys: { k2: K2 } }))).toThrow(
+      'current: current must name one of keys',
+    );
+    expect(() => parseLinkKeys(JSON.stringify({ current: 'k2', keys: { k2: 'short' } }))).toThrow(
+      'keys.k2: must be at least 32 characters',
+    );
+  });
+
+  it('a link signed before rotation verifies while its key is in the ring; retired, it is as good as expired', () => {
+    const old = signLink({ u: 'ent-a', i: 'case:c1', e: expiry }, K1);
+    const ring = { current: 'k2', keys: { k2: K2, k1: K1 } };
+    expect(verifyLink(old, ring, NOW)).toMatchObject({ ok: true, payload: { u: 'ent-a' } });
+    const fresh = signLink({ u: 'ent-a', i: 'case:c1', e: expiry }, ring);
+    expect(verifyLink(fresh, ring, NOW)).toMatchObject({ ok: true, payload: { k: 'k2' } });
+    // Retired: k1 is gone from the ring.
+    const after = { current: 'k2', keys: { k2: K2 } };
+    expect(verifyLink(old, after, NOW)).toEqual({ ok: false, reason: 'retired' });
+    expect(verifyLink(fresh, after, NOW)).toMatchObject({ ok: true });
+    // A key id is no way around the signature: naming k2 over a body signed with another key is a forgery.
+    const body = Buffer.from(JSON.stringify({ u: 'ent-a', i: 'case:c1', e: expiry, k: 'k2' })).toString(
+      'base64url',
+    );
+    const wrong = createHmac('sha256', K1).update(body).digest('base64url');
+    expect(verifyLink(`${body}.${wrong}`, after, NOW)).toEqual({ ok: false, reason: 'forged' });
+    expect(verifyLink(signedBody(JSON.stringify({ u: 'x', i: 'y', e: expiry, k: 7 })), SECRET, NOW)).toEqual({
+      ok: false,
+      reason: 'forged',
+    });
+    // Inherited properties are not keys.
+    expect(
+      verifyLink(signedBody(JSON.stringify({ u: 'x', i: 'y', e: expiry, k: 'toString' })), after, NOW),
+    ).toEqual({
+      ok: false,
+      reason: 'retired',
+    });
   });
 });

@@ -94,7 +94,7 @@ describe('roster files', () => {
     );
     expect(r.issues).toEqual([
       { row: 2, field: 'id', problem: expect.stringMatching(/lowercase/) },
-      { row: 3, field: 'name', problem: 'must not be empty' },
+      { row: 3, field: 'name', problem: '不能为空' },
       { row: 3, field: 'staffEmail', problem: 'must be a valid email address' },
     ]);
   });

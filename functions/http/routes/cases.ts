@@ -79,7 +79,8 @@ async function principalFor(
     requireLinkFor(link, link.u, caseItem(caseId));
     return { kind: 'unit', unitId: link.u };
   }
-  return { kind: 'admin', name: requireAdmin(req).name };
+  const admin = requireAdmin(req);
+  return { kind: 'admin', name: admin.name, ...(admin.account ? { account: admin.account } : {}) };
 }
 
 async function requireCase(caseId: string): Promise<CaseRecord> {
