@@ -40,6 +40,11 @@ export const keys = {
     PK: keys.cyclePk(dutyId, periodKey),
     SK: `SUB#${unitId}`,
   }),
+  /** A unit that had not submitted when its cycle closed: one item each, so no item grows with the roster. */
+  defaulter: (dutyId: string, periodKey: string, unitId: string) => ({
+    PK: keys.cyclePk(dutyId, periodKey),
+    SK: `DEFAULTER#${unitId}`,
+  }),
 };
 
 /** Key and housekeeping attributes: the table's, not the record's. */
@@ -329,22 +334,40 @@ export async function closeCycle(
   defaulters: string[],
   at: string,
 ): Promise<void> {
+  // The defaulters first, one item each (a city's 16,000 ids would not fit one 400 KB item): a crash before the
+  // record says closed re-runs the close, writing the same items again.
+  await batchPut(defaulters.map((unitId) => ({ ...keys.defaulter(dutyId, periodKey, unitId), unitId })));
   await documentClient().send(
     new UpdateCommand({
       TableName: tableName(),
       Key: keys.cycle(dutyId, periodKey),
-      UpdateExpression: 'SET #s = :closed, defaulters = :d, closedAt = :at, GSI2PK = :gsi',
+      UpdateExpression: 'SET #s = :closed, defaulterCount = :n, closedAt = :at, GSI2PK = :gsi',
       ConditionExpression: 'attribute_exists(PK)',
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: {
         ':closed': 'closed',
-        ':d': defaulters,
+        ':n': defaulters.length,
         ':at': at,
         ':gsi': 'CYCLE-STATUS#closed',
       },
     }),
   );
   ioCounters.writes += 1;
+}
+
+/** The units that had not submitted when the cycle closed, by id (a record of before kept them in a list). */
+export async function listDefaulters(cycle: CycleRecord): Promise<string[]> {
+  if (cycle.defaulters) return [...cycle.defaulters];
+  const items = await queryAll({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :d)',
+    ExpressionAttributeValues: { ':pk': keys.cyclePk(cycle.dutyId, cycle.periodKey), ':d': 'DEFAULTER#' },
+  });
+  return items.map((i) => String(i.unitId));
+}
+
+/** How many units had not submitted when the cycle closed. */
+export function defaulterCount(cycle: CycleRecord): number {
+  return cycle.defaulterCount ?? cycle.defaulters?.length ?? 0;
 }
 
 /** Where a stage's sweep continues in the next invocation; undefined when it is finished. */

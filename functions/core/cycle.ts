@@ -11,6 +11,7 @@ import {
   clearCycleFailure,
   closeCycle,
   ensureCycle,
+  defaulterCount,
   getCycle,
   listSubmissions,
   markStagesDone,
@@ -88,8 +89,7 @@ export async function advanceCycle(
   const plan = planCycle(duty, input.periodKey, policy);
   const now = clock.now();
   const record = (await getCycle(duty.id, plan.periodKey)) ?? (await createCycle(duty, plan, now));
-  if (record.status !== 'open')
-    return { status: 'closed', defaulters: record.defaulters?.length ?? 0, notices: 0 };
+  if (record.status !== 'open') return { status: 'closed', defaulters: defaulterCount(record), notices: 0 };
   // Running again after a failure (the reconciler resumed it): the error is behind it.
   if (record.lastError) await clearCycleFailure(duty.id, plan.periodKey);
 

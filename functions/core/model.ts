@@ -88,6 +88,9 @@ export const cycleRecordSchema = z.object({
   createdAt: z.string(),
   stagesDone: z.array(z.string()).default([]),
   closedAt: z.string().optional(),
+  /** Units that had not submitted at closing: how many (their ids are items of their own, listDefaulters). */
+  defaulterCount: z.number().int().min(0).optional(),
+  /** The same as a list, in records closed before the list became items; never written now. */
   defaulters: z.array(z.string()).optional(),
   lastError: z.object({ at: z.string(), message: z.string() }).optional(),
   /** Execution generation: a cycle that outlives one execution continues in the next. */

@@ -5,7 +5,14 @@ import { parsePeriodKey, periodKeyOf } from '../../workflows/periods.ts';
 import { periodKindOfDuty } from '../../workflows/plan.ts';
 import { listCyclesFrom } from '../adapters/cycle-queries.ts';
 import { planCycle } from '../../workflows/plan.ts';
-import { activeRoster, getUnit, listCycles, listSubmissions } from '../adapters/store.ts';
+import {
+  activeRoster,
+  defaulterCount,
+  getUnit,
+  listCycles,
+  listDefaulters,
+  listSubmissions,
+} from '../adapters/store.ts';
 import { cycleItem } from './links.ts';
 import { periodLabel } from './labels.ts';
 import type { CycleRecord, UnitRecord } from './model.ts';
@@ -31,7 +38,7 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
     catalog.duties.map((d) => listCyclesFrom(d.id, periodKeyOf(periodKindOfDuty(d), since))),
   );
   for (const c of recent.flat()) {
-    if (c.status === 'closed' && c.deadline.slice(0, 10) >= since && (c.defaulters?.length ?? 0) > 0)
+    if (c.status === 'closed' && c.deadline.slice(0, 10) >= since && defaulterCount(c) > 0)
       byKey.set(`${c.dutyId}#${c.periodKey}`, c);
   }
 
@@ -62,7 +69,7 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
       const submitted = new Set((await listSubmissions(c.dutyId, c.periodKey)).map((s) => s.unitId));
       let missing: UnitRecord[];
       if (c.status === 'closed') {
-        const defaulters = (c.defaulters ?? []).filter((id) => !submitted.has(id));
+        const defaulters = (await listDefaulters(c)).filter((id) => !submitted.has(id));
         missing = (await Promise.all(defaulters.map(unitOf))).filter((u): u is UnitRecord => !!u?.active);
       } else {
         missing = (await rosterOf(duty)).filter((u) => !submitted.has(u.id));

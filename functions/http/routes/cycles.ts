@@ -1,7 +1,15 @@
 import type { Catalog } from '../../../workflows/catalog/index.ts';
 import { planCycle } from '../../../workflows/plan.ts';
 import { parsePeriodKey } from '../../../workflows/periods.ts';
-import { activeRoster, getCycle, getUnit, listCycles, listSubmissions } from '../../adapters/store.ts';
+import {
+  activeRoster,
+  defaulterCount,
+  getCycle,
+  getUnit,
+  listCycles,
+  listDefaulters,
+  listSubmissions,
+} from '../../adapters/store.ts';
 import { submissionSchema, type CycleRecord } from '../../core/model.ts';
 import { recordSubmission } from '../../core/submissions.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
@@ -204,7 +212,12 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       cycles.sort((a, b) => a.dutyId.localeCompare(b.dutyId) || a.periodKey.localeCompare(b.periodKey));
       return json(200, {
         count: cycles.length,
-        cycles: cycles.map((c) => ({ ...c, titleZh: catalog.get(c.dutyId)?.titleZh ?? c.dutyId })),
+        // Counts, never the lists of units: a listing must not grow with the roster (one cycle's page has them).
+        cycles: cycles.map(({ defaulters: _list, ...c }) => ({
+          ...c,
+          ...(c.status === 'closed' ? { defaulterCount: defaulterCount({ ...c, defaulters: _list }) } : {}),
+          titleZh: catalog.get(c.dutyId)?.titleZh ?? c.dutyId,
+        })),
       });
     },
     {
@@ -233,14 +246,16 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         throw new NotFoundError('no such cycle', `周期不存在：${duty.titleZh} ${plan.periodKey}`, [
           { field: 'periodKey', problem: 'no such cycle' },
         ]);
-      const [{ units }, subs] = await Promise.all([
+      const [{ units }, subs, defaulters] = await Promise.all([
         activeRoster(duty.responsibleKinds),
         listSubmissions(duty.id, plan.periodKey),
+        cycle.status === 'closed' ? listDefaulters(cycle) : undefined,
       ]);
       const byUnit = new Map(subs.map((s) => [s.unitId, s]));
       const nowMs = clock.nowMs();
       return json(200, {
         ...cycle,
+        ...(defaulters ? { defaulters, defaulterCount: defaulters.length } : {}),
         titleZh: duty.titleZh,
         plan,
         units: units

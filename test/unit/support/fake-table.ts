@@ -206,6 +206,19 @@ export class FakeTable {
     this.mock.restore();
   }
 
+  /** The largest item written so far, in bytes as the size check counts them. */
+  largestItemBytes = 0;
+
+  /**
+   * DynamoDB refuses an item over 400 KB. Counted as its JSON (attribute names and values), which is a little
+   * more than DynamoDB's own count: an item this accepts, DynamoDB accepts.
+   */
+  private checkSize(item: Item): void {
+    const bytes = Buffer.byteLength(JSON.stringify(item));
+    if (bytes > 400 * 1024) throw validation('Item size has exceeded the maximum allowed size');
+    this.largestItemBytes = Math.max(this.largestItemBytes, bytes);
+  }
+
   /** Writes items directly (no conditions, no SDK call): for seeding, including deliberately bad records. */
   seed(...items: Item[]): void {
     for (const item of items) this.rows.set(this.keyOf(item), copy(item));
@@ -324,6 +337,7 @@ export class FakeTable {
     const item = copy(input.Item as Item);
     const key = this.keyOf(item);
     checkCondition(condition, this.rows.get(key), names, values);
+    this.checkSize(item);
     this.rows.set(key, item);
     return { $metadata: {} };
   }
@@ -370,6 +384,7 @@ export class FakeTable {
     // Like DynamoDB, an update without a condition creates the item when it is missing.
     const item = existing ? copy(existing) : copy(input.Key as Item);
     applyUpdate(update, item, names, values);
+    this.checkSize(item);
     this.rows.set(key, item);
     return { ...(input.ReturnValues === 'ALL_NEW' ? { Attributes: copy(item) } : {}), $metadata: {} };
   }
@@ -462,6 +477,7 @@ export class FakeTable {
     });
     const keys = ops.map((o) => this.keyOf(o.put ?? o.del ?? {}));
     if (new Set(keys).size !== keys.length) throw validation('a batch may not hold the same key twice');
+    for (const o of ops) if (o.put) this.checkSize(o.put);
     ops.forEach((o, i) => {
       if (o.put) this.rows.set(keys[i] ?? '', copy(o.put));
       else this.rows.delete(keys[i] ?? '');
