@@ -29,6 +29,7 @@ import { DELIVERY_POLICY_ENV } from '../workflows/delivery/policy.ts';
 import { buildAdvanceLoop } from '../workflows/machines.ts';
 import { AdvanceLoopMachine } from './advance-loop-machine.ts';
 import { SafedutyApi } from './api.ts';
+import { Observability } from './observability.ts';
 import type { Settings } from './app.ts';
 
 /** Handler entries in the registry are paths from the project root, whatever the current directory. */
@@ -88,6 +89,7 @@ export class StatelessStack extends Stack {
   readonly mailEventsDestination: ses.ConfigurationSetEventDestination;
   readonly mailEventsRule: events.Rule;
   readonly alarmTopic: sns.Topic;
+  readonly observability: Observability;
   readonly api: SafedutyApi;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -367,13 +369,18 @@ export class StatelessStack extends Stack {
     );
     caseMachine.addAlarms(this, 'CaseWorkflow', alarmAction);
     deliveryMachine.addAlarms(this, 'Delivery', alarmAction);
-    for (const name of Object.keys(fns) as HandlerName[]) {
-      alarm(
-        `${pascal(name)}ErrorsAlarm`,
-        fns[name].metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
-        `The ${name} function reported errors (see its log group).`,
-      );
-    }
+    // Per-function errors, throttles and durations, DynamoDB throttling, SES reputation, the product's figures and
+    // the dashboard.
+    this.observability = new Observability(this, 'Observability', {
+      functions: fns,
+      machines: [
+        { title: 'duty cycle', machine: this.dutyCycle },
+        { title: 'case', machine: caseMachine.stateMachine },
+        { title: 'delivery', machine: deliveryMachine.stateMachine },
+      ],
+      tableName: props.table.tableName,
+      alarmAction,
+    });
     alarm(
       'DispatchScheduleDlqAlarm',
       this.scheduleDlq.metricApproximateNumberOfMessagesVisible({

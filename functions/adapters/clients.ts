@@ -1,4 +1,5 @@
 import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import { tracer } from './tracing.ts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -44,8 +45,11 @@ function countCapacity(client: DynamoDBClient): DynamoDBClient {
   return client;
 }
 
+/** Every SDK call a subsegment of the invocation's trace (inside Lambda only). */
+const traced = <C>(client: C): C => tracer.captureAWSv3Client(client);
+
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(countCapacity(new DynamoDBClient({ maxAttempts: 5 })), {
+  ddb ??= DynamoDBDocumentClient.from(countCapacity(traced(new DynamoDBClient({ maxAttempts: 5 }))), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return ddb;
@@ -53,17 +57,17 @@ export function documentClient(): DynamoDBDocumentClient {
 
 export function sesClient(): SESv2Client {
   // Throttling is retried by our own sendWithRetry so the retry budget is visible and testable.
-  ses ??= new SESv2Client({ maxAttempts: 1 });
+  ses ??= traced(new SESv2Client({ maxAttempts: 1 }));
   return ses;
 }
 
 export function sfnClient(): SFNClient {
-  sfn ??= new SFNClient({ maxAttempts: 5 });
+  sfn ??= traced(new SFNClient({ maxAttempts: 5 }));
   return sfn;
 }
 
 export function ssmClient(): SSMClient {
-  ssm ??= new SSMClient({});
+  ssm ??= traced(new SSMClient({}));
   return ssm;
 }
 

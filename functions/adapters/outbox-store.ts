@@ -37,6 +37,7 @@ import {
   type RunState,
 } from '../delivery/ports.ts';
 import { documentClient, ioCounters, tableName } from './clients.ts';
+import { count, METRIC } from './metrics.ts';
 import { batchDelete, batchPut, isConditionFailed, parseRecord, strip } from './store.ts';
 
 /** Shards of the outbox: each address lives in one, so a run reads them one after the other. */
@@ -82,6 +83,7 @@ export const outboxStore = {
    */
   async record(notices: readonly Notice[]): Promise<void> {
     await batchPut(notices.map((n) => ({ ...noticeKey(n.recipient.address, noticeId(n)), ...n })));
+    count(METRIC.noticesRecorded, notices.length);
     // The markers after the notices, stamped after they are written: a run that looked before they were there
     // clears only markers older than its look, so this one stays for the reconciler.
     const recordedAt = clock.nowMs();

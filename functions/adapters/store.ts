@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { count, METRIC } from './metrics.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { z } from 'zod';
 import { documentClient, ioCounters, tableName } from './clients.ts';
@@ -337,6 +338,7 @@ export async function closeCycle(
   // The defaulters first, one item each (a city's 16,000 ids would not fit one 400 KB item): a crash before the
   // record says closed re-runs the close, writing the same items again.
   await batchPut(defaulters.map((unitId) => ({ ...keys.defaulter(dutyId, periodKey, unitId), unitId })));
+  count(METRIC.unitsOverdueAtClose, defaulters.length);
   await documentClient().send(
     new UpdateCommand({
       TableName: tableName(),

@@ -25,6 +25,8 @@ export interface ReconcileReport {
   cyclesResumed: string[];
   casesResumed: string[];
   deliveryStarted: boolean;
+  /** Open cycles seen (an operator's gauge of the work in progress). */
+  cyclesOpen: number;
 }
 
 /** The names of a machine's running executions (one or a few ListExecutions pages). */
@@ -62,6 +64,7 @@ export async function reconcile(
     cyclesResumed: [],
     casesResumed: [],
     deliveryStarted: false,
+    cyclesOpen: 0,
   };
   const cycleArn = requireEnv('CYCLE_STATE_MACHINE_ARN');
   const caseArn = requireEnv('CASE_STATE_MACHINE_ARN');
@@ -82,7 +85,9 @@ export async function reconcile(
 
   // Open cycles whose execution is not running (failed, timed out, aborted, lost).
   const cyclesRunning = await running(cycleArn);
-  for (const c of await listCycles({ status: 'open' })) {
+  const openCycles = await listCycles({ status: 'open' });
+  report.cyclesOpen = openCycles.length;
+  for (const c of openCycles) {
     if (cyclesRunning.has(cycleExecutionName(c.dutyId, c.periodKey, c.generation))) continue;
     if (!c.lastError && (recent(c.createdAt, now.getTime()) || recent(c.generationAt, now.getTime())))
       continue;

@@ -1,4 +1,6 @@
 import middy from '@middy/core';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { tracer } from '../adapters/tracing.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
@@ -82,5 +84,7 @@ async function route(event: ApiEvent): Promise<ApiResult> {
 
 /** The HTTP API: one function behind API Gateway (and the local server), routing inside. */
 export const handler = middy<ApiEvent, ApiResult>()
+  // Responses carry units' data and link tokens: traced without them.
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(route);

@@ -3,6 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { publishMetrics } from '../adapters/metrics.ts';
+import { tracer } from '../adapters/tracing.ts';
 import { ValidationError, fieldPath } from '../core/errors.ts';
 
 export const logger = new Logger({
@@ -56,6 +59,8 @@ export function workflowHandler<S extends z.ZodType, R>(
   fn: (input: z.infer<S>, context: Context) => Promise<R>,
 ) {
   return middy<unknown, R>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics())
     .handler(async (event: unknown, context: Context) => fn(parseInput(schema, event), context));
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { count, METRIC } from '../adapters/metrics.ts';
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
 import { DeliverySchedule, loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
@@ -47,7 +48,17 @@ function ports(context: Context): DeliveryPorts {
   return {
     outbox: { ...outboxStore, ensureDelivery: ensureDeliveryRun },
     lease: leaseStore,
-    records: recordsStore,
+    records: {
+      ...recordsStore,
+      // What this invocation sent, refused and suppressed, as the operator's figures.
+      put: async (records) => {
+        await recordsStore.put(records);
+        const by = (status: string) => records.filter((r) => r.status === status).length;
+        count(METRIC.emailsSent, by('sent'));
+        count(METRIC.emailsFailed, by('failed'));
+        count(METRIC.emailsSuppressed, by('suppressed'));
+      },
+    },
     addresses: addressesStore,
     facts: {
       submittedUnits: async (dutyId, periodKey) =>

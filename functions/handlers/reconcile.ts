@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { count, METRIC } from '../adapters/metrics.ts';
 import { reconcile } from '../core/reconcile.ts';
 import { domainLog, logger, workflowHandler } from './common.ts';
 
@@ -8,6 +9,11 @@ const catalog = loadCatalog();
 /** Run by the scheduler every 15 minutes (locally too, and once at start-up): see functions/core/reconcile.ts. */
 export const handler = workflowHandler(z.object({}).strict(), async () => {
   const report = await reconcile(catalog.duties, domainLog);
+  count(METRIC.cyclesOpen, report.cyclesOpen);
+  count(
+    METRIC.executionsResumed,
+    report.cyclesResumed.length + report.casesResumed.length + (report.deliveryStarted ? 1 : 0),
+  );
   const acted =
     report.dispatchedDays.length + report.cyclesResumed.length + report.casesResumed.length > 0 ||
     report.deliveryStarted;

@@ -449,8 +449,12 @@ describe('safeduty CDK app (bundling skipped)', () => {
 
   describe('alarms', () => {
     it('alarms on failed, timed-out and aborted executions, function errors, the queues and a stopped mail account', () => {
-      // Three per machine, one per function, the two queues, the mail account, the API's 5xx.
-      stateless.resourceCountIs('AWS::CloudWatch::Alarm', 3 * 3 + registry.length + 2 + 1 + 1);
+      // Three per machine, three per function (errors, throttles, duration), the two queues, the mail account,
+      // the API's 5xx, DynamoDB throttling, SES bounce and complaint rates, the reconciler's findings, refused emails.
+      stateless.resourceCountIs(
+        'AWS::CloudWatch::Alarm',
+        3 * 3 + 3 * registry.length + 2 + 1 + 1 + 1 + 2 + 1 + 1,
+      );
       for (const machine of [
         built.stateless.dutyCycle,
         built.stateless.caseWorkflow,
@@ -465,10 +469,24 @@ describe('safeduty CDK app (bundling skipped)', () => {
           });
         }
       }
-      for (const [name] of registry) {
+      for (const [name, spec] of registry) {
+        const fn = [{ Name: 'FunctionName', Value: { Ref: logicalId(built.stateless.functions[name]) } }];
+        // Errors a retry overcomes raise nothing: functions their caller retries alarm on three periods in a row.
         stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
           MetricName: 'Errors',
-          Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(built.stateless.functions[name]) } }],
+          Dimensions: fn,
+          EvaluationPeriods: name === 'api' ? 1 : 3,
+          DatapointsToAlarm: name === 'api' ? Match.absent() : 3,
+        });
+        stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          MetricName: 'Throttles',
+          Dimensions: fn,
+        });
+        stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          MetricName: 'Duration',
+          Dimensions: fn,
+          Statistic: 'Maximum',
+          Threshold: Math.round((name === 'deliver' ? 0.97 : 0.8) * spec.timeoutSeconds * 1000),
         });
       }
       stateless.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -481,11 +499,57 @@ describe('safeduty CDK app (bundling skipped)', () => {
         Namespace: 'safeduty',
         MetricName: 'MailAccountStopped',
       });
+      for (const [metric, threshold] of [
+        ['Reputation.BounceRate', 0.05],
+        ['Reputation.ComplaintRate', 0.001],
+      ] as const)
+        stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/SES',
+          MetricName: metric,
+          Threshold: threshold,
+          AlarmActions: [{ Ref: logicalId(built.stateless.alarmTopic) }],
+        });
+      stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'r + w' }),
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({ Namespace: 'AWS/DynamoDB', MetricName: 'WriteThrottleEvents' }),
+            }),
+          }),
+        ]),
+      });
+      for (const metric of ['ExecutionsResumed', 'EmailsFailed'])
+        stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'safeduty',
+          MetricName: metric,
+          Dimensions: [{ Name: 'service', Value: 'safeduty' }],
+        });
       stateless.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       stateless.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
         Endpoint: 'ops@example.gov.cn',
       });
+    });
+
+    it("has an operations dashboard with the product's figures beside the platform's", () => {
+      const dashboards = stateless.findResources('AWS::CloudWatch::Dashboard');
+      expect(Object.keys(dashboards)).toHaveLength(1);
+      const body = JSON.stringify(Object.values(dashboards)[0]?.Properties?.DashboardBody);
+      for (const figure of [
+        'EmailsSent',
+        'EmailsFailed',
+        'EmailsSuppressed',
+        'NoticesRecorded',
+        'UnitsOverdueAtClose',
+        'CyclesOpen',
+        'ExecutionsResumed',
+        'ExecutionsFailed',
+        'Throttles',
+        'ReadThrottleEvents',
+        'Reputation.BounceRate',
+      ])
+        expect(body, figure).toContain(figure);
     });
 
     it('outputs the table name, the state machine ARN and the configuration set', () => {
