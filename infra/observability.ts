@@ -7,6 +7,32 @@ import { METRIC, METRICS_NAMESPACE } from '../functions/adapters/metrics.ts';
 import type { HandlerName } from '../functions/registry.ts';
 import { handlers } from '../functions/registry.ts';
 
+/**
+ * An alarm as every safeduty alarm is: at least one (or `threshold`) in a 5-minute period, missing data normal (no
+ * executions, no errors), notifying the alarm topic.
+ */
+export function addAlarm(
+  scope: Construct,
+  id: string,
+  metric: cloudwatch.IMetric,
+  description: string,
+  action: cloudwatch.IAlarmAction,
+  options: Partial<cloudwatch.AlarmProps> = {},
+): cloudwatch.Alarm {
+  const a = new cloudwatch.Alarm(scope, id, {
+    metric,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    // No data is the normal state (nothing ran), not an unknown one.
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    alarmDescription: description,
+    ...options,
+  });
+  a.addAlarmAction(action);
+  return a;
+}
+
 export interface ObservabilityProps {
   functions: Record<HandlerName, IFunction>;
   machines: { title: string; machine: sfn.IStateMachine }[];
@@ -40,20 +66,7 @@ export class Observability extends Construct {
       metric: cloudwatch.IMetric,
       description: string,
       options: Partial<cloudwatch.AlarmProps> = {},
-    ) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No data is the normal state (nothing ran), not an unknown one.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-        ...options,
-      });
-      a.addAlarmAction(props.alarmAction);
-      return a;
-    };
+    ) => addAlarm(this, alarmId, metric, description, props.alarmAction, options);
 
     // ------------------------------------------------------------ Lambda: errors that outlast retries, throttles,
     // durations near the timeout

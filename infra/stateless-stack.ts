@@ -29,7 +29,7 @@ import { DELIVERY_POLICY_ENV } from '../workflows/delivery/policy.ts';
 import { buildAdvanceLoop } from '../workflows/machines.ts';
 import { AdvanceLoopMachine } from './advance-loop-machine.ts';
 import { SafedutyApi } from './api.ts';
-import { Observability } from './observability.ts';
+import { addAlarm, Observability } from './observability.ts';
 import type { Settings } from './app.ts';
 
 /** Handler entries in the registry are paths from the project root, whatever the current directory. */
@@ -341,17 +341,8 @@ export class StatelessStack extends Stack {
     }
     const alarmAction = new cwActions.SnsAction(this.alarmTopic);
     const period = Duration.minutes(5);
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
-      new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No executions or invocations is the normal state, not an unknown one.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }).addAlarmAction(alarmAction);
-    };
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) =>
+      addAlarm(this, alarmId, metric, description, alarmAction);
     alarm(
       'DutyCycleFailedAlarm',
       this.dutyCycle.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
