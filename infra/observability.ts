@@ -1,9 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE } from '../functions/adapters/metrics.ts';
+import { UNADDRESSED_MESSAGE } from '../functions/core/directory.ts';
 import type { HandlerName } from '../functions/registry.ts';
 import { handlers } from '../functions/registry.ts';
 
@@ -34,7 +36,7 @@ export function addAlarm(
 }
 
 export interface ObservabilityProps {
-  functions: Record<HandlerName, IFunction>;
+  functions: Record<HandlerName, LambdaFunction>;
   machines: { title: string; machine: sfn.IStateMachine }[];
   tableName: string;
   alarmAction: cloudwatch.IAlarmAction;
@@ -174,6 +176,26 @@ export class Observability extends Construct {
       'Ten or more emails were refused in 5 minutes (addresses the mail service rejects or bounced): check GET ' +
         '/deliveries?status=failed and the roster.',
       { threshold: 10 },
+    );
+
+    // A notice with nobody to go to (a vacant position, and no 安委办 unit to fall back to) is logged by the
+    // producers; counted here so it is never dropped silently.
+    const unaddressed = (['cycleAdvance', 'caseAdvance'] as const).map(
+      (name) =>
+        new logs.MetricFilter(this, `${name[0]?.toUpperCase()}${name.slice(1)}UnaddressedFilter`, {
+          logGroup: props.functions[name].logGroup,
+          filterPattern: logs.FilterPattern.stringValue('$.message', '=', UNADDRESSED_MESSAGE),
+          metricNamespace: METRICS_NAMESPACE,
+          metricName: 'NoticesUnaddressed',
+          metricValue: '1',
+        }),
+    );
+    alarm(
+      'NoticesUnaddressedAlarm',
+      (unaddressed[0] as logs.MetricFilter).metric({ period, statistic: cloudwatch.Stats.SUM }),
+      'A reminder or escalation had nobody to go to: its position is vacant and the 安委办 unit it falls back to ' +
+        '(safeduty:safetyOfficeUnitId, default county-safety-office) is not in the roster. Add that unit (and fill the ' +
+        "position); the producer's log line names the unit and position.",
     );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

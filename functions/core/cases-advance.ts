@@ -16,6 +16,7 @@ import { ValidationError } from './errors.ts';
 import { workdaysOverdue } from './overdue.ts';
 import type { CaseRecord } from './cases-model.ts';
 import { CaseDirectory, type CaseRecipient } from './cases-directory.ts';
+import { UNADDRESSED_MESSAGE } from './directory.ts';
 import {
   caseEscalationPart,
   caseNoticePart,
@@ -273,6 +274,7 @@ async function noticesOfSteps(
     }
   }
   for (const w of directory.warnings) log.warn('case position not held', { detail: w });
+  for (const w of directory.unaddressed) log.warn(UNADDRESSED_MESSAGE, { detail: w });
   return notices;
 }
 

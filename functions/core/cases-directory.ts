@@ -20,6 +20,11 @@ export interface CaseRecipient {
 export class CaseDirectory {
   private readonly dir = new Directory();
   readonly warnings: string[] = [];
+  /**
+   * Notices that could go to nobody: the position is vacant and the safety office unit (safetyOfficeUnitId) does not
+   * exist either. Logged as UNADDRESSED_MESSAGE, which an alarm watches: never dropped silently.
+   */
+  readonly unaddressed: string[] = [];
 
   constructor(private readonly record: CaseRecord) {}
 
@@ -65,10 +70,15 @@ export class CaseDirectory {
         person = (await this.dir.unit(safetyOfficeUnitId()))?.contact;
         fallback = true;
         role = `县安委办（${CASE_POSITION_ZH[position]}空缺，代为接收）`;
+        if (!person) {
+          this.unaddressed.push(
+            `${this.record.caseId}: no holder for ${position}, and no safety office unit ${safetyOfficeUnitId()}`,
+          );
+          continue;
+        }
         this.warnings.push(
           `${this.record.caseId}: no holder for ${position}; addressed to the safety office instead`,
         );
-        if (!person) continue;
       }
       const key = person.email.toLowerCase();
       const party: Party | undefined = fallback

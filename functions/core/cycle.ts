@@ -24,7 +24,7 @@ import {
 import { stageNotices, type Addressee } from '../notices/cycle-notices.ts';
 import { recordNotices, type NoticeSink } from '../notices/sink.ts';
 import { clock } from './clock.ts';
-import { Directory } from './directory.ts';
+import { Directory, UNADDRESSED_MESSAGE } from './directory.ts';
 import type { CycleRecord, UnitRecord } from './model.ts';
 import { cycleExecutionName } from './dispatch.ts';
 
@@ -278,6 +278,7 @@ async function recordStage(
     notices += owed.length;
   }
   for (const w of new Set(directory.warnings)) ctx.log.warn('escalation position not held', { detail: w });
+  for (const w of new Set(directory.unaddressed)) ctx.log.warn(UNADDRESSED_MESSAGE, { detail: w });
   if (resumed) await saveSweepProgress(duty.id, plan.periodKey, undefined);
   return { finished: true, notices };
 }

@@ -3,6 +3,13 @@ import { getLeader, getUnit } from '../adapters/store.ts';
 import type { Addressee } from '../notices/cycle-notices.ts';
 import type { Leader, Person, Unit } from './model.ts';
 
+/**
+ * Logged when a notice has nobody to go to (a vacant position and no safety office unit to fall back to); the stack
+ * counts these lines and alarms (NoticesUnaddressedAlarm).
+ */
+export const UNADDRESSED_MESSAGE =
+  'a notice has nobody to go to: the position is vacant and the safety office unit is missing';
+
 export function safetyOfficeUnitId(): string {
   return process.env.SAFETY_OFFICE_UNIT_ID ?? 'county-safety-office';
 }
@@ -18,6 +25,11 @@ export class Directory {
   private units = new Map<string, Promise<Unit | undefined>>();
   private leaders = new Map<string, Promise<Leader | undefined>>();
   readonly warnings: string[] = [];
+  /**
+   * Notices that could go to nobody: the position is vacant and the safety office unit (safetyOfficeUnitId) does not
+   * exist either. Logged as UNADDRESSED_MESSAGE, which an alarm watches: never dropped silently.
+   */
+  readonly unaddressed: string[] = [];
 
   unit(id: string): Promise<Unit | undefined> {
     let p = this.units.get(id);
@@ -46,8 +58,13 @@ export class Directory {
     const found = await this.lookup(unit, position);
     if (found) return { person: found, position, fallback: false, scope: scopeOf(unit, position) };
     const office = await this.unit(safetyOfficeUnitId());
+    if (!office) {
+      this.unaddressed.push(
+        `${unit.id}: no holder for ${position}, and no safety office unit ${safetyOfficeUnitId()}`,
+      );
+      return undefined;
+    }
     this.warnings.push(`${unit.id}: no holder for ${position}; addressed to the safety office instead`);
-    if (!office) return undefined;
     return { person: office.contact, position, fallback: true, scope: { kind: 'office', id: office.id } };
   }
 

@@ -450,10 +450,11 @@ describe('safeduty CDK app (bundling skipped)', () => {
   describe('alarms', () => {
     it('alarms on failed, timed-out and aborted executions, function errors, the queues and a stopped mail account', () => {
       // Three per machine, three per function (errors, throttles, duration), the two queues, the mail account,
-      // the API's 5xx, DynamoDB throttling, SES bounce and complaint rates, the reconciler's findings, refused emails.
+      // the API's 5xx, DynamoDB throttling, SES bounce and complaint rates, the reconciler's findings, refused emails,
+      // notices with nobody to go to.
       stateless.resourceCountIs(
         'AWS::CloudWatch::Alarm',
-        3 * 3 + 3 * registry.length + 2 + 1 + 1 + 1 + 2 + 1 + 1,
+        3 * 3 + 3 * registry.length + 2 + 1 + 1 + 1 + 2 + 1 + 1 + 1,
       );
       for (const machine of [
         built.stateless.dutyCycle,
@@ -518,6 +519,16 @@ describe('safeduty CDK app (bundling skipped)', () => {
             }),
           }),
         ]),
+      });
+      // A notice with nobody to go to is counted from the producers' logs and alarmed.
+      stateless.resourcePropertiesCountIs(
+        'AWS::Logs::MetricFilter',
+        { MetricTransformations: [Match.objectLike({ MetricName: 'NoticesUnaddressed' })] },
+        2,
+      );
+      stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'safeduty',
+        MetricName: 'NoticesUnaddressed',
       });
       for (const metric of ['ExecutionsResumed', 'EmailsFailed'])
         stateless.hasResourceProperties('AWS::CloudWatch::Alarm', {

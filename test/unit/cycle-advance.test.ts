@@ -8,6 +8,7 @@ import { outboxStore } from '../../functions/adapters/outbox-store.ts';
 import { getCycle, listDefaulters, putLeaders, putUnits } from '../../functions/adapters/store.ts';
 import { clock } from '../../functions/core/clock.ts';
 import { advanceCycle, type AdvanceResult } from '../../functions/core/cycle.ts';
+import { UNADDRESSED_MESSAGE } from '../../functions/core/directory.ts';
 import type { Leader, UnitRecord } from '../../functions/core/model.ts';
 import { recordSubmission } from '../../functions/core/submissions.ts';
 import type { Notice } from '../../functions/notices/model.ts';
@@ -276,6 +277,16 @@ describe('a fair start', () => {
 });
 
 describe('robustness', () => {
+  it('a notice with nobody to go to (vacant position, no 安委办 unit) is logged for the alarm, not dropped silently', async () => {
+    table.remove('UNIT#county-safety-office', 'UNIT');
+    for (const at of ['2023-02-06T00:05:00+08:00', '2023-02-06T08:50:00+08:00', '2023-02-07T08:50:00+08:00'])
+      await step(at);
+    // ent-e has no supervising department: its level-2 escalation would fall back to the safety office.
+    expect(log.warn).toHaveBeenCalledWith(UNADDRESSED_MESSAGE, {
+      detail: 'ent-e: no holder for supervising-department, and no safety office unit county-safety-office',
+    });
+  });
+
   it('a bad unit record is reported through log.warn and skipped; the others are still owed their notices', async () => {
     table.seed({
       PK: 'UNIT#ent-bad',
