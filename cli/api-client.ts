@@ -117,7 +117,46 @@ export async function call(
 }
 
 /** Runs an admin command: maps API answers and failures to messages and exit codes. */
-export async function run(io: Io, fn: () => Promise<void>): Promise<number> {
+/**
+ * Every page of a paged listing (`limit`, `cursor`, `next`): the items under `field`, in order, and the first page's
+ * other fields (asOf …). The answer is what one unpaged response would have been.
+ */
+export async function callAllPages(
+  t: Target,
+  path: string,
+  field: string,
+): Promise<{ first: Record<string, unknown>; items: unknown[] }> {
+  const items: unknown[] = [];
+  let first: Record<string, unknown> | undefined;
+  let cursor: string | null = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await call(
+      t,
+      'GET',
+      `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    const page = r.json as Record<string, unknown>;
+    first ??= page;
+    items.push(...((page[field] as unknown[] | undefined) ?? []));
+    cursor = typeof page.next === 'string' ? page.next : null;
+  } while (cursor);
+  return { first: first ?? {}, items };
+}
+
+/** Problems the CLI found itself, with the API's own rules, before sending anything. */
+export class InputRejected extends Error {
+  constructor(
+    readonly headlineZh: string,
+    readonly issues: readonly { row?: number | undefined; field: string; problem: string }[],
+  ) {
+    super(headlineZh);
+    this.name = 'InputRejected';
+  }
+}
+
+/** Runs a command's requests: refusals and failures become Chinese messages and exit codes. */
+export async function run(io: Io, fn: () => Promise<unknown>): Promise<number> {
   try {
     await fn();
     return EXIT.ok;
@@ -127,6 +166,12 @@ export async function run(io: Io, fn: () => Promise<void>): Promise<number> {
       for (const i of err.body.issues ?? []) {
         io.err(`  - ${i.row !== undefined ? `第 ${i.row} 行 ` : ''}${i.field ?? ''}：${i.problem ?? ''}`);
       }
+      return EXIT.badInput;
+    }
+    if (err instanceof InputRejected) {
+      io.err(err.headlineZh);
+      for (const i of err.issues)
+        io.err(`  - ${i.row !== undefined ? `第 ${i.row} 行 ` : ''}${i.field}：${i.problem}`);
       return EXIT.badInput;
     }
     if (err instanceof ApiFailed) {

@@ -4,7 +4,7 @@ import type { Offset } from '../../workflows/catalog/schema.ts';
 import { loadCaseTypes } from '../../workflows/cases/index.ts';
 import { ACTOR_ZH, CASE_POSITION_ZH, type CaseDeadlineRule } from '../../workflows/cases/schema.ts';
 import { parse } from '../main.ts';
-import { COMMON, call as apiCall, run, target, type Target } from '../api-client.ts';
+import { COMMON, call as apiCall, callAllPages, run, target, type Target } from '../api-client.ts';
 import { EXIT, UsageError, type Io } from '../output.ts';
 
 /**
@@ -135,9 +135,9 @@ async function listCommand(args: string[], io: Io): Promise<number> {
       if (v !== undefined) q.set(key, v);
     }
     if (values.overdue) q.set('overdue', 'true');
-    const r = await call(c, 'GET', `/cases${q.size ? `?${q}` : ''}`);
-    if (values.json) return io.out(r.text);
-    const cases = (r.json.cases ?? []) as Summary[];
+    const { items } = await callAllPages(c, `/cases${q.size ? `?${q}` : ''}`, 'cases');
+    if (values.json) return io.out(JSON.stringify({ count: items.length, cases: items }));
+    const cases = items as Summary[];
     if (cases.length === 0) return io.out('没有符合条件的案件。');
     io.out(`共 ${cases.length} 件：`);
     for (const s of cases) io.out(line(s));

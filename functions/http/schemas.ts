@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { unitKindSchema } from '../../workflows/catalog/schema.ts';
 import { rosterFileSchema } from '../core/roster-import.ts';
 import { freeText } from '../core/text.ts';
+import { pagingQuery } from './paging.ts';
 import { cycleStatusSchema, evidenceSchema, idSchema, leaderSchema, unitSchema } from '../core/model.ts';
 
 /*
@@ -66,6 +67,7 @@ export const cycleListQuerySchema = z
     duty: dutyIdSchema.optional().meta({ example: 'monthly-safety-meeting' }),
     period: periodKeySchema.optional().meta({ example: '2023-02' }),
     status: cycleStatusSchema.optional(),
+    ...pagingQuery,
   })
   .strict();
 
@@ -92,6 +94,7 @@ export const unitListQuerySchema = z
   .object({
     kind: unitKindSchema.optional(),
     includeInactive: z.enum(['true', 'false']).optional(),
+    ...pagingQuery,
   })
   .strict();
 
@@ -157,6 +160,8 @@ export const dutyParamsSchema = z
 export const overdueQuerySchema = z
   .object({
     format: z.enum(['json', 'csv']).optional().meta({ description: 'csv: UTF-8 with BOM, for Excel' }),
+    // JSON is paged; the CSV is the whole ledger, one file.
+    ...pagingQuery,
   })
   .strict();
 
@@ -221,3 +226,6 @@ export const escalationParamsSchema = z
 
 /** Routes that take no query parameters still reject unknown ones. */
 export const noQuerySchema = z.object({}).strict();
+
+/** GET /leaders: paged like every listing. */
+export const leaderListQuerySchema = z.object({ ...pagingQuery }).strict();

@@ -202,6 +202,36 @@ describe('POST /units/import', () => {
 });
 
 describe('units', () => {
+  it('pages every listing: limit, cursor, a stable order, the same items as one page', async () => {
+    const whole = (await call(rt, 'GET', '/units')).json as { units: { id: string }[]; total: number };
+    expect(whole.total).toBe(roster.units.length);
+    const ids: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const r = await call(rt, 'GET', `/units?limit=5${next ? `&cursor=${next}` : ''}`);
+      expect(r.status).toBe(200);
+      const page = r.json as { count: number; next: string | null; units: { id: string }[] };
+      expect(page.count).toBe(page.units.length);
+      expect(page.count).toBeLessThanOrEqual(5);
+      ids.push(...page.units.map((u) => u.id));
+      next = page.next;
+      pages++;
+    } while (next);
+    expect(pages).toBe(Math.ceil(roster.units.length / 5));
+    expect(ids).toEqual(whole.units.map((u) => u.id));
+    const leaders = await call(rt, 'GET', '/leaders?limit=2');
+    expect(leaders.json).toMatchObject({ count: 2, next: expect.any(String) });
+    expect400(await call(rt, 'GET', '/units?limit=0'), 'limit');
+    expect400(await call(rt, 'GET', '/units?limit=1001'), 'limit');
+    expect400(await call(rt, 'GET', '/units?limit=ten'), 'limit');
+    const bad = await call(rt, 'GET', '/units?cursor=not-a-cursor');
+    expect400(bad, 'cursor');
+    expect(bad.json.message).toBe('翻页参数 cursor 无效，请从第一页重新查询');
+    for (const path of ['/cycles?limit=1', '/cases?limit=1', '/overdue?limit=1'])
+      expect((await call(rt, 'GET', path)).json).toMatchObject({ next: null });
+  });
+
   it('lists units, filtered by kind, with or without the deactivated ones', async () => {
     const all = await call(rt, 'GET', '/units');
     expect(all.status).toBe(200);

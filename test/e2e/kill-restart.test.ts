@@ -186,6 +186,8 @@ describe('kill -9 while emails are being sent', () => {
       const carriers = records
         .filter((r) => r.status === 'sent' && r.carried.some((c) => twice.includes(`${r.address}|${c.id}`)))
         .map((r) => `${r.address} ${r.moment} ${r.run} pass ${r.pass} ${r.invocation ?? ''} at ${r.sentAt}`);
+      if (carriers.length > 0 && process.env.SAFEDUTY_KILL_LOG)
+        writeFileSync(process.env.SAFEDUTY_KILL_LOG, readFileSync(logFile, 'utf8'));
       expect(carriers, `notices carried twice: ${twice.join(', ')}`).toEqual([]);
 
       // Emails SES accepted that no record accounts for: sent in a batch a kill cut short, and sent again.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf, pagingQuery } from '../paging.ts';
 import { toShanghaiIso } from '../../../workflows/calendar.ts';
 import { loadCaseTypes, type CaseTypes } from '../../../workflows/cases/index.ts';
 import { getCase, listCaseEvents, listCasesByStatus, listCasesInTown } from '../../adapters/case-store.ts';
@@ -93,6 +94,9 @@ async function requireCase(caseId: string): Promise<CaseRecord> {
 }
 
 /** Case workflows: open a case, list them, see one with its timeline and history, send it events. */
+/** The case filters, paged like every listing. */
+const casesPageQuerySchema = listCasesQuerySchema.extend(pagingQuery);
+
 export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTypes()): void {
   registerOverdueSource(caseOverdueSource(types));
 
@@ -129,7 +133,7 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
     '/cases',
     async (req) => {
       requireAdmin(req);
-      const q = listCasesQuerySchema.parse(req.query);
+      const q = casesPageQuerySchema.parse(req.query);
       if (q.type) requireType(types, q.type);
       let cases: CaseRecord[];
       if (q.type && q.town) cases = (await listCasesInTown(q.type, q.town)).cases;
@@ -144,9 +148,9 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
           const type = types.get(c.typeId);
           return type ? [caseSummary(type, c, now)] : [];
         })
-        .filter((s) => q.overdue === undefined || (q.overdue === 'true') === (s.overdue !== null))
-        .sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.caseId.localeCompare(b.caseId));
-      return json(200, { count: rows.length, cases: rows });
+        .filter((s) => q.overdue === undefined || (q.overdue === 'true') === (s.overdue !== null));
+      const page = pageOf(rows, (s) => `${s.openedAt} ${s.caseId}`, q);
+      return json(200, { count: page.items.length, total: page.total, next: page.next, cases: page.items });
     },
     {
       summary: 'List cases',
@@ -155,7 +159,7 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
         '`overdue=true|false`. Without `status`, open and closed cases.',
       tags,
       auth: 'admin',
-      query: listCasesQuerySchema,
+      query: casesPageQuerySchema,
       responses: { 200: { description: '`{ count, cases }`' } },
     },
   );

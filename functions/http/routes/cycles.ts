@@ -1,4 +1,5 @@
 import type { Catalog } from '../../../workflows/catalog/index.ts';
+import { pageOf } from '../paging.ts';
 import { planCycle } from '../../../workflows/plan.ts';
 import { parsePeriodKey } from '../../../workflows/periods.ts';
 import {
@@ -209,11 +210,13 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         });
         if (period) cycles = cycles.filter((c) => c.periodKey === period);
       }
-      cycles.sort((a, b) => a.dutyId.localeCompare(b.dutyId) || a.periodKey.localeCompare(b.periodKey));
+      const page = pageOf(cycles, (c) => `${c.dutyId} ${c.periodKey}`, q);
       return json(200, {
-        count: cycles.length,
+        count: page.items.length,
+        total: page.total,
+        next: page.next,
         // Counts, never the lists of units: a listing must not grow with the roster (one cycle's page has them).
-        cycles: cycles.map(({ defaulters: _list, ...c }) => ({
+        cycles: page.items.map(({ defaulters: _list, ...c }) => ({
           ...c,
           ...(c.status === 'closed' ? { defaulterCount: defaulterCount({ ...c, defaulters: _list }) } : {}),
           titleZh: catalog.get(c.dutyId)?.titleZh ?? c.dutyId,
@@ -223,11 +226,12 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
     {
       summary: 'List cycles',
       description:
-        'Filter by duty, period key and status; without filters, every cycle. Sorted by duty and period.',
+        'Filter by duty, period key and status; without filters, every cycle. Sorted by duty and period, paged ' +
+        '(`limit`, `cursor`); closed cycles carry the number of defaulters (one cycle lists them).',
       tags: cycleTags,
       auth: 'admin',
       query: cycleListQuerySchema,
-      responses: { 200: { description: '`{ count, cycles }`' } },
+      responses: { 200: { description: '`{ count, total, next, cycles }`' } },
       errors: [404],
     },
   );

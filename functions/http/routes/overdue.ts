@@ -1,4 +1,5 @@
 import type { Catalog } from '../../../workflows/catalog/index.ts';
+import { pageOf } from '../paging.ts';
 import { shanghaiDateOf, toShanghaiIso } from '../../../workflows/calendar.ts';
 import { clock } from '../../core/clock.ts';
 import { cycleOverdueSource } from '../../core/overdue-cycles.ts';
@@ -25,7 +26,20 @@ export function registerOverdueRoutes(router: Router, catalog: Catalog): void {
           'content-disposition': `attachment; filename="overdue-${shanghaiDateOf(now)}.csv"`,
         });
       }
-      return json(200, { asOf: toShanghaiIso(now), count: items.length, items });
+      // Most overdue first, then the highest level, then by unit and item: a stable order for the cursor.
+      const page = pageOf(
+        items,
+        (i) =>
+          `${String(99_999 - i.workdaysOverdue).padStart(5, '0')} ${String(99 - i.escalationLevel).padStart(2, '0')} ${i.unitId} ${i.item}`,
+        q,
+      );
+      return json(200, {
+        asOf: toShanghaiIso(now),
+        count: page.items.length,
+        total: page.total,
+        next: page.next,
+        items: page.items,
+      });
     },
     {
       summary: 'The overdue ledger (一个不放心名单)',

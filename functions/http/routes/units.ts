@@ -1,4 +1,5 @@
 import { UNIT_KINDS } from '../../../workflows/catalog/schema.ts';
+import { pageOf } from '../paging.ts';
 import { listLeaders, listUnits } from '../../adapters/store.ts';
 import { importRoster } from '../../core/roster-import.ts';
 import {
@@ -20,6 +21,7 @@ import {
   noQuerySchema,
   rosterImportSchema,
   unitBodySchema,
+  leaderListQuerySchema,
   unitListQuerySchema,
   unitParamsSchema,
 } from '../schemas.ts';
@@ -45,16 +47,18 @@ export function registerUnitRoutes(router: Router): void {
         kinds: q.kind ? [q.kind] : UNIT_KINDS,
         includeInactive: q.includeInactive === 'true',
       });
-      units.sort((a, b) => a.id.localeCompare(b.id));
-      return json(200, { count: units.length, units });
+      const page = pageOf(units, (u) => u.id, q);
+      return json(200, { count: page.items.length, total: page.total, next: page.next, units: page.items });
     },
     {
       summary: 'List units (the roster)',
-      description: 'Active units by default; `includeInactive=true` adds deactivated ones. Sorted by id.',
+      description:
+        'Active units by default; `includeInactive=true` adds deactivated ones. Sorted by id, paged (`limit`, ' +
+        "`cursor` = the previous page's `next`).",
       tags,
       auth: 'admin',
       query: unitListQuerySchema,
-      responses: { 200: { description: '`{ count, units }`' } },
+      responses: { 200: { description: '`{ count, total, next, units }`' } },
     },
   );
 
@@ -165,15 +169,17 @@ export function registerUnitRoutes(router: Router): void {
     '/leaders',
     async (req) => {
       requireAdmin(req);
-      noQuerySchema.parse(req.query);
-      const leaders = (await listLeaders()).sort((a, b) => a.id.localeCompare(b.id));
-      return json(200, { count: leaders.length, leaders });
+      const q = leaderListQuerySchema.parse(req.query);
+      const page = pageOf(await listLeaders(), (l) => l.id, q);
+      return json(200, { count: page.items.length, total: page.total, next: page.next, leaders: page.items });
     },
     {
       summary: 'List county leaders',
+      description: 'Sorted by id, paged (`limit`, `cursor`).',
       tags,
       auth: 'admin',
-      responses: { 200: { description: '`{ count, leaders }`' } },
+      query: leaderListQuerySchema,
+      responses: { 200: { description: '`{ count, total, next, leaders }`' } },
     },
   );
 
