@@ -22,9 +22,15 @@ export class VirtualClock {
     return new Date(this.current);
   }
 
+  /** Told every time the clock moves (the runtime saves it: a restart never goes back before work done). */
+  onAdvance?: (ms: number) => void;
+
   /** Moves the clock forward (never backward: timers already run must not be undone). */
   set(ms: number): void {
-    if (ms > this.current) this.current = ms;
+    if (ms > this.current) {
+      this.current = ms;
+      this.onAdvance?.(ms);
+    }
   }
 
   /**

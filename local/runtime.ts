@@ -1,6 +1,6 @@
 import './polyfills.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { resetClients } from '../functions/adapters/clients.ts';
@@ -367,17 +367,24 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const saveClock = () => {
     if (!dataDir) return;
     try {
+      // Written whole, then renamed: a kill in the middle leaves the previous clock, never a torn file.
+      const file = join(dataDir, 'clock.json');
       writeFileSync(
-        join(dataDir, 'clock.json'),
+        `${file}.tmp`,
         JSON.stringify({ epochMs: vclock.nowMs(), at: toShanghaiIso(vclock.now()) }),
       );
+      renameSync(`${file}.tmp`, file);
     } catch {
       // The folder is gone (a test removed it): nothing to continue from.
     }
   };
-  // Saved before every job too (not for the simulator's throwaway folder): killed in the middle of a long
-  // advance, the process leaves the clock where its work had got to.
-  if (dataDir && options.mail !== 'count') engine.onJob = saveClock;
+  // Saved before every job and whenever time moves inside one (a delivery's pacing): killed in the middle, the
+  // process leaves the clock where its work had got to, so a restart never runs producers before emails already
+  // sent (on AWS time does not go back). Not for the simulator's throwaway folder.
+  if (dataDir && options.mail !== 'count') {
+    engine.onJob = saveClock;
+    vclock.onAdvance = saveClock;
+  }
   let chain: Promise<void> = Promise.resolve();
   const advanceTo = (at: Date): Promise<void> => {
     const run = chain.then(() => engine.advanceTo(Math.max(at.getTime(), vclock.nowMs()))).then(saveClock);
