@@ -199,10 +199,11 @@ export async function runDelivery(
   };
 
   /**
-   * Notices written at or after their moment that an email already carried: a producer's step retried after the
-   * run had delivered what its first try recorded (the step crashed before it was marked done) writes the same
-   * notices again. They are removed, not sent twice. Notices written before their moment need no look: no run
-   * sends a notice before its moment, so none of them can have been delivered yet.
+   * Notices an email already carried: a producer's step retried after a run had delivered what its first try
+   * recorded (the step crashed before it was marked done) writes the same notices again. They are removed, not sent
+   * twice. Looked up only where it can happen: a notice written at or after its moment (a retry comes after the
+   * delivery), or one older than this run's moment (an earlier run may have had it). A notice written before its
+   * moment and delivered by its own moment's run — the normal path, every one of a wave — needs no look.
    */
   const deliveredAlready = async (
     batch: readonly { address: string; entries: OutboxEntry[] }[],
@@ -210,7 +211,10 @@ export async function runDelivery(
     const refs = new Set<string>();
     await Promise.all(
       batch.map(async (g) => {
-        const late = g.entries.filter((e) => Date.parse(e.notice.recordedAt) >= Date.parse(e.notice.at));
+        const late = g.entries.filter((e) => {
+          const at = Date.parse(e.notice.at);
+          return Date.parse(e.notice.recordedAt) >= at || at < momentMs;
+        });
         if (late.length === 0) return;
         const since = Math.min(...late.map((e) => Date.parse(e.notice.at))) - REDELIVERY_LOOKBACK_MS;
         const carried = await ports.records.carriedSince(g.address, iso(since));

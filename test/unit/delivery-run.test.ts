@@ -551,6 +551,21 @@ describe('a crash in the middle of a batch', () => {
     expect(w.notices.size).toBe(0);
   });
 
+  it('a later run looks up every notice older than its moment, whenever it was written', async () => {
+    const w = new World();
+    const n = reminder('a@example.gov.cn', 'ent-a');
+    w.add(n);
+    await w.runToEnd();
+    // The same notice, as first written (before its moment), back in the outbox however it got there.
+    w.now += 9 * 60_000;
+    w.add(n);
+    const late = toShanghaiIso(new Date(w.now));
+    await w.runToEnd('delivery-20230206T090900', late);
+    expect(w.sent).toHaveLength(1);
+    expect(w.lookedBack).toEqual(['a@example.gov.cn']);
+    expect(w.notices.size).toBe(0);
+  });
+
   it('a case notice is dropped once the case has moved on, an event notice never', async () => {
     const w = new World();
     const caseNotice = (kind: 'reminder' | 'notice', stage: string): Notice => ({
