@@ -30,7 +30,7 @@ export interface Settings {
   /** Name of the SSM SecureString holding the link HMAC secret (created by the operator, not the stack). */
   linkSecretParameter: string;
   /** Where alarm notifications go; no subscription when unset. */
-  alarmEmail?: string;
+  alarmEmail: string;
   /** Unit id of the county safety office (安委办), the last step of every escalation ladder. */
   safetyOfficeUnitId: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -64,6 +64,11 @@ const EMAIL = /^[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const SSM_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** The reserved example domains (RFC 2606) and their gov.cn look-alike the examples use. */
+function isExampleDomain(domain: string): boolean {
+  return /(^|\.)example\.(com|net|org|gov\.cn|cn)$/i.test(domain);
+}
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -146,8 +151,30 @@ export function loadSettings(
   }
 
   const alarmEmail = raw('alarmEmail');
-  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
+  if (alarmEmail === undefined) {
+    problems.push(
+      `${describe('alarmEmail')} is required: every alarm (failed executions, refused emails, a stopped mail ` +
+        'account, notices with nobody to go to) is sent there, and without it nobody hears of them',
+    );
+  } else if (!EMAIL.test(alarmEmail)) {
     problems.push(`${describe('alarmEmail')} must be an email address, got ${JSON.stringify(alarmEmail)}`);
+  }
+
+  // cdk.json carries example values so `cdk synth` works offline; a deployment that sets its own sender but keeps
+  // an example alarm address or link domain would send alarms and links nowhere.
+  const senderDomain = (senderMatch?.[1] ?? '').toLowerCase();
+  if (senderMatch && !isExampleDomain(senderDomain)) {
+    const alarmDomain = alarmEmail?.split('@')[1] ?? '';
+    if (alarmEmail !== undefined && isExampleDomain(alarmDomain))
+      problems.push(
+        `${describe('alarmEmail')} is still the example ${JSON.stringify(alarmEmail)} while the sender is ` +
+          `${JSON.stringify(senderAddress)}: set the address your operators read`,
+      );
+    if (parsedConsole && isExampleDomain(parsedConsole.hostname))
+      problems.push(
+        `${describe('consoleUrl')} is still the example ${JSON.stringify(consoleUrl)} while the sender is ` +
+          `${JSON.stringify(senderAddress)}: set the domain the links in emails point at (mapped to the API)`,
+      );
   }
 
   const safetyOfficeUnitId = raw('safetyOfficeUnitId') ?? 'county-safety-office';
@@ -187,13 +214,13 @@ export function loadSettings(
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     senderAddress,
-    senderDomain: (senderMatch?.[1] ?? '').toLowerCase(),
+    senderDomain,
     senderIdentity: senderIdentity as Settings['senderIdentity'],
     consoleUrl: consoleUrl.replace(/\/$/, ''),
     region,
     ...(account !== undefined ? { account } : {}),
     linkSecretParameter,
-    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    alarmEmail: alarmEmail ?? '',
     safetyOfficeUnitId,
     logLevel: logLevel as Settings['logLevel'],
     ...(catalogFile !== undefined ? { catalogFile } : {}),

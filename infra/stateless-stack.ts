@@ -329,16 +329,15 @@ export class StatelessStack extends Stack {
         },
       }),
     );
-    if (settings.alarmEmail) {
-      const subscription = this.alarmTopic.addSubscription(
-        new subscriptions.EmailSubscription(settings.alarmEmail),
-      );
-      acknowledge(subscription, {
-        'Serverless-SNSRedrivePolicy':
-          'Email subscription for operators: SNS retries email delivery itself, and a DLQ of undelivered alarm ' +
-          'mails would need its own alarm, delivered the same way. The alarm state stays visible in CloudWatch.',
-      });
-    }
+    // Required at synth (infra/app.ts): an alarm nobody hears is no alarm.
+    const subscription = this.alarmTopic.addSubscription(
+      new subscriptions.EmailSubscription(settings.alarmEmail),
+    );
+    acknowledge(subscription, {
+      'Serverless-SNSRedrivePolicy':
+        'Email subscription for operators: SNS retries email delivery itself, and a DLQ of undelivered alarm ' +
+        'mails would need its own alarm, delivered the same way. The alarm state stays visible in CloudWatch.',
+    });
     const alarmAction = new cwActions.SnsAction(this.alarmTopic);
     const period = Duration.minutes(5);
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) =>

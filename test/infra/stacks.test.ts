@@ -938,6 +938,30 @@ describe('settings', () => {
     }
   });
 
+  it('requires an alarm address, and refuses example values beside a real sender', () => {
+    const without = { ...CONTEXT } as Record<string, unknown>;
+    delete without['safeduty:alarmEmail'];
+    expect(() => loadSettings((k) => without[k], {})).toThrow(/safeduty:alarmEmail .* is required/);
+    try {
+      loadSettings(context({ 'safeduty:senderAddress': 'safeduty@ajj.xiangyuan.gov.cn' }), {});
+      expect.unreachable();
+    } catch (err) {
+      expect((err as SettingsError).problems).toEqual([
+        expect.stringMatching(/alarmEmail .* is still the example "ops@example.gov.cn" while the sender is/),
+        expect.stringMatching(/consoleUrl .* is still the example "https:\/\/safeduty.example.gov.cn"/),
+      ]);
+    }
+    const real = loadSettings(
+      context({
+        'safeduty:senderAddress': 'safeduty@ajj.xiangyuan.gov.cn',
+        'safeduty:alarmEmail': 'ops@ajj.xiangyuan.gov.cn',
+        'safeduty:consoleUrl': 'https://safeduty.xiangyuan.gov.cn',
+      }),
+      {},
+    );
+    expect(real.alarmEmail).toBe('ops@ajj.xiangyuan.gov.cn');
+  });
+
   it('takes environment variables over context and defaults the optional ones', () => {
     const s = loadSettings(context({}), {
       SAFEDUTY_SENDER_ADDRESS: 'notice@ajj.example.gov.cn',
