@@ -279,7 +279,13 @@ describe('a fair start', () => {
 describe('robustness', () => {
   it('a notice with nobody to go to (vacant position, no 安委办 unit) is logged for the alarm, not dropped silently', async () => {
     table.remove('UNIT#county-safety-office', 'UNIT');
-    for (const at of ['2023-02-06T00:05:00+08:00', '2023-02-06T08:50:00+08:00', '2023-02-07T08:50:00+08:00'])
+    for (const at of [
+      '2023-02-06T00:05:00+08:00',
+      '2023-02-06T08:50:00+08:00',
+      '2023-02-07T08:50:00+08:00',
+      '2023-02-08T08:50:00+08:00',
+      '2023-02-10T08:50:00+08:00',
+    ])
       await step(at);
     // ent-e has no supervising department: its level-2 escalation would fall back to the safety office.
     expect(log.warn).toHaveBeenCalledWith(UNADDRESSED_MESSAGE, {
