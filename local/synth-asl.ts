@@ -32,6 +32,7 @@ export async function synthesizeStateMachines(env: {
         SAFEDUTY_SENDER_ADDRESS: 'safeduty@example.gov.cn',
         SAFEDUTY_CONSOLE_URL: 'https://safeduty.example.gov.cn',
         SAFEDUTY_REGION: env.region,
+        SAFEDUTY_ALARM_EMAIL: 'ops@example.gov.cn',
       },
       outdir,
     });
