@@ -57,19 +57,33 @@ async function get(api: string, path: string, token = TOKEN): Promise<unknown> {
 }
 
 /** Every delivery record of the walk, through the API as an administrator reads it. */
-async function deliveries(api: string, token = TOKEN): Promise<DeliveryRecord[]> {
+async function deliveries(api: string, token = TOKEN, recipient?: string): Promise<DeliveryRecord[]> {
   const out: DeliveryRecord[] = [];
   let next: string | null = null;
+  const who = recipient ? `&recipient=${encodeURIComponent(recipient)}` : '';
   do {
     const page = (await get(
       api,
-      `/deliveries?from=2023-02-06&to=2023-03-01&limit=200${next ? `&cursor=${next}` : ''}`,
+      `/deliveries?from=2023-02-06&to=2023-03-01&limit=200${who}${next ? `&cursor=${next}` : ''}`,
       token,
     )) as { deliveries: DeliveryRecord[]; next: string | null };
     out.push(...page.deliveries);
     next = page.next;
   } while (next);
   return out;
+}
+
+/**
+ * The records as written: each recipient's history, read from the table itself. The listing by day reads an index,
+ * and the emulator (dynalite) writes an item's index entries before the item: a kill between the two leaves an index
+ * entry for a record that was never written, which DynamoDB never shows. Such an email is unrecorded, inside the
+ * at-least-once window, and is sent again.
+ */
+async function recordsAsWritten(api: string): Promise<{ records: DeliveryRecord[]; orphans: number }> {
+  const listed = await deliveries(api);
+  const addresses = [...new Set(listed.map((r) => r.address.toLowerCase()))];
+  const records = (await Promise.all(addresses.map((a) => deliveries(api, TOKEN, a)))).flat();
+  return { records, orphans: listed.length - records.length };
 }
 
 function sentNoticeIds(records: DeliveryRecord[]): string[] {
@@ -176,7 +190,7 @@ describe('kill -9 while emails are being sent', () => {
 
       const cli = await startCli(data, clock, logFile);
       expect((await cli.advance()).status).toBe(200);
-      const records = await deliveries(cli.api);
+      const { records, orphans } = await recordsAsWritten(cli.api);
       const got = new Set(sentNoticeIds(records));
       const lost = expected.filter((id) => !got.has(id));
       expect(lost).toEqual([]);
@@ -207,7 +221,8 @@ describe('kill -9 while emails are being sent', () => {
       console.log(
         `kill -9 walk: ${kills} kills at ${points.slice(0, kills).join(', ')} emails; ` +
           `${expected.length} notices owed, ${lost.length} lost; ${emails} emails (${baselineEmails} without ` +
-          `crashes), ${duplicates} duplicates; ${inFlight} restarts took over a claim with emails in flight`,
+          `crashes), ${duplicates} duplicates; ${inFlight} restarts took over a claim with emails in flight; ` +
+          `${orphans} index entries without their record (the emulator's, see recordsAsWritten)`,
       );
       await cli.kill();
     } finally {
