@@ -59,11 +59,6 @@ const SECTION_TITLES = {
 type SectionId = keyof typeof SECTION_TITLES;
 const NUMERALS = ['一', '二', '三', '四', '五', '六'];
 
-/** Control characters and bidirectional overrides never reach a subject line or a header. */
-export function headerSafe(s: string): string {
-  return oneLine(s);
-}
-
 function periodOf(periodKey: string): string {
   try {
     const p = parsePeriodKey(periodKey);
@@ -416,7 +411,8 @@ export function composeEmail(
 
   return {
     to: recipient.address,
-    subject: headerSafe(subject),
+    // Control characters and direction overrides never reach the subject line.
+    subject: oneLine(subject),
     text: text.join('\n\n'),
     html: html.join('\n'),
     carried: notices.map((n) => ({

@@ -138,6 +138,14 @@ export async function runDelivery(
     await lease.release(me);
     return result;
   };
+  const closed = (): RunResult => ({
+    status: 'closed',
+    sent: state.sent,
+    failed: state.failed,
+    suppressed: state.suppressed,
+    passes: state.pass,
+    invocations: state.invocations,
+  });
   const waiting = (
     wakeAt: number,
     reason: Extract<RunResult, { status: 'waiting' }>['reason'],
@@ -417,27 +425,13 @@ export async function runDelivery(
         moment: state.moment,
         left: scan.deliverable,
       });
-      return release({
-        status: 'closed',
-        sent: state.sent,
-        failed: state.failed,
-        suppressed: state.suppressed,
-        passes: state.pass,
-        invocations: state.invocations,
-      });
+      return release(closed());
     }
     if (scan.heldUntil !== undefined) return release(nextRun(waiting(scan.heldUntil, 'held')));
     // Everything recorded up to now is delivered (or no longer owed).
     await ports.outbox.clearMoments(lookedAt);
     log.info('delivery run finished', { moment: state.moment, sent: state.sent, failed: state.failed });
-    return release({
-      status: 'closed',
-      sent: state.sent,
-      failed: state.failed,
-      suppressed: state.suppressed,
-      passes: state.pass,
-      invocations: state.invocations,
-    });
+    return release(closed());
   }
 
   /** A run that must wait a long time past its start continues as a new execution (bounded history). */

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { NOTICE_TITLE_ZH, instantLabel, periodLabel } from '../../functions/core/labels.ts';
 import { workdaysOverdue } from '../../functions/core/overdue.ts';
+import { oneLine } from '../../functions/core/text.ts';
 import {
   composeEmail,
-  headerSafe,
   timeLeftZh,
   UNITS_SHOWN,
   type ComposeContext,
@@ -248,6 +248,6 @@ describe('everything owed at one moment, in one email', () => {
     expect(nasty.html).not.toContain('<b>张</b>');
     expect(nasty.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;公司');
     expect(nasty.subject).not.toMatch(/[\r\n]/);
-    expect(headerSafe('甲\r\nBcc: x\u202e乙')).toBe('甲 Bcc: x 乙');
+    expect(oneLine('甲\r\nBcc: x\u202e乙')).toBe('甲 Bcc: x 乙');
   });
 });

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { sameActor, samePerson } from '../../functions/core/cases.ts';
 import { emailSchema, personSchema, unitSchema } from '../../functions/core/model.ts';
 import { freeText, lineText, nameIdentity, oneLine } from '../../functions/core/text.ts';
-import { headerSafe } from '../../functions/delivery/compose.ts';
 
 const problem = (r: { success: boolean; error?: { issues: { message: string }[] } }) =>
   r.success ? undefined : r.error?.issues.map((i) => i.message).join('; ');
@@ -110,6 +109,6 @@ describe('subjects', () => {
     expect(oneLine('【提醒】企业\r\nBcc: evil@example.com“整改”')).toBe(
       '【提醒】企业 Bcc: evil@example.com“整改”',
     );
-    expect(headerSafe('a\u202eb\u200bc')).toBe('a bc');
+    expect(oneLine('a\u202eb\u200bc')).toBe('a bc');
   });
 });
