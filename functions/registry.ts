@@ -1,3 +1,18 @@
+import type { ItemAction, TableAccess } from './table-access.ts';
+
+const READ: readonly ItemAction[] = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const WRITE: readonly ItemAction[] = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+/** Recording notices for delivery (the outbox and its per-moment markers). */
+const RECORD_NOTICES = {
+  actions: ['dynamodb:BatchWriteItem'],
+  keys: ['OUTBOX#*', 'OUTBOX-MOMENTS'],
+} as const;
+
 /**
  * The one list of Lambda handlers. The CDK app creates one NodejsFunction per entry; the local runtime imports
  * the same modules and calls `handler` in-process. Adding a handler here is all either side needs.
@@ -10,7 +25,8 @@ export interface HandlerSpec {
   timeoutSeconds: number;
   /** What the function may touch; the stack turns this into least-privilege grants. */
   access: {
-    table?: 'read' | 'read-write';
+    /** The table's items it may read and write, by partition key (functions/table-access.ts). */
+    table?: TableAccess;
     /** ses:SendEmail (and ses:GetAccount for the send rate). */
     sendEmail?: boolean;
     linkSecret?: boolean;
@@ -29,7 +45,17 @@ export const handlers = {
     description: 'Advances a duty cycle: sweeps missing units and records the reminders and escalations owed',
     memoryMb: 1024,
     timeoutSeconds: 600,
-    access: { table: 'read-write', startDeliveries: true },
+    access: {
+      table: {
+        grants: [
+          { actions: READ, keys: ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING'] },
+          { actions: WRITE, keys: ['CYCLE#*', 'TRACKING'] },
+          RECORD_NOTICES,
+        ],
+        queryIndexes: true,
+      },
+      startDeliveries: true,
+    },
   },
   caseAdvance: {
     entry: 'functions/handlers/case-advance.ts',
@@ -37,7 +63,17 @@ export const handlers = {
       'Advances a case: records its due notices, reminders and escalations, and plans the next wake-up',
     memoryMb: 512,
     timeoutSeconds: 120,
-    access: { table: 'read-write', startDeliveries: true },
+    access: {
+      table: {
+        grants: [
+          { actions: READ, keys: ['CASE#*', 'UNIT#*', 'LEADER#*'] },
+          { actions: WRITE, keys: ['CASE#*'] },
+          RECORD_NOTICES,
+        ],
+        queryIndexes: true,
+      },
+      startDeliveries: true,
+    },
   },
   deliver: {
     entry: 'functions/handlers/deliver.ts',
@@ -45,7 +81,32 @@ export const handlers = {
     // Mostly waiting for the send pace (75 ms an email at 14/s): memory buys no speed here, only cost.
     memoryMb: 512,
     timeoutSeconds: 600,
-    access: { table: 'read-write', sendEmail: true, linkSecret: true, startDeliveries: true },
+    access: {
+      table: {
+        grants: [
+          {
+            actions: READ,
+            keys: [
+              'OUTBOX#*',
+              'OUTBOX-MOMENTS',
+              'DELIVERY',
+              'MAIL#*',
+              'UNDELIVERABLE',
+              'CYCLE#*',
+              'CASE#*',
+              'UNIT#*',
+            ],
+          },
+          // Delivery records are written under the recipient (MAIL#) and, for a case's emails, under the case.
+          { actions: WRITE, keys: ['OUTBOX#*', 'OUTBOX-MOMENTS', 'DELIVERY', 'MAIL#*', 'UNDELIVERABLE'] },
+          { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*', 'CASE#*'] },
+        ],
+        queryIndexes: true,
+      },
+      sendEmail: true,
+      linkSecret: true,
+      startDeliveries: true,
+    },
   },
   mailEvents: {
     entry: 'functions/handlers/mail-events.ts',
@@ -53,7 +114,19 @@ export const handlers = {
       'Records bounces and complaints SES reports after sending: the address becomes undeliverable',
     memoryMb: 256,
     timeoutSeconds: 60,
-    access: { table: 'read-write', startDeliveries: true },
+    access: {
+      table: {
+        // The email's record (found by its key, rewritten with the bounce), the address's mark, 安委办's contact
+        // and the notice to it.
+        grants: [
+          { actions: ['dynamodb:GetItem'], keys: ['MAIL#*', 'UNIT#*'] },
+          { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*'] },
+          { actions: ['dynamodb:PutItem'], keys: ['UNDELIVERABLE'] },
+          RECORD_NOTICES,
+        ],
+      },
+      startDeliveries: true,
+    },
   },
   dispatch: {
     entry: 'functions/handlers/dispatch.ts',
@@ -61,7 +134,13 @@ export const handlers = {
       'Starts the cycle executions whose period has begun, making up lost days (run by the scheduler)',
     memoryMb: 256,
     timeoutSeconds: 120,
-    access: { table: 'read-write', startCycleExecutions: true },
+    access: {
+      table: {
+        // Only its own progress (the day dispatched through): the executions it starts do the rest.
+        grants: [{ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH'] }],
+      },
+      startCycleExecutions: true,
+    },
   },
   reconcile: {
     entry: 'functions/handlers/reconcile.ts',
@@ -70,7 +149,16 @@ export const handlers = {
     memoryMb: 256,
     timeoutSeconds: 300,
     access: {
-      table: 'read-write',
+      table: {
+        grants: [
+          {
+            actions: READ,
+            keys: ['DISPATCH', 'CYCLE#*', 'CASE#*', 'OUTBOX-MOMENTS', 'DELIVERY', 'TRACKING'],
+          },
+          { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH', 'CYCLE#*', 'CASE#*'] },
+        ],
+        queryIndexes: true,
+      },
       startCycleExecutions: true,
       startCaseExecutions: true,
       startDeliveries: true,
@@ -82,7 +170,32 @@ export const handlers = {
     description: 'The HTTP API for administrators and units (behind API Gateway)',
     memoryMb: 512,
     timeoutSeconds: 29,
-    access: { table: 'read-write', linkSecret: true, startCaseExecutions: true },
+    access: {
+      table: {
+        grants: [
+          {
+            actions: READ,
+            keys: [
+              'UNIT#*',
+              'LEADER#*',
+              'CYCLE#*',
+              'CASE#*',
+              'AUDIT#*',
+              'MAIL#*',
+              'UNDELIVERABLE',
+              'IDEMP#*',
+            ],
+          },
+          { actions: WRITE, keys: ['UNIT#*', 'LEADER#*', 'CYCLE#*', 'CASE#*', 'IDEMP#*', 'UNDELIVERABLE'] },
+          // Audit entries: added, never changed or removed (docs/decisions.md §25).
+          { actions: ['dynamodb:PutItem'], keys: ['AUDIT#*'] },
+        ],
+        appendOnly: ['AUDIT#*'],
+        queryIndexes: true,
+      },
+      linkSecret: true,
+      startCaseExecutions: true,
+    },
   },
 } as const satisfies Record<string, HandlerSpec>;
 

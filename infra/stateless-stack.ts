@@ -31,6 +31,7 @@ import { AdvanceLoopMachine } from './advance-loop-machine.ts';
 import { SafedutyApi } from './api.ts';
 import { addAlarm, Observability } from './observability.ts';
 import type { Settings } from './app.ts';
+import { APPEND_ONLY_DENIED, type TableAccess } from '../functions/table-access.ts';
 
 /** Handler entries in the registry are paths from the project root, whatever the current directory. */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,26 +39,42 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
 /**
- * The actions of Table.grantReadData / grantReadWriteData (without the stream ones: the table has no stream).
- * Written out because those grants add a `table/index/*` resource; naming the indexes instead keeps the policy
- * exact and needs no cdk-nag acknowledgment (whose finding id would otherwise embed a generated export name).
+ * A function's table grants as IAM statements: one per grant, narrowed to its partition keys with
+ * `ForAllValues:StringLike dynamodb:LeadingKeys`; index queries on the named indexes (their keys are the index's,
+ * which LeadingKeys does not narrow); and an explicit Deny of changing or removing append-only items. No grant
+ * names Scan: a Scan carries no leading key, and ForAllValues over no keys would allow it.
  */
-const TABLE_READ_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:GetItem',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
-const TABLE_WRITE_ACTIONS = [
-  'dynamodb:BatchWriteItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-];
-/** Of those, the ones that apply to an index. */
-const INDEX_READ_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'];
+export function tableStatements(
+  access: TableAccess,
+  tableArn: string,
+  indexNames: readonly string[],
+): iam.PolicyStatement[] {
+  const statements = access.grants.map(
+    (g) =>
+      new iam.PolicyStatement({
+        actions: [...g.actions],
+        resources: [tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...g.keys] } },
+      }),
+  );
+  if (access.queryIndexes)
+    statements.push(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: indexNames.map((n) => `${tableArn}/index/${n}`),
+      }),
+    );
+  if (access.appendOnly?.length)
+    statements.push(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: [...APPEND_ONLY_DENIED],
+        resources: [tableArn],
+        conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [...access.appendOnly] } },
+      }),
+    );
+  return statements;
+}
 
 export interface StatelessStackProps extends StackProps {
   table: dynamodb.ITable;
@@ -523,17 +540,9 @@ export class StatelessStack extends Stack {
       },
     });
 
-    if (access.table) {
-      const actions =
-        access.table === 'read-write' ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : TABLE_READ_ACTIONS;
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: INDEX_READ_ACTIONS,
-          resources: props.tableIndexNames.map((n) => `${table.tableArn}/index/${n}`),
-        }),
-      );
-    }
+    if (access.table)
+      for (const statement of tableStatements(access.table, table.tableArn, props.tableIndexNames))
+        role.addToPrincipalPolicy(statement);
     if (access.sendEmail) {
       // SES v2 authorizes SendEmail against both the sending identity and the configuration set.
       role.addToPrincipalPolicy(

@@ -26,6 +26,11 @@ export function invocationDeadline(): number | undefined {
   return current.getStore()?.deadline;
 }
 
+/** The registry function whose invocation is running, if code is running inside one. */
+export function invokedFunction(): HandlerName | undefined {
+  return current.getStore()?.name;
+}
+
 /** Watchers of every invocation's result (the simulator counts what handlers report). */
 export const invocationObservers = new Set<(name: HandlerName, event: unknown, result: unknown) => void>();
 

@@ -33,6 +33,7 @@ import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
 import { SesGateway } from './ses-gateway.ts';
 import { startSfnServer } from './sfn-server.ts';
 import { startApiServer } from './api-server.ts';
+import { enforceTableGrants } from './table-guard.ts';
 
 export interface RuntimeOptions {
   /** Data folder (persisted DynamoDB, link secret, admin token, the clock, the mail); null keeps it in memory. */
@@ -261,6 +262,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   delete process.env.LINK_SECRET_PARAMETER;
   resetClients();
+  enforceTableGrants();
   resetSecretCache();
   resetSendRateCache();
 

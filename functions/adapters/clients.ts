@@ -45,13 +45,38 @@ function countCapacity(client: DynamoDBClient): DynamoDBClient {
   return client;
 }
 
+/**
+ * A check every DynamoDB request passes before it is sent, given the SDK command's name and its input. Unset on
+ * AWS, where IAM does this; the local runtime sets it to enforce each function's grants (functions/table-access.ts).
+ */
+export type TableGuard = (commandName: string, input: Record<string, unknown>) => void;
+let tableGuard: TableGuard | undefined;
+
+export function setTableGuard(guard: TableGuard | undefined): void {
+  tableGuard = guard;
+}
+
+function guarded(client: DynamoDBClient): DynamoDBClient {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      tableGuard?.(context.commandName ?? '', args.input as Record<string, unknown>);
+      return next(args);
+    },
+    { step: 'initialize', name: 'safedutyTableGuard' },
+  );
+  return client;
+}
+
 /** Every SDK call a subsegment of the invocation's trace (inside Lambda only). */
 const traced = <C>(client: C): C => tracer.captureAWSv3Client(client);
 
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(countCapacity(traced(new DynamoDBClient({ maxAttempts: 5 }))), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  ddb ??= DynamoDBDocumentClient.from(
+    guarded(countCapacity(traced(new DynamoDBClient({ maxAttempts: 5 })))),
+    {
+      marshallOptions: { removeUndefinedValues: true },
+    },
+  );
   return ddb;
 }
 

@@ -30,6 +30,7 @@ interface Statement {
   Action: string | string[];
   Resource: unknown;
   Effect: string;
+  Condition?: Record<string, Record<string, string[]>>;
 }
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
@@ -253,18 +254,47 @@ describe('safeduty CDK app (bundling skipped)', () => {
       const tableArn = {
         'Fn::ImportValue': expect.stringContaining(`${logicalId(built.stateful.table)}Arn`),
       };
+      const leadingKeys = (x: Statement) =>
+        (x as { Condition?: Record<string, Record<string, string[]>> }).Condition?.[
+          'ForAllValues:StringLike'
+        ]?.['dynamodb:LeadingKeys'];
       expect(ddb).toEqual([
         {
           Effect: 'Allow',
-          Action: expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
           Resource: tableArn,
+          Condition: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING'],
+            },
+          },
         },
         {
           Effect: 'Allow',
-          Action: ['dynamodb:Query', 'dynamodb:Scan'],
+          Action: [
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchWriteItem',
+          ],
+          Resource: tableArn,
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CYCLE#*', 'TRACKING'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:BatchWriteItem',
+          Resource: tableArn,
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OUTBOX#*', 'OUTBOX-MOMENTS'] },
+          },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
           Resource: ['GSI1', 'GSI2'].map((n) => ({ 'Fn::Join': ['', [tableArn, `/index/${n}`]] })),
         },
       ]);
+      expect(ddb.filter((x) => resourcesOf(x).length === 1 && !leadingKeys(x))).toEqual([]);
       const starts = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
       expect(starts).toHaveLength(1);
       expect(actionsOf(starts[0]!)).toEqual(['states:StartExecution']);
@@ -273,6 +303,51 @@ describe('safeduty CDK app (bundling skipped)', () => {
       for (const s of statements.filter((x) => resourcesOf(x).includes('*'))) {
         for (const a of actionsOf(s)) expect(a).toMatch(/^xray:/);
       }
+    });
+
+    it('narrows every function to the table keys its registry entry names; no Scan; audit append-only for api', () => {
+      for (const [name] of registry) {
+        const fn = built.stateless.functions[name];
+        const statements = statementsOfRole(stateless, logicalId(fn.role!)).filter((x) =>
+          actionsOf(x).some((a) => a.startsWith('dynamodb:')),
+        );
+        for (const x of statements) {
+          expect(actionsOf(x), name).not.toContain('dynamodb:Scan');
+          expect(actionsOf(x), name).not.toContain('dynamodb:*');
+          // On the table itself (not an index): always conditioned on the partition keys.
+          const onTable = !JSON.stringify(x.Resource).includes('/index/');
+          if (onTable)
+            expect(
+              x.Condition?.['ForAllValues:StringLike'] ?? x.Condition?.['ForAnyValue:StringLike'],
+              name,
+            ).toHaveProperty('dynamodb:LeadingKeys');
+        }
+        const granted = statements
+          .filter((x) => x.Effect === 'Allow')
+          .flatMap((x) => x.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
+        const declared =
+          (handlers[name].access as HandlerSpec['access']).table?.grants.flatMap((g) => g.keys) ?? [];
+        expect(new Set(granted), name).toEqual(new Set(declared));
+      }
+      const api = statementsOfRole(stateless, logicalId(built.stateless.functions.api.role!));
+      expect(api.filter((x) => x.Effect === 'Deny')).toEqual([
+        {
+          Effect: 'Deny',
+          Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+          Resource: expect.anything(),
+          Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+        },
+      ]);
+      // The audit prefix is granted to api for PutItem alone.
+      const auditGrants = api.filter(
+        (x) =>
+          x.Effect === 'Allow' &&
+          (x.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []).includes('AUDIT#*') &&
+          actionsOf(x).some(
+            (a) => a !== 'dynamodb:GetItem' && a !== 'dynamodb:BatchGetItem' && a !== 'dynamodb:Query',
+          ),
+      );
+      expect(auditGrants.map(actionsOf)).toEqual([['dynamodb:PutItem']]);
     });
 
     it('lets the state machine invoke its task function and continue as itself only', () => {
