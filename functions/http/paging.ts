@@ -32,26 +32,39 @@ function badCursor(): ValidationError {
   ]);
 }
 
-export function pageOf<T>(
-  all: readonly T[],
-  keyOf: (item: T) => string,
-  q: { limit?: string | undefined; cursor?: string | undefined },
-): Page<T> {
+/** The page size a query asks for (default and bounds as above); a Chinese 400 otherwise. */
+export function pageLimit(q: { limit?: string | undefined }): number {
   const limit = q.limit === undefined ? PAGE_DEFAULT : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX)
     throw new ValidationError('bad limit', `每页条数 limit 应为 1 到 ${PAGE_MAX}`, [
       { field: 'limit', problem: `must be 1–${PAGE_MAX}` },
     ]);
-  let after: string | undefined;
-  if (q.cursor !== undefined) {
-    try {
-      const v: unknown = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8'));
-      if (!v || typeof v !== 'object' || typeof (v as { k?: unknown }).k !== 'string') throw badCursor();
-      after = (v as { k: string }).k;
-    } catch {
-      throw badCursor();
-    }
+  return limit;
+}
+
+/** The sort key a cursor continues after; a Chinese 400 for anything that is not one of ours. */
+export function cursorKey(q: { cursor?: string | undefined }): string | undefined {
+  if (q.cursor === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+    if (!v || typeof v !== 'object' || typeof (v as { k?: unknown }).k !== 'string') throw badCursor();
+    return (v as { k: string }).k;
+  } catch {
+    throw badCursor();
   }
+}
+
+export function cursorOf(key: string): string {
+  return Buffer.from(JSON.stringify({ k: key })).toString('base64url');
+}
+
+export function pageOf<T>(
+  all: readonly T[],
+  keyOf: (item: T) => string,
+  q: { limit?: string | undefined; cursor?: string | undefined },
+): Page<T> {
+  const limit = pageLimit(q);
+  const after = cursorKey(q);
   const keyed = all.map((item) => ({ key: keyOf(item), item }));
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const rest = after === undefined ? keyed : keyed.filter((k) => k.key > after);
@@ -60,7 +73,6 @@ export function pageOf<T>(
   return {
     items: items.map((k) => k.item),
     total: all.length,
-    next:
-      rest.length > limit && last ? Buffer.from(JSON.stringify({ k: last.key })).toString('base64url') : null,
+    next: rest.length > limit && last ? cursorOf(last.key) : null,
   };
 }

@@ -451,7 +451,8 @@ describe('audit', () => {
     expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&from=2023-02-30'), 'from');
     expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&to=tomorrow'), 'to');
     expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&from=2023-03-01&to=2023-02-01'), 'from');
-    expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&limit=5'), 'limit');
+    expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&limit=0'), 'limit');
+    expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&cursor=junk'), 'cursor');
     expect((await call(rt, 'GET', '/audit?subject=unit:town-001', { auth: false })).status).toBe(401);
   });
 
@@ -461,6 +462,26 @@ describe('audit', () => {
     ).toBe(3);
     expect((await call(rt, 'GET', '/audit?subject=unit:town-003&from=2023-02-07')).json.count).toBe(0);
     expect((await call(rt, 'GET', '/audit?subject=unit:town-003&to=2023-02-05')).json.count).toBe(0);
+  });
+
+  it('pages in time order: the pages together are the whole history, each entry once', async () => {
+    const whole = await call(rt, 'GET', '/audit?subject=unit:town-003');
+    expect(whole.json.next).toBeNull();
+    const all = whole.json.entries as unknown[];
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const paged: unknown[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const r = await call(rt, 'GET', `/audit?subject=unit:town-003&limit=2${next ? `&cursor=${next}` : ''}`);
+      expect(r.status).toBe(200);
+      expect((r.json.entries as unknown[]).length).toBeLessThanOrEqual(2);
+      paged.push(...(r.json.entries as unknown[]));
+      next = r.json.next as string | null;
+      pages++;
+    } while (next);
+    expect(pages).toBe(Math.ceil(all.length / 2));
+    expect(paged).toEqual(all);
   });
 });
 

@@ -5,11 +5,10 @@ import { listAudit } from '../../adapters/audit.ts';
 import { auditKey, parseAuditSubject, publicSubject } from '../../core/audit-subjects.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { requireAdmin } from '../auth.ts';
+import { cursorKey, cursorOf, pageLimit } from '../paging.ts';
 import { json } from '../respond.ts';
 import type { Router } from '../router.ts';
 import { auditQuerySchema } from '../schemas.ts';
-
-const LIMIT = 1000;
 
 /** Who did what to a subject, when, and through which route. */
 export function registerAuditRoutes(router: Router, catalog: Catalog): void {
@@ -39,16 +38,18 @@ export function registerAuditRoutes(router: Router, catalog: Catalog): void {
         throw new ValidationError('from after to', '起始日期晚于结束日期', [
           { field: 'from', problem: 'must not be after to' },
         ]);
-      const entries = await listAudit(auditKey(subject), {
-        limit: LIMIT,
+      const after = cursorKey(q);
+      const page = await listAudit(auditKey(subject), {
+        limit: pageLimit(q),
         ...(q.from ? { from: q.from } : {}),
         ...(q.to ? { to: q.to } : {}),
+        ...(after !== undefined ? { after } : {}),
       });
       return json(200, {
         subject: q.subject,
-        count: entries.length,
-        truncated: entries.length >= LIMIT,
-        entries: entries.map((e) => ({ ...e, subject: publicSubject(e.subject) })),
+        count: page.entries.length,
+        next: page.next !== undefined ? cursorOf(page.next) : null,
+        entries: page.entries.map((e) => ({ ...e, subject: publicSubject(e.subject) })),
       });
     },
     {
@@ -56,12 +57,12 @@ export function registerAuditRoutes(router: Router, catalog: Catalog): void {
       description:
         'Subjects: `cycle:<dutyId>:<periodKey>` (submissions), `unit:<id>` and `leader:<id>` (roster changes), ' +
         '`case:<id>` (case events). Each entry has the instant, the actor (`admin:<name>`, `unit-link:<unit>`), ' +
-        'the action, the route and details; oldest first, at most 1000 (`truncated` says when there are more; ' +
-        'narrow with `from`/`to`).',
+        'the action, the route and details; oldest first, paged (`limit`, default 200, at most 1000; `cursor` = ' +
+        "the previous page's `next`), and narrowed by day with `from`/`to`.",
       tags: ['逾期与审计'],
       auth: 'admin',
       query: auditQuerySchema,
-      responses: { 200: { description: '`{ subject, count, truncated, entries }`' } },
+      responses: { 200: { description: '`{ subject, count, next, entries }`' } },
       errors: [404],
     },
   );
