@@ -17,7 +17,8 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
 
 管理员命令（通过 HTTP 接口；默认本地 http://127.0.0.1:8080，--api <地址> 指定部署环境）：
   safeduty units import <名册文件.csv|.json>    导入名册（先全部校验，有误则不写入任何数据）
-  safeduty units list [--kind 类型] [--all]      列出单位（--all 含已停用）
+  safeduty units list [--kind 类型] [--all] [--undeliverable]
+                                               列出单位（--all 含已停用；--undeliverable 只列邮箱无法送达的）
   safeduty submit <职责ID> <周期编号> <单位ID> [--note 说明]   代单位记录完成情况
   safeduty overdue [--csv]                       逾期清单（--csv 输出可用 Excel 打开的 CSV）
   safeduty deliveries [--from 日期] [--to 日期] [--recipient 邮箱] [--status sent|failed|suppressed] [--all]

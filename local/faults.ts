@@ -27,6 +27,8 @@ export const sesFaultsSchema = z
      * exist, or one on the account's suppression list), through the same event path as on AWS.
      */
     bounceAddresses: z.array(z.string()).max(100_000).default([]),
+    /** Accepted and delivered, then reported as a complaint (marked as spam) a minute later, as SES does. */
+    complaintAddresses: z.array(z.string()).max(100_000).default([]),
     /** Real milliseconds a SendEmail takes on average (0.5–1.5×), as a network round trip does (0: at once). */
     latencyMs: z.number().int().min(0).max(10_000).default(0),
     seed: z.number().int().default(1),

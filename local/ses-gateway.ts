@@ -228,6 +228,10 @@ export class SesGateway {
     const bounced = to.filter((a) => bouncing.has(lower(a)));
     if (bounced.length > 0)
       this.onMailEvent?.(bounceEvent(mail.messageId, to, bounced, input.EmailTags ?? []));
+    const complaining = new Set(f.complaintAddresses.map(lower));
+    const complained = to.filter((a) => complaining.has(lower(a)));
+    if (complained.length > 0)
+      this.onMailEvent?.(complaintEvent(mail.messageId, to, complained, input.EmailTags ?? []));
   }
 
   private accept(res: ServerResponse): { MessageId: string } {
@@ -291,6 +295,27 @@ export class SesGateway {
       out.end(body);
     });
   }
+}
+
+/** The event SES sends through EventBridge for a complaint (the fields safeduty reads, and a few). */
+function complaintEvent(
+  messageId: string,
+  destination: string[],
+  complained: string[],
+  tags: { Name: string; Value: string }[],
+): unknown {
+  return {
+    source: 'aws.ses',
+    'detail-type': 'Email Complaint Received',
+    detail: {
+      eventType: 'Complaint',
+      mail: { messageId, destination, tags: Object.fromEntries(tags.map((t) => [t.Name, [t.Value]])) },
+      complaint: {
+        complainedRecipients: complained.map((emailAddress) => ({ emailAddress })),
+        complaintFeedbackType: 'abuse',
+      },
+    },
+  };
 }
 
 /** The event SES sends through EventBridge for a permanent bounce (only the fields safeduty reads, and a few). */

@@ -15,7 +15,7 @@ export async function unitsCommand(args: string[], io: Io): Promise<number> {
   if (sub === 'import') return unitsImport(rest, io);
   if (sub === 'list') return unitsList(rest, io);
   throw new UsageError(
-    '用法：safeduty units import <名册文件.csv|.json> [--api URL]，或 safeduty units list [--kind 类型] [--all]',
+    '用法：safeduty units import <名册文件.csv|.json> [--api URL]，或 safeduty units list [--kind 类型] [--all] [--undeliverable]',
   );
 }
 
@@ -168,11 +168,19 @@ function batchesOf(
   return batches;
 }
 
+const POSITION_ZH = {
+  contact: '联络员',
+  principal: '主要负责人',
+  staffRepresentative: '职工代表',
+  holder: '本人',
+} as const;
+
 async function unitsList(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     ...COMMON,
     kind: { type: 'string' },
     all: { type: 'boolean' },
+    undeliverable: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
   if (values.kind !== undefined && !(UNIT_KINDS as readonly string[]).includes(values.kind))
@@ -182,12 +190,22 @@ async function unitsList(args: string[], io: Io): Promise<number> {
     const q = new URLSearchParams();
     if (values.kind) q.set('kind', values.kind);
     if (values.all) q.set('includeInactive', 'true');
+    if (values.undeliverable) q.set('undeliverable', 'true');
     const { items } = await callAllPages(t, `/units${q.size ? `?${q}` : ''}`, 'units');
     if (values.json) return io.out(JSON.stringify({ count: items.length, units: items }));
-    const units = items as { id: string; name: string; kind: UnitKind; active: boolean }[];
+    const units = items as {
+      id: string;
+      name: string;
+      kind: UnitKind;
+      active: boolean;
+      undeliverable?: { position: keyof typeof POSITION_ZH; address: string; reasonZh: string }[];
+    }[];
     io.out(`共 ${units.length} 个单位：`);
-    for (const u of units)
+    for (const u of units) {
       io.out(`  ${u.id}  ${u.name}  （${UNIT_KIND_ZH[u.kind] ?? u.kind}）${u.active ? '' : '  [已停用]'}`);
+      for (const m of u.undeliverable ?? [])
+        io.out(`      [无法送达] ${POSITION_ZH[m.position] ?? m.position} ${m.address}：${m.reasonZh}`);
+    }
   });
 }
 

@@ -8,6 +8,7 @@ import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import type { Leader, Unit, UnitRecord } from './model.ts';
+import { addressKey } from '../notices/model.ts';
 
 /** Who changes the roster, and through which route: both go into the audit entry. */
 export interface ChangeContext {
@@ -258,4 +259,30 @@ export async function saveLeader(
     ...(existing ? { details: { changed: changedFields(existing, leader) } } : {}),
   });
   return { status: existing ? 'updated' : 'created', leader };
+}
+
+/** The positions of a unit or leader whose address cannot be delivered to (the API shows them on the roster). */
+export const POSITION_KEYS = ['contact', 'principal', 'staffRepresentative', 'holder'] as const;
+export type PositionKey = (typeof POSITION_KEYS)[number];
+
+export interface UndeliverableMark {
+  position: PositionKey;
+  address: string;
+  reasonZh: string;
+  since: string;
+}
+
+/**
+ * The marks of one roster entry's people, given the undeliverable addresses (keyed by their normalized form).
+ * An address is unmarked when the entry is saved with it again (roster-import/saveUnit release it).
+ */
+export function undeliverableMarks(
+  people: Partial<Record<PositionKey, { email: string } | undefined>>,
+  known: ReadonlyMap<string, { reasonZh: string; since: string }>,
+): UndeliverableMark[] {
+  return POSITION_KEYS.flatMap((position) => {
+    const person = people[position];
+    const mark = person && known.get(addressKey(person.email));
+    return person && mark ? [{ position, address: person.email, ...mark }] : [];
+  });
 }

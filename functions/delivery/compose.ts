@@ -245,13 +245,20 @@ function titleOf(n: Notice): string {
  * The email for one recipient: the notices owed now, already filtered to what is still owed. Escalation parts
  * and reminders of the same cycle become one item; sections come in the order a reader acts on them.
  */
+function redirectLine(from: NonNullable<Notice['redirectedFrom']>): string {
+  return (
+    `本事项原发给${from.roleZh ?? ''}${from.name}（${from.address}），因该邮箱无法送达（${from.reasonZh}），` +
+    '现改发给您。请督促更正名册中的邮箱，并确保本事项按时办理。'
+  );
+}
+
 export function composeEmail(
   recipient: { address: string; name: string },
   notices: readonly Notice[],
   ctx: ComposeContext,
 ): ComposedEmail {
   const sections = new Map<SectionId, Item[]>();
-  const push = (id: SectionId, item: Item) => sections.set(id, [...(sections.get(id) ?? []), item]);
+  const pushItem = (id: SectionId, item: Item) => sections.set(id, [...(sections.get(id) ?? []), item]);
 
   const groups = new Map<string, Notice[]>();
   for (const n of notices) {
@@ -269,6 +276,10 @@ export function composeEmail(
   for (const group of groups.values()) {
     const first = group[0] as Notice;
     const b = first.body;
+    // A notice taken over from someone who cannot be reached says whose it was, before anything else.
+    const from = group.find((n) => n.redirectedFrom)?.redirectedFrom;
+    const push = (id: SectionId, item: Item) =>
+      pushItem(id, from ? { ...item, lines: [{ text: redirectLine(from) }, ...item.lines] } : item);
     if (b.type === 'cycle-reminder')
       push(
         'todo',

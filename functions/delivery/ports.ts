@@ -4,6 +4,7 @@ import type { Person } from '../core/model.ts';
 import type { Notice } from '../notices/model.ts';
 import type { DeliveryRecord, OutgoingEmail } from './model.ts';
 import type { CaseFacts } from './owed.ts';
+import type { UnitPositions } from './fallback.ts';
 
 /** A notice as stored, with the opaque reference that removes it from the outbox. */
 export interface OutboxEntry {
@@ -90,6 +91,11 @@ export interface AddressesPort {
   markUndeliverable(address: string, reasonZh: string, error: string, atIso: string): Promise<void>;
 }
 
+export interface RosterPort {
+  /** The positions (contact, principal) of these units, for notices whose reader cannot be reached. */
+  positions(unitIds: readonly string[]): Promise<Map<string, UnitPositions>>;
+}
+
 export interface FactsPort {
   submittedUnits(dutyId: string, periodKey: string): Promise<Set<string>>;
   caseState(caseId: string): Promise<CaseFacts | undefined>;
@@ -122,6 +128,7 @@ export interface DeliveryPorts {
   records: RecordsPort;
   addresses: AddressesPort;
   facts: FactsPort;
+  roster: RosterPort;
   mail: MailPort;
   clock: DeliveryClock;
   log: DeliveryLog;

@@ -10,6 +10,7 @@ import { classifySendError, errorText, reasonZh } from './outcome.ts';
 import { factsNeeded, stillOwed, type CaseFacts } from './owed.ts';
 import { Pacer } from './pace.ts';
 import { aboutOf, refusalReport } from './refusals.ts';
+import { redirectNotice, unitsSpokenFor } from './fallback.ts';
 import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from './ports.ts';
 
 /** An email carries at most this many notices; the rest follow in the next pass. */
@@ -236,6 +237,38 @@ export async function runDelivery(
     return refs;
   };
 
+  // Everything about reporting a refusal is best effort: a failure here must not keep the batch from being
+  // recorded (every retry would send it again); the failed record itself stays in the delivery record.
+  const bestEffort = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (err) {
+      log.error(`could not ${what}`, { error: errorText(err) });
+      return undefined;
+    }
+  };
+
+  /**
+   * Notices whose reader cannot be reached, readdressed to the next position of the units they speak for
+   * (docs/delivery.md, "When an address cannot be delivered to"). Stamped as recorded now, so the new reader's
+   * delivery record is checked before they are sent: the same notice may have reached them already.
+   */
+  const redirect = async (notices: readonly Notice[], why: string): Promise<Notice[]> => {
+    const ids = [...new Set(notices.flatMap((n) => (n.redirectedFrom ? [] : unitsSpokenFor(n.body))))];
+    if (ids.length === 0) return [];
+    const units = await bestEffort('look up who takes over from an undeliverable address', () =>
+      ports.roster.positions(ids),
+    );
+    if (!units) return [];
+    const bad = (a: string) => undeliverable.has(addressKey(a));
+    const recordedAt = iso(clock.now());
+    return notices.flatMap((n) => redirectNotice(n, units, bad, why)).map((n) => ({ ...n, recordedAt }));
+  };
+  const takenOverBy = (moved: readonly Notice[]): string =>
+    moved.length === 0
+      ? ''
+      : `；已改发给${[...new Set(moved.map((n) => `${n.recipient.name}（${n.recipient.address}）`))].join('、')}`;
+
   /** Sends one batch of recipients; returns the last address handled. */
   const deliverBatch = async (batch: { address: string; entries: OutboxEntry[] }[]): Promise<void> => {
     const began = clock.now();
@@ -243,6 +276,8 @@ export async function runDelivery(
     await loadFacts(batch.flatMap((g) => g.entries.map((e) => e.notice)));
     const prepared: Prepared[] = [];
     const records: DeliveryRecord[] = [];
+    /** Notices taken over by the next position of their unit: recorded before the originals are removed. */
+    const redirected: Notice[] = [];
     const key0 = () => recordKey(state.moment, input.holder, state.pass, invocation);
     const removals: string[] = [];
     const delivered = await deliveredAlready(batch);
@@ -267,11 +302,18 @@ export async function runDelivery(
         { ...options.compose, now },
       );
       if (undeliverable.has(g.address)) {
+        const known = undeliverable.get(g.address);
+        const why = known?.reasonZh ?? '该地址此前无法送达';
+        const moved = await redirect(
+          carried.map((e) => e.notice),
+          why,
+        );
+        redirected.push(...moved);
         records.push(
           record(p, email, key0(), now, {
             status: 'suppressed',
-            error: `not sent: the address was refused on ${undeliverable.get(g.address)?.since ?? '?'}`,
-            reasonZh: `${undeliverable.get(g.address)?.reasonZh ?? '该地址此前无法送达'}；此后不再向其发送，在名册中核实保存该地址后恢复`,
+            error: `not sent: the address was refused on ${known?.since ?? '?'}`,
+            reasonZh: `${why}；此后不再向其发送，在名册中核实保存该地址后恢复${takenOverBy(moved)}`,
           }),
         );
         removals.push(...carried.map((e) => e.ref));
@@ -292,16 +334,6 @@ export async function runDelivery(
       prepared.map((p) => sendOne({ ...(p.email as ComposedEmail), ref: key })),
     );
     const problems: Notice[] = [];
-    // Everything about reporting a refusal is best effort: a failure here must not keep the batch from being
-    // recorded (every retry would send it again); the failed record itself stays in the delivery record.
-    const bestEffort = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await f();
-      } catch (err) {
-        log.error(`could not ${what}`, { error: errorText(err) });
-        return undefined;
-      }
-    };
     const office = outcomes.some((o) => o.kind === 'permanent')
       ? await bestEffort('find 安委办 to report refused addresses to', () => ports.safetyOffice())
       : undefined;
@@ -314,12 +346,21 @@ export async function runDelivery(
         state.sent++;
       } else if (o.kind === 'permanent') {
         const why = reasonZh(o.error);
+        undeliverable.set(addressKey(p.address), { reasonZh: why, since: iso(clock.now()) });
+        const moved = await redirect(
+          p.carried.map((e) => e.notice),
+          why,
+        );
+        redirected.push(...moved);
         records.push(
-          record(p, email, key, clock.now(), { status: 'failed', error: errorText(o.error), reasonZh: why }),
+          record(p, email, key, clock.now(), {
+            status: 'failed',
+            error: errorText(o.error),
+            reasonZh: `${why}${takenOverBy(moved)}`,
+          }),
         );
         removals.push(...p.carried.map((e) => e.ref));
         state.failed++;
-        undeliverable.set(addressKey(p.address), { reasonZh: why, since: iso(clock.now()) });
         await bestEffort('mark an address undeliverable', () =>
           ports.addresses.markUndeliverable(p.address, why, errorText(o.error), iso(clock.now())),
         );
@@ -346,6 +387,8 @@ export async function runDelivery(
         await ports.outbox.record(problems);
         for (const at of new Set(problems.map((n) => n.at))) await ports.outbox.ensureDelivery(at);
       });
+    // Not best effort: removing a notice its new reader was not given would lose it.
+    if (redirected.length > 0) await ports.outbox.record(redirected);
     await ports.records.put(records);
     await ports.outbox.remove(removals);
     if (prepared.length > 0) await lease.hold(me, [], leaseUntil());

@@ -90,6 +90,14 @@ function ports(context: Context): DeliveryPorts {
       warn: (m, e = {}) => logger.warn(m, e),
       error: (m, e = {}) => logger.error(m, e),
     },
+    roster: {
+      positions: async (ids) => {
+        const units = await Promise.all(ids.map((id) => getUnit(id)));
+        return new Map(
+          units.filter((u): u is NonNullable<typeof u> => u !== undefined && u.active).map((u) => [u.id, u]),
+        );
+      },
+    },
     safetyOffice: async () => (await getUnit(safetyOfficeUnitId()))?.contact,
   };
 }

@@ -94,6 +94,7 @@ export const unitListQuerySchema = z
   .object({
     kind: unitKindSchema.optional(),
     includeInactive: z.enum(['true', 'false']).optional(),
+    undeliverable: z.enum(['true', 'false']).optional(),
     ...pagingQuery,
   })
   .strict();
@@ -173,6 +174,7 @@ export const auditQuerySchema = z
     }),
     from: dateSchema.optional().meta({ description: 'first day (Asia/Shanghai), inclusive' }),
     to: dateSchema.optional().meta({ description: 'last day (Asia/Shanghai), inclusive' }),
+    ...pagingQuery,
   })
   .strict();
 

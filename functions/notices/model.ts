@@ -111,6 +111,14 @@ export const noticeSchema = z
     part: z.number().int().min(0),
     body: noticeBodySchema,
     recordedAt: z.string(),
+    /**
+     * Set when delivery readdressed the notice because its first reader's address cannot be delivered to (the
+     * unit's next position took it over); the email says so.
+     */
+    redirectedFrom: z
+      .object({ address: z.string(), name: z.string(), roleZh: z.string().optional(), reasonZh: z.string() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Notice = z.infer<typeof noticeSchema>;

@@ -198,3 +198,70 @@ describe('an address that bounces after SES accepted the email', () => {
     expect(problems.map((p) => p.text).join('\n')).toContain(bouncing);
   }, 300_000);
 });
+
+describe('bounce and complaint events', () => {
+  it('mark the contact on the roster and send the unit’s notices to its principal until the roster is corrected', async () => {
+    const roster = generateRoster({ towns: 3, departments: 4, enterprises: 6, sites: 4 }, 2023);
+    const [a, b] = roster.units.filter((u) => u.kind === 'enterprise');
+    if (!a || !b) throw new Error('the roster has no two enterprises');
+    const bouncing = a.contact.email.toLowerCase();
+    const complaining = b.contact.email.toLowerCase();
+    const rt = await walk(roster, '2023-02-06T08:00:00+08:00', '2023-02-07T10:00:00+08:00', {
+      ses: { bounceAddresses: [bouncing], complaintAddresses: [complaining] },
+    });
+    const to = (address: string, since = 0) =>
+      sentMails(rt, since).filter((m) => m.to.some((x) => x.toLowerCase() === address.toLowerCase()));
+
+    // The roster shows the marks, with why.
+    const marked = await api(rt, 'GET', '/units?undeliverable=true');
+    expect(marked.status).toBe(200);
+    const rows = marked.json.units as {
+      id: string;
+      undeliverable: { position: string; reasonZh: string }[];
+    }[];
+    expect(rows.map((u) => [u.id, u.undeliverable.map((m) => `${m.position} ${m.reasonZh}`)])).toEqual(
+      [
+        [a.id, ['contact 邮件被对方邮件服务器退回：地址不存在或拒收']],
+        [b.id, ['contact 收件人将提醒邮件标记为垃圾邮件，此后不再向其发送']],
+      ].sort(([x], [y]) => String(x).localeCompare(String(y))),
+    );
+    const one = await api(rt, 'GET', `/units/${a.id}`);
+    expect(one.json.undeliverable).toMatchObject([{ position: 'contact', address: a.contact.email }]);
+
+    // Each contact got the one email SES accepted before its event; after that the unit's notices went to the
+    // principal, saying whose they were.
+    for (const [unit, address] of [
+      [a, bouncing],
+      [b, complaining],
+    ] as const) {
+      const accepted = to(address);
+      expect(accepted).toHaveLength(1);
+      const takenOver = to(unit.principal.email, accepted[0]!.at).filter((m) =>
+        (m.text ?? '').includes(
+          `本事项原发给联络员${unit.contact.name}（${unit.contact.email}），因该邮箱无法送达`,
+        ),
+      );
+      expect(takenOver.length, unit.id).toBeGreaterThan(0);
+      expect(takenOver[0]?.text).toContain(unit.name);
+    }
+    const suppressed = await deliveries(rt, '&status=suppressed');
+    expect(
+      suppressed
+        .filter((r) => r.address.toLowerCase() === bouncing)
+        .every((r) => r.reasonZh?.includes(`已改发给${a.principal.name}`)),
+    ).toBe(true);
+
+    // 安委办 corrects the contact: the mark goes, and the new address gets the unit's mail again.
+    const fixed = { ...a, contact: { ...a.contact, email: 'new-contact@example.gov.cn' } };
+    const { joinedAt: _joined, ...body } = fixed as typeof fixed & { joinedAt?: string };
+    expect((await api(rt, 'PUT', `/units/${a.id}`, body)).status).toBe(200);
+    const after = await api(rt, 'GET', '/units?undeliverable=true');
+    expect((after.json.units as { id: string }[]).map((u) => u.id)).toEqual([b.id]);
+    const fixedAt = rt.clock.nowMs();
+    await rt.advanceTo(new Date('2023-02-08T10:00:00+08:00'));
+    expect(to('new-contact@example.gov.cn', fixedAt).length).toBeGreaterThan(0);
+    expect(
+      to(a.principal.email, fixedAt).filter((m) => (m.text ?? '').includes('本事项原发给联络员')),
+    ).toEqual([]);
+  }, 300_000);
+});

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { workdaysOverdue } from '../../functions/core/overdue.ts';
 import { recordKey, type DeliveryRecord, type OutgoingEmail } from '../../functions/delivery/model.ts';
 import type { CaseFacts } from '../../functions/delivery/owed.ts';
+import type { UnitPositions } from '../../functions/delivery/fallback.ts';
 import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from '../../functions/delivery/ports.ts';
 import { runDelivery, type RunResult } from '../../functions/delivery/run.ts';
 import { addressKey, noticeId, type Notice } from '../../functions/notices/model.ts';
@@ -53,6 +54,8 @@ class World {
   /** Addresses whose record a run read before sending notices written after their moment. */
   lookedBack: string[] = [];
   officeFails = false;
+  /** The roster's positions, for notices whose reader cannot be reached. */
+  units = new Map<string, UnitPositions>();
   /** Fails the next write of delivery records or the next outbox removal: a crash at that point. */
   crashOn?: 'records' | 'remove';
 
@@ -180,6 +183,13 @@ class World {
         remainingMs: () => w.budgetEnds - w.now,
       },
       log: { info: () => undefined, warn: () => undefined, error: (m) => void w.errors.push(m) },
+      roster: {
+        async positions(ids) {
+          return new Map(
+            ids.flatMap((id) => (w.units.has(id) ? [[id, w.units.get(id) as UnitPositions]] : [])),
+          );
+        },
+      },
       safetyOffice: async () => {
         if (w.officeFails) throw new Error('bad record UNIT#county-safety-office/UNIT: contact: Required');
         return OFFICE;
@@ -323,6 +333,62 @@ describe('per-recipient outcomes', () => {
     expect([...w.records.values()].filter((r) => r.status === 'suppressed').map((r) => r.address)).toEqual([
       'u004@example.gov.cn',
     ]);
+  });
+
+  it('a refused contact’s notices go to the unit’s principal in the next pass, saying whose they were', async () => {
+    const w = new World();
+    w.units.set('ent-1', {
+      id: 'ent-1',
+      contact: { name: '王联络', email: 'u001@example.gov.cn' },
+      principal: { name: '赵经理', email: 'boss1@example.gov.cn' },
+    });
+    w.add(...many(3));
+    w.send = (e) =>
+      e.to === 'u001@example.gov.cn' ? error('MessageRejected', 'Address blacklisted.', 400) : undefined;
+    const [result] = await w.runToEnd();
+    expect(result).toMatchObject({ status: 'closed', sent: 3, failed: 1 });
+    const boss = w.to('boss1@example.gov.cn');
+    expect(boss).toHaveLength(1);
+    expect(boss[0]?.text).toContain('本事项原发给联络员ent-1联络员（u001@example.gov.cn），因该邮箱无法送达');
+    expect(boss[0]?.text).toContain('ent-1有限公司');
+    expect(boss[0]?.text.startsWith('赵经理：')).toBe(true);
+    const failed = [...w.records.values()].find((r) => r.status === 'failed');
+    expect(failed?.reasonZh).toContain('已改发给赵经理（boss1@example.gov.cn）');
+
+    // Later notices to the contact go straight to the principal; once the principal cannot be reached either,
+    // they are suppressed (安委办 has heard of both addresses).
+    w.add(reminder('u001@example.gov.cn', 'ent-1', { stage: 'reminder-2', at: '2023-02-06T14:30:00+08:00' }));
+    w.now = Date.parse('2023-02-06T14:30:00+08:00');
+    await w.runToEnd('delivery-20230206T1430', '2023-02-06T14:30:00+08:00');
+    expect(w.to('boss1@example.gov.cn')).toHaveLength(2);
+    expect(w.to('u001@example.gov.cn')).toHaveLength(0);
+
+    w.undeliverable.set('boss1@example.gov.cn', {
+      reasonZh: '收件人投诉',
+      since: '2023-02-06T14:35:00+08:00',
+    });
+    w.add(reminder('u001@example.gov.cn', 'ent-1', { stage: 'reminder-3', at: '2023-02-06T14:30:00+08:00' }));
+    await w.runToEnd('delivery-20230206T1430-r2', '2023-02-06T14:30:00+08:00');
+    expect(w.to('boss1@example.gov.cn')).toHaveLength(2);
+    expect(w.notices.size).toBe(0);
+    const last = [...w.records.values()].filter((r) => r.run === 'delivery-20230206T1430-r2');
+    expect(last.map((r) => `${r.address} ${r.status}`)).toEqual(['u001@example.gov.cn suppressed']);
+  });
+
+  it('a notice the principal already had is not sent to them again when the contact’s copy falls back', async () => {
+    const w = new World();
+    w.units.set('ent-1', {
+      id: 'ent-1',
+      contact: { name: '王联络', email: 'c@example.gov.cn' },
+      principal: { name: '赵经理', email: 'p@example.gov.cn' },
+    });
+    // The same notice addressed to both (an escalation to the unit's own contact and principal).
+    w.add(reminder('c@example.gov.cn', 'ent-1'), reminder('p@example.gov.cn', 'ent-1'));
+    w.send = (e) =>
+      e.to === 'c@example.gov.cn' ? error('MessageRejected', 'Address blacklisted.', 400) : undefined;
+    await w.runToEnd();
+    expect(w.to('p@example.gov.cn')).toHaveLength(1);
+    expect([...w.notices.values()].filter((n) => n.recipient.address === 'p@example.gov.cn')).toEqual([]);
   });
 
   it('throttling slows the run down and every email still goes out once', async () => {

@@ -2,7 +2,9 @@ import { UNIT_KINDS } from '../../../workflows/catalog/schema.ts';
 import { pageOf } from '../paging.ts';
 import { listLeaders, listUnits } from '../../adapters/store.ts';
 import { importRoster } from '../../core/roster-import.ts';
+import { addressesStore } from '../../adapters/outbox-store.ts';
 import {
+  undeliverableMarks,
   deactivateUnit,
   requireLeader,
   requireUnit,
@@ -32,6 +34,29 @@ export function adminContext(req: ApiRequest): ChangeContext {
   return { actor: `admin:${requireAdmin(req).name}`, route: req.route };
 }
 
+/** Roster entries as the API shows them: with the positions whose address cannot be delivered to, if any. */
+async function withMarks<T extends object>(
+  entries: readonly T[],
+  people: (e: T) => Parameters<typeof undeliverableMarks>[0],
+): Promise<(T & { undeliverable?: ReturnType<typeof undeliverableMarks> })[]> {
+  const known = await addressesStore.undeliverable();
+  if (known.size === 0) return [...entries];
+  return entries.map((e) => {
+    const marks = undeliverableMarks(people(e), known);
+    return marks.length > 0 ? { ...e, undeliverable: marks } : e;
+  });
+}
+const unitPeople = (u: {
+  contact: { email: string };
+  principal: { email: string };
+  staffRepresentative?: { email: string };
+}) => ({
+  contact: u.contact,
+  principal: u.principal,
+  staffRepresentative: u.staffRepresentative,
+});
+const leaderPeople = (l: { holder: { email: string } }) => ({ holder: l.holder });
+
 const STATUS = { created: 201, updated: 200, unchanged: 200 } as const;
 const tags = ['单位与县领导'];
 
@@ -43,18 +68,23 @@ export function registerUnitRoutes(router: Router): void {
     async (req) => {
       requireAdmin(req);
       const q = unitListQuerySchema.parse(req.query);
-      const units = await listUnits({
-        kinds: q.kind ? [q.kind] : UNIT_KINDS,
-        includeInactive: q.includeInactive === 'true',
-      });
+      const all = await withMarks(
+        await listUnits({
+          kinds: q.kind ? [q.kind] : UNIT_KINDS,
+          includeInactive: q.includeInactive === 'true',
+        }),
+        unitPeople,
+      );
+      const units = q.undeliverable === 'true' ? all.filter((u) => u.undeliverable) : all;
       const page = pageOf(units, (u) => u.id, q);
       return json(200, { count: page.items.length, total: page.total, next: page.next, units: page.items });
     },
     {
       summary: 'List units (the roster)',
       description:
-        'Active units by default; `includeInactive=true` adds deactivated ones. Sorted by id, paged (`limit`, ' +
-        "`cursor` = the previous page's `next`).",
+        'Active units by default; `includeInactive=true` adds deactivated ones; `undeliverable=true` keeps ' +
+        'those with a position whose address cannot be delivered to (listed in `undeliverable`: position, ' +
+        "address, reason, since). Sorted by id, paged (`limit`, `cursor` = the previous page's `next`).",
       tags,
       auth: 'admin',
       query: unitListQuerySchema,
@@ -69,7 +99,8 @@ export function registerUnitRoutes(router: Router): void {
       requireAdmin(req);
       const { id } = unitParamsSchema.parse(req.params);
       noQuerySchema.parse(req.query);
-      return json(200, await requireUnit(id));
+      const [unit] = await withMarks([await requireUnit(id)], unitPeople);
+      return json(200, unit);
     },
     {
       summary: 'One unit',
@@ -170,12 +201,14 @@ export function registerUnitRoutes(router: Router): void {
     async (req) => {
       requireAdmin(req);
       const q = leaderListQuerySchema.parse(req.query);
-      const page = pageOf(await listLeaders(), (l) => l.id, q);
+      const page = pageOf(await withMarks(await listLeaders(), leaderPeople), (l) => l.id, q);
       return json(200, { count: page.items.length, total: page.total, next: page.next, leaders: page.items });
     },
     {
       summary: 'List county leaders',
-      description: 'Sorted by id, paged (`limit`, `cursor`).',
+      description:
+        'Sorted by id, paged (`limit`, `cursor`). A holder whose address cannot be delivered to is listed in ' +
+        '`undeliverable`.',
       tags,
       auth: 'admin',
       query: leaderListQuerySchema,
@@ -190,7 +223,8 @@ export function registerUnitRoutes(router: Router): void {
       requireAdmin(req);
       const { id } = leaderParamsSchema.parse(req.params);
       noQuerySchema.parse(req.query);
-      return json(200, await requireLeader(id));
+      const [leader] = await withMarks([await requireLeader(id)], leaderPeople);
+      return json(200, leader);
     },
     {
       summary: 'One county leader',
