@@ -71,6 +71,16 @@ export const cycleListQuerySchema = z
   })
   .strict();
 
+export const cycleUnitsQuerySchema = z
+  .object({
+    state: z
+      .enum(['submitted', 'late', 'missing'])
+      .optional()
+      .meta({ description: 'only units in this state' }),
+    ...pagingQuery,
+  })
+  .strict();
+
 // ---------------------------------------------------------------- units and leaders
 
 const exampleTown = {

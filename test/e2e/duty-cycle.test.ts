@@ -151,7 +151,14 @@ describe('a weekly cycle on the local runtime', () => {
     const cycle = await api(rt, 'GET', `/cycles/${WEEKLY}/2023-W06`);
     expect(cycle.status).toBe(200);
     expect(cycle.json.status).toBe('closed');
-    expect(cycle.json.defaulters).toEqual(['ent-c', 'ent-d']);
+    expect(cycle.json.defaulterCount).toBe(2);
+    expect(cycle.json.counts).toEqual({ submitted: 1, late: 1, missing: 2 });
+    const units = cycle.json.units as { unitId: string; defaulter: boolean }[];
+    expect(units.filter((u) => u.defaulter).map((u) => u.unitId)).toEqual(['ent-c', 'ent-d']);
+    const missing = await api(rt, 'GET', `/cycles/${WEEKLY}/2023-W06?state=missing&limit=1`);
+    expect((missing.json.units as { unitId: string }[]).map((u) => u.unitId)).toEqual(['ent-c']);
+    expect(missing.json.total).toBe(2);
+    expect(missing.json.next).toEqual(expect.any(String));
     const states = (cycle.json.units as { unitId: string; state: string; escalationLevel: number }[]).map(
       (u) => `${u.unitId}:${u.state}:${u.escalationLevel}`,
     );
@@ -186,7 +193,7 @@ describe('a weekly cycle on the local runtime', () => {
       status: 'closed',
       defaulters: 2,
     });
-  });
+  }, 120_000);
 
   it('carries on after a restart without repeating or losing anything', async () => {
     const data = tempDir();

@@ -9,6 +9,8 @@ import { getCycle, listDefaulters, putLeaders, putUnits } from '../../functions/
 import { clock } from '../../functions/core/clock.ts';
 import { advanceCycle, type AdvanceResult } from '../../functions/core/cycle.ts';
 import type { UnitRecord } from '../../functions/core/model.ts';
+import { handler as api } from '../../functions/handlers/api.ts';
+import { localContext } from '../../functions/handlers/common.ts';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
 import { loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
 import { FakeTable } from './support/fake-table.ts';
@@ -89,5 +91,47 @@ describe('a city roster (16,000 units, 63-character ids)', () => {
         `${(table.largestItemBytes / 1024).toFixed(1)} KB (DynamoDB's limit: 400 KB)`,
     );
     expect(table.largestItemBytes).toBeLessThan(400 * 1024);
+
+    // Every list route, at its largest page, stays far under Lambda's 6 MB response limit.
+    vi.stubEnv('SAFEDUTY_ADMIN_TOKEN_LOCAL', 'city-admin');
+    const get = async (path: string) => {
+      const [rawPath = path, rawQueryString = ''] = path.split('?');
+      const event = {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath,
+        rawQueryString,
+        headers: { authorization: 'Bearer city-admin' },
+        queryStringParameters: rawQueryString
+          ? Object.fromEntries(new URLSearchParams(rawQueryString))
+          : undefined,
+        isBase64Encoded: false,
+        requestContext: { http: { method: 'GET', path: rawPath }, requestId: 'city', stage: '$default' },
+      };
+      const res = (await api(
+        event as never,
+        localContext('api', () => 29_000),
+      )) as {
+        statusCode: number;
+        body: string;
+      };
+      expect(res.statusCode, path).toBe(200);
+      return { bytes: Buffer.byteLength(res.body), json: JSON.parse(res.body) as Record<string, unknown> };
+    };
+    const sizes: string[] = [];
+    for (const path of [
+      '/units?limit=1000',
+      '/cycles?limit=1000',
+      `/cycles/${WEEKLY.id}/2023-W06?limit=1000`,
+      '/overdue?limit=1000',
+      `/audit?subject=unit:${id63(0)}&limit=1000`,
+    ]) {
+      const r = await get(path);
+      sizes.push(`${path.split('?')[0]} ${(r.bytes / 1024).toFixed(0)} KB`);
+      expect(r.bytes, path).toBeLessThan(1024 * 1024);
+    }
+    const cycle = await get(`/cycles/${WEEKLY.id}/2023-W06?state=missing&limit=1`);
+    expect(cycle.json.total).toBe(UNITS);
+    console.log(`city roster: largest pages — ${sizes.join(', ')} (Lambda's limit: 6 MB)`);
   }, 300_000);
 });

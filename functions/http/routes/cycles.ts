@@ -25,6 +25,7 @@ import type { Router } from '../router.ts';
 import {
   cycleListQuerySchema,
   cycleParamsSchema,
+  cycleUnitsQuerySchema,
   linkParamsSchema,
   linkSubmissionBodySchema,
   noQuerySchema,
@@ -241,7 +242,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
     '/cycles/{dutyId}/{periodKey}',
     async (req) => {
       requireAdmin(req);
-      noQuerySchema.parse(req.query);
+      const q = cycleUnitsQuerySchema.parse(req.query);
       const params = cycleParamsSchema.parse(req.params);
       const duty = catalog.require(params.dutyId);
       const plan = planCycle(duty, params.periodKey);
@@ -256,41 +257,54 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         cycle.status === 'closed' ? listDefaulters(cycle) : undefined,
       ]);
       const byUnit = new Map(subs.map((s) => [s.unitId, s]));
+      const closedMissing = defaulters ? new Set(defaulters) : undefined;
       const nowMs = clock.nowMs();
+      const states = units.map((u) => {
+        const s = byUnit.get(u.id);
+        return {
+          unitId: u.id,
+          name: u.name,
+          state: s ? (s.late ? 'late' : 'submitted') : ('missing' as 'late' | 'submitted' | 'missing'),
+          submittedAt: s?.submittedAt,
+          ...(closedMissing ? { defaulter: closedMissing.has(u.id) } : {}),
+          escalationLevel: escalationLevelReached(
+            plan,
+            cycle.stagesDone,
+            u,
+            s?.submittedAt,
+            cycle.trackedSince,
+            nowMs,
+          ),
+        };
+      });
+      const counts = { submitted: 0, late: 0, missing: 0 };
+      for (const u of states) counts[u.state]++;
+      const unitPage = pageOf(
+        q.state ? states.filter((u) => u.state === q.state) : states,
+        (u) => u.unitId,
+        q,
+      );
       return json(200, {
         ...cycle,
-        ...(defaulters ? { defaulters, defaulterCount: defaulters.length } : {}),
+        ...(defaulters ? { defaulterCount: defaulters.length } : {}),
         titleZh: duty.titleZh,
         plan,
-        units: units
-          .map((u) => {
-            const s = byUnit.get(u.id);
-            return {
-              unitId: u.id,
-              name: u.name,
-              state: s ? (s.late ? 'late' : 'submitted') : 'missing',
-              submittedAt: s?.submittedAt,
-              escalationLevel: escalationLevelReached(
-                plan,
-                cycle.stagesDone,
-                u,
-                s?.submittedAt,
-                cycle.trackedSince,
-                nowMs,
-              ),
-            };
-          })
-          .sort((a, b) => a.unitId.localeCompare(b.unitId)),
+        counts,
+        total: unitPage.total,
+        next: unitPage.next,
+        units: unitPage.items,
       });
     },
     {
       summary: "One cycle: every responsible unit's state",
       description:
-        'The cycle record, its plan (deadline, stages), and every unit of the active roster with `submitted`, ' +
-        '`late` or `missing` and the escalation level it reached.',
+        'The cycle record, its plan (deadline, stages), the number of units `submitted`, `late` and `missing`, ' +
+        'and a page of the units of the active roster (by id; `state` narrows, `limit`/`cursor` page) with their ' +
+        'state, the escalation level reached and, once closed, whether it is one of the defaulters.',
       tags: cycleTags,
       auth: 'admin',
       params: cycleParamsSchema,
+      query: cycleUnitsQuerySchema,
       responses: { 200: { description: 'the cycle' } },
       errors: [404],
     },
