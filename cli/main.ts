@@ -23,6 +23,9 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty overdue [--csv]                       逾期清单（--csv 输出可用 Excel 打开的 CSV）
   safeduty deliveries [--from 日期] [--to 日期] [--recipient 邮箱] [--status sent|failed|suppressed] [--all]
                                                  邮件发送记录：谁在何时收到哪些提醒，哪些地址无法送达及原因
+  safeduty duties create --title 标题 --instruction 要求 --kinds 乡镇 --deadline "2023-09-27 18:00" [--towns …] [--document 文号]
+                                                 发起专项工作（临时任务），按期提醒、逾期督办；或 --workdays N；--file 完整设置
+  safeduty duties list                           列出已发起的专项工作
   safeduty cases open <案件类型> --file <案件.json>  立案并启动案件工作流（重大事故隐患挂牌督办、经营性自建房整治）
   safeduty cases list [--type 类型] [--status open|closed] [--town 镇] [--overdue]   列出案件
   safeduty cases show <案件编号> | event <案件编号> <事件> [--file 事件.json] | types
@@ -85,6 +88,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'deliveries':
         return await (
           await lazy('./commands/deliveries.ts', 'deliveriesCommand')
+        )(rest, io);
+      case 'duties':
+        return await (
+          await lazy('./commands/duties.ts', 'dutiesCommand')
         )(rest, io);
       case 'cases':
         return await (

@@ -48,7 +48,7 @@ export const handlers = {
     access: {
       table: {
         grants: [
-          { actions: READ, keys: ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING'] },
+          { actions: READ, keys: ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING', 'ADHOC-DUTY'] },
           { actions: WRITE, keys: ['CYCLE#*', 'TRACKING'] },
           RECORD_NOTICES,
         ],
@@ -95,6 +95,7 @@ export const handlers = {
               'CYCLE#*',
               'CASE#*',
               'UNIT#*',
+              'ADHOC-DUTY',
             ],
           },
           // Delivery records are written under the recipient (MAIL#) and, for a case's emails, under the case.
@@ -151,10 +152,7 @@ export const handlers = {
     access: {
       table: {
         grants: [
-          {
-            actions: READ,
-            keys: ['DISPATCH', 'CYCLE#*', 'CASE#*', 'OUTBOX-MOMENTS', 'DELIVERY', 'TRACKING'],
-          },
+          { actions: READ, keys: ['DISPATCH', 'CYCLE#*', 'CASE#*', 'OUTBOX-MOMENTS', 'ADHOC-DUTY'] },
           { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH', 'CYCLE#*', 'CASE#*'] },
         ],
         queryIndexes: true,
@@ -184,9 +182,23 @@ export const handlers = {
               'MAIL#*',
               'UNDELIVERABLE',
               'IDEMP#*',
+              'ADHOC-DUTY',
+              'TRACKING',
             ],
           },
-          { actions: WRITE, keys: ['UNIT#*', 'LEADER#*', 'CYCLE#*', 'CASE#*', 'IDEMP#*', 'UNDELIVERABLE'] },
+          {
+            actions: WRITE,
+            keys: [
+              'UNIT#*',
+              'LEADER#*',
+              'CYCLE#*',
+              'CASE#*',
+              'IDEMP#*',
+              'UNDELIVERABLE',
+              'ADHOC-DUTY',
+              'TRACKING',
+            ],
+          },
           // Audit entries: added, never changed or removed (docs/decisions.md §25).
           { actions: ['dynamodb:PutItem'], keys: ['AUDIT#*'] },
         ],
@@ -195,6 +207,8 @@ export const handlers = {
       },
       linkSecret: true,
       startCaseExecutions: true,
+      // An ad-hoc duty's one cycle starts when it is created.
+      startCycleExecutions: true,
     },
   },
 } as const satisfies Record<string, HandlerSpec>;

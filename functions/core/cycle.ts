@@ -1,4 +1,4 @@
-import type { Duty, Position } from '../../workflows/catalog/schema.ts';
+import { inDutyScope, type Duty, type Position } from '../../workflows/catalog/schema.ts';
 import { planCycle, type CyclePlan, type PlannedStage } from '../../workflows/plan.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import {
@@ -166,7 +166,8 @@ export async function advanceCycle(
   return { status: 'waiting', wakeAt: next.prepareAt, generation: record.generation, ...counts };
 }
 
-async function createCycle(duty: Duty, plan: CyclePlan, now: Date): Promise<CycleRecord> {
+/** The cycle's record, created once (also by the API for an ad-hoc duty, so units can report at once). */
+export async function createCycle(duty: Duty, plan: CyclePlan, now: Date): Promise<CycleRecord> {
   const trackedSince = await trackDuty(duty.id, toShanghaiIso(now));
   return ensureCycle({
     dutyId: duty.id,
@@ -222,8 +223,9 @@ export async function sweepRoster(
   for (const b of bad)
     log.warn('skipping a unit record that does not match its schema', { key: b.key, problems: b.problems });
   const submitted = new Set(subs.map((s) => s.unitId));
-  const missing = units.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
-  return { missing, rosterSize: units.length };
+  const responsible = duty.scope ? units.filter((u) => inDutyScope(duty, u)) : units;
+  const missing = responsible.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
+  return { missing, rosterSize: responsible.length };
 }
 
 /**

@@ -1,7 +1,6 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Duty } from '../../workflows/catalog/schema.ts';
 import { shanghaiDateOf } from '../../workflows/calendar.ts';
-import { sfnClient } from '../adapters/clients.ts';
+import { startCycleExecution } from '../adapters/cycle-starter.ts';
 import { getDispatchedThrough, setDispatchedThrough } from '../adapters/store.ts';
 import { cyclesOfDays, daysToDispatch } from './dispatch.ts';
 
@@ -20,33 +19,14 @@ export async function dispatchThrough(
   asOf: Date,
   options: { onlyThatDay?: boolean } = {},
 ): Promise<DispatchReport> {
-  const stateMachineArn = process.env.CYCLE_STATE_MACHINE_ARN;
-  if (!stateMachineArn) throw new Error('CYCLE_STATE_MACHINE_ARN is not set');
   const today = shanghaiDateOf(asOf);
   // An operator naming a day gets that day, whatever dispatch already covered.
   const days = options.onlyThatDay ? [today] : daysToDispatch(await getDispatchedThrough(), today);
   let started = 0;
   let existing = 0;
   for (const start of cyclesOfDays(duties, days)) {
-    try {
-      await sfnClient().send(
-        new StartExecutionCommand({
-          stateMachineArn,
-          name: start.executionName,
-          input: JSON.stringify({ dutyId: start.dutyId, periodKey: start.periodKey }),
-        }),
-      );
-      started++;
-    } catch (err) {
-      if (
-        err instanceof ExecutionAlreadyExists ||
-        (err as { name?: string }).name === 'ExecutionAlreadyExists'
-      ) {
-        existing++;
-        continue;
-      }
-      throw err;
-    }
+    if ((await startCycleExecution(start.dutyId, start.periodKey)) === 'started') started++;
+    else existing++;
   }
   if (days.length > 0) await setDispatchedThrough(today);
   return { days, started, existing };

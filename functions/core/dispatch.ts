@@ -29,6 +29,8 @@ export function cyclesStartingBy(duties: readonly Duty[], asOf: Date): CycleStar
       if (compareDates(`2000-${md}`, `2000-${duty.cadence.season.to}`) > 0) continue;
     }
     const periodKey = periodKeyOf(periodKindOfDuty(duty), today);
+    // An ad-hoc duty has its one period, started when it was created.
+    if (duty.once && duty.once.periodKey !== periodKey) continue;
     out.push({ dutyId: duty.id, periodKey, executionName: cycleExecutionName(duty.id, periodKey) });
   }
   return out;

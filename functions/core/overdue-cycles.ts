@@ -1,5 +1,5 @@
 import type { Catalog } from '../../workflows/catalog/index.ts';
-import type { Duty } from '../../workflows/catalog/schema.ts';
+import { inDutyScope, type Duty } from '../../workflows/catalog/schema.ts';
 import { addDays, shanghaiDateOf } from '../../workflows/calendar.ts';
 import { parsePeriodKey, periodKeyOf } from '../../workflows/periods.ts';
 import { periodKindOfDuty } from '../../workflows/plan.ts';
@@ -44,10 +44,11 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
 
   const rosters = new Map<string, Promise<UnitRecord[]>>();
   const rosterOf = (duty: Duty) => {
-    const key = [...duty.responsibleKinds].sort().join(',');
+    // Duties with a scope (ad-hoc ones) get a roster of their own.
+    const key = duty.scope ? `duty:${duty.id}` : [...duty.responsibleKinds].sort().join(',');
     let p = rosters.get(key);
     if (!p) {
-      p = activeRoster(duty.responsibleKinds).then((r) => r.units);
+      p = activeRoster(duty.responsibleKinds).then((r) => r.units.filter((u) => inDutyScope(duty, u)));
       rosters.set(key, p);
     }
     return p;

@@ -1,3 +1,4 @@
+import { inDutyScope } from '../../workflows/catalog/schema.ts';
 import type { Catalog } from '../../workflows/catalog/index.ts';
 import { planCycle } from '../../workflows/plan.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
@@ -46,7 +47,7 @@ export async function recordSubmission(
       { field: 'unitId', problem: 'unknown or inactive unit' },
     ]);
   }
-  if (!duty.responsibleKinds.includes(unit.kind)) {
+  if (!inDutyScope(duty, unit)) {
     throw new UnprocessableError(
       `unit ${unit.id} is not responsible for ${duty.id}`,
       `${unit.name}不是“${duty.titleZh}”的责任单位`,

@@ -3,6 +3,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { tracer } from '../adapters/tracing.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { adhocCatalogDuties } from '../adapters/duty-store.ts';
+import { liveCatalog } from '../core/duty-catalog.ts';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
 import { buildRouter } from '../http/app.ts';
 import { withIdempotency } from '../http/idempotency.ts';
@@ -14,7 +16,8 @@ import { MAX_BODY_BYTES } from '../http/schemas.ts';
 import type { ApiEvent, ApiRequest, ApiResult } from '../http/types.ts';
 import { logger } from './common.ts';
 
-const catalog = loadCatalog();
+// Ad-hoc duties another container created are seen within seconds; this container's own at once.
+const catalog = liveCatalog(loadCatalog(), adhocCatalogDuties, { ttlMs: 5_000 });
 const router = buildRouter(catalog);
 
 /** Turns the API Gateway event into a request: size limit, body decoding and JSON parsing, all as 4xx. */
@@ -58,6 +61,7 @@ async function route(event: ApiEvent): Promise<ApiResult> {
   let doc: RouteDoc | undefined;
   try {
     await attachVerifiedClaims(event);
+    await catalog.refresh();
     const partial = toRequest(event);
     const match = router.match(partial.method, partial.path);
     if (!match) return json(404, { error: 'not-found', message: '请求的地址不存在', issues: [] });

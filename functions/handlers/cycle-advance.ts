@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { adhocCatalogDuties } from '../adapters/duty-store.ts';
+import { liveCatalog } from '../core/duty-catalog.ts';
 import { loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
 import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
 import { outboxStore } from '../adapters/outbox-store.ts';
 import { advanceCycle, recordFailure } from '../core/cycle.ts';
 import { domainLog, logger, workflowHandler } from './common.ts';
 
-const catalog = loadCatalog();
+const catalog = liveCatalog(loadCatalog(), adhocCatalogDuties);
 const policy = loadDeliveryPolicy();
 const sink = { record: outboxStore.record, ensureDelivery: ensureDeliveryRun };
 
@@ -36,6 +38,8 @@ export const handler = workflowHandler(inputSchema, async (input, context) => {
     await recordFailure(input, input.error);
     return { recorded: true };
   }
+  // An ad-hoc duty created since this container last looked is read at once.
+  await catalog.refresh({ force: catalog.get(input.dutyId) === undefined });
   const duty = catalog.require(input.dutyId);
   const result = await advanceCycle(duty, input, {
     log: domainLog,

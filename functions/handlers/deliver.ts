@@ -2,6 +2,8 @@ import type { Context } from 'aws-lambda';
 import { count, METRIC } from '../adapters/metrics.ts';
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { adhocCatalogDuties } from '../adapters/duty-store.ts';
+import { liveCatalog } from '../core/duty-catalog.ts';
 import { DeliverySchedule, loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
 import { getCase } from '../adapters/case-store.ts';
 import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
@@ -17,7 +19,7 @@ import type { DeliveryPorts } from '../delivery/ports.ts';
 import { runDelivery } from '../delivery/run.ts';
 import { logger, workflowHandler } from './common.ts';
 
-const catalog = loadCatalog();
+const catalog = liveCatalog(loadCatalog(), adhocCatalogDuties);
 const schedule = new DeliverySchedule(loadDeliveryPolicy());
 /** How long an escalation's overdue link stays valid. */
 const OVERDUE_LINK_MS = 90 * 24 * 3_600_000;
@@ -108,6 +110,7 @@ export const handler = workflowHandler(inputSchema, async (input, context) => {
     logger.error('delivery run failed', { moment: input.moment, error: input.error });
     return { recorded: true };
   }
+  await catalog.refresh();
   const keys = await linkKeys();
   const url = baseUrl();
   const sign = (u: string, i: string, expiresMs: number) =>

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { adhocCatalogDuties } from '../adapters/duty-store.ts';
+import { liveCatalog } from '../core/duty-catalog.ts';
 import { count, METRIC } from '../adapters/metrics.ts';
 import { reconcile } from '../core/reconcile.ts';
 import { domainLog, logger, workflowHandler } from './common.ts';
 
-const catalog = loadCatalog();
+const catalog = liveCatalog(loadCatalog(), adhocCatalogDuties);
 
 /** Run by the scheduler every 15 minutes (locally too, and once at start-up): see functions/core/reconcile.ts. */
 export const handler = workflowHandler(z.object({}).strict(), async () => {
+  await catalog.refresh({ force: true });
   const report = await reconcile(catalog.duties, domainLog);
   count(METRIC.cyclesOpen, report.cyclesOpen);
   count(

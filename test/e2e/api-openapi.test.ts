@@ -138,6 +138,7 @@ describe('each request example against the live route', () => {
       ),
     }),
     'POST /cases': () => ({}),
+    'POST /duties': () => ({}),
     // The case the open-case example created.
     'POST /cases/{id}/events': ({ created }) => ({ id: String(created.get('POST /cases')?.caseId ?? '') }),
   };

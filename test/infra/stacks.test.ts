@@ -265,7 +265,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Resource: tableArn,
           Condition: {
             'ForAllValues:StringLike': {
-              'dynamodb:LeadingKeys': ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING'],
+              'dynamodb:LeadingKeys': ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING', 'ADHOC-DUTY'],
             },
           },
         },
@@ -703,12 +703,17 @@ describe('safeduty CDK app (bundling skipped)', () => {
       expect(JSON.stringify(start?.Resource)).toContain(':stateMachine:SafedutyStateless-case"');
     });
 
-    it('lets the api function start case executions only, and tells it the machine', () => {
+    it('lets the api function start case executions and ad-hoc duty cycles only, and tells it the machines', () => {
       const api = built.stateless.functions.api;
       const starts = statementsOfRole(stateless, logicalId(api.role!)).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('states:')),
       );
       expect(starts).toEqual([
+        {
+          Action: 'states:StartExecution',
+          Effect: 'Allow',
+          Resource: { Ref: logicalId(built.stateless.dutyCycle) },
+        },
         {
           Action: 'states:StartExecution',
           Effect: 'Allow',
@@ -718,7 +723,10 @@ describe('safeduty CDK app (bundling skipped)', () => {
       expect(stateless.findResources('AWS::Lambda::Function')[logicalId(api)]).toMatchObject({
         Properties: {
           Environment: {
-            Variables: { CASE_STATE_MACHINE_ARN: { Ref: logicalId(built.stateless.caseWorkflow) } },
+            Variables: {
+              CASE_STATE_MACHINE_ARN: { Ref: logicalId(built.stateless.caseWorkflow) },
+              CYCLE_STATE_MACHINE_ARN: { Ref: logicalId(built.stateless.dutyCycle) },
+            },
           },
         },
       });

@@ -147,6 +147,21 @@ export const dutySchema = z
     escalation: z.array(escalationLevelSchema).min(1).max(5),
     /** Whether the duty is active; a deployment can switch a duty off in its own catalog file. */
     enabled: z.boolean().default(true),
+    /**
+     * Narrows the units of `responsibleKinds` (an ad-hoc duty "for the enterprises of one town"): a unit is
+     * responsible if it is named in `units`, or — when `towns`/`departments` are given — is one of those towns,
+     * belongs to one (its parent), or is supervised by one of those departments.
+     */
+    scope: z
+      .object({
+        towns: z.array(z.string().min(1).max(63)).max(500).optional(),
+        departments: z.array(z.string().min(1).max(63)).max(500).optional(),
+        units: z.array(z.string().min(1).max(63)).max(5000).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Set on a duty an administrator created at run time (an ad-hoc duty): it has one period, this one. */
+    once: z.object({ periodKey: z.string().regex(/^\d{4}$/) }).strict().optional(),
   })
   .strict()
   .superRefine((duty, ctx) => {
@@ -226,3 +241,25 @@ export const catalogFileSchema = z
   })
   .strict();
 export type CatalogFile = z.infer<typeof catalogFileSchema>;
+
+/** Whether a unit of one of the duty's kinds is responsible for it, given the duty's scope (if any). */
+export function inDutyScope(
+  duty: Pick<Duty, 'responsibleKinds' | 'scope'>,
+  unit: { id: string; kind: UnitKind; parentId?: string | undefined; supervisingDepartmentId?: string | undefined },
+): boolean {
+  const scope = duty.scope;
+  if (scope?.units?.includes(unit.id)) return true;
+  if (!duty.responsibleKinds.includes(unit.kind)) return false;
+  if (!scope) return true;
+  const byPlace =
+    scope.towns === undefined ||
+    scope.towns.includes(unit.id) ||
+    (unit.parentId !== undefined && scope.towns.includes(unit.parentId));
+  const byDepartment =
+    scope.departments === undefined ||
+    scope.departments.includes(unit.id) ||
+    (unit.supervisingDepartmentId !== undefined && scope.departments.includes(unit.supervisingDepartmentId));
+  // Named units alone: nobody else.
+  if (scope.towns === undefined && scope.departments === undefined && scope.units !== undefined) return false;
+  return byPlace && byDepartment;
+}

@@ -1,0 +1,236 @@
+// Ad-hoc duties an administrator creates at run time: a 国庆节前检查 for every town, and a collection from the
+// enterprises of one town, each run as a cycle of the duty-cycle machine on the virtual clock.
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.ts';
+import { generateRoster } from '../../local/roster.ts';
+import type { Runtime } from '../../local/runtime.ts';
+import { api, mailItems, sentMails, startTestRuntime } from '../support/runtime.ts';
+
+let rt: Runtime | undefined;
+const savedToken = process.env.SAFEDUTY_ADMIN_TOKEN;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+  if (savedToken === undefined) delete process.env.SAFEDUTY_ADMIN_TOKEN;
+  else process.env.SAFEDUTY_ADMIN_TOKEN = savedToken;
+});
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const roster = generateRoster({ towns: 4, departments: 3, enterprises: 12, sites: 0 }, 2023);
+const towns = roster.units.filter((u) => u.kind === 'town');
+const shanghaiDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+const shanghaiTime = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(11, 16);
+
+const NATIONAL_DAY = {
+  titleZh: '国庆节前安全生产大检查',
+  instructionZh: '各乡镇于9月27日前完成国庆节前安全生产大检查，并报送检查情况。',
+  documentNo: '襄安办〔2023〕12号',
+  responsible: { kinds: ['town'] },
+  deadline: { date: '2023-09-27', time: '18:00' },
+};
+
+describe('an ad-hoc duty', () => {
+  it('runs a 国庆节前检查 for all towns: reminders before the deadline, escalations that skip the holiday', async () => {
+    rt = await startTestRuntime({
+      clock: '2023-09-18T10:00:00+08:00',
+      units: roster.units,
+      leaders: roster.leaders,
+      scheduler: false,
+    });
+    const created = await api(rt, 'POST', '/duties', NATIONAL_DAY);
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    expect(id).toMatch(/^adhoc-20230918-[0-9a-f]{4}$/);
+    expect(created.json).toMatchObject({
+      periodKey: '2023',
+      deadlineAt: '2023-09-27T18:00:00+08:00',
+      responsibleCount: towns.length,
+      documentNo: '襄安办〔2023〕12号',
+      status: 'active',
+    });
+    // The same request again is the same duty, not a second one.
+    const again = await api(rt, 'POST', '/duties', { ...NATIONAL_DAY, id });
+    expect(again.status).toBe(200);
+
+    // One town reports on time.
+    const [onTime, ...late] = towns;
+    const sub = await api(rt, 'POST', `/cycles/${id}/2023/submissions`, {
+      unitId: onTime!.id,
+      note: '已完成检查，发现隐患3处已整改',
+    });
+    expect(sub.status).toBe(201);
+
+    await rt.advanceTo(new Date('2023-10-09T12:00:00+08:00'));
+    const items = sentMails(rt).flatMap((m) =>
+      mailItems(m)
+        .filter((i) => i.title.includes('国庆节前安全生产大检查'))
+        .map((i) => ({ ...i, to: m.to[0]?.toLowerCase() ?? '', at: m.at })),
+    );
+    const contact = (u: (typeof towns)[number]) => u.contact.email.toLowerCase();
+
+    // Reminders before the deadline to every town that had not reported; none to the town that had.
+    const reminders = items.filter((i) => i.kind === 'reminder');
+    for (const t of late) {
+      const mine = reminders.filter((r) => r.to === contact(t));
+      expect(mine.length, t.id).toBeGreaterThan(0);
+      for (const r of mine) expect(r.at).toBeLessThan(Date.parse('2023-09-27T18:00:00+08:00'));
+    }
+    expect(
+      reminders.filter((r) => r.to === contact(onTime!) && r.at > Date.parse('2023-09-18T12:00:00+08:00')),
+    ).toEqual([]);
+
+    // Escalations: the first on 09-28, none over the holiday (09-29 to 10-06), resuming on the 调休 Saturday 10-07.
+    const escalations = items.filter((i) => i.kind === 'escalation');
+    const days = [...new Set(escalations.map((e) => shanghaiDay(e.at)))].sort();
+    expect(days).toEqual(['2023-09-28', '2023-10-07', '2023-10-08']);
+    for (const e of escalations)
+      expect(shanghaiTime(e.at) >= '08:00' && shanghaiTime(e.at) < '20:00').toBe(true);
+    const levels = escalations.map((e) => `${shanghaiDay(e.at)} ${e.level ?? '?'}`);
+    expect(levels).toContain('2023-10-07 2');
+    for (const e of escalations) expect(e.units.some((u) => u.includes(onTime!.name))).toBe(false);
+
+    // Like a catalog duty: in the overdue ledger, the delivery record and the audit.
+    const overdue = await api(rt, 'GET', '/overdue?limit=1000');
+    const rows = overdue.json.items as { item: string; unitId: string }[];
+    expect(
+      rows
+        .filter((r) => r.item === `cycle:${id}:2023`)
+        .map((r) => r.unitId)
+        .sort(),
+    ).toEqual(late.map((t) => t.id).sort());
+    const record = await api(
+      rt,
+      'GET',
+      `/deliveries?from=2023-09-18&to=2023-10-09&subject=CYCLE%23${id}%232023`,
+    );
+    expect((record.json.deliveries as unknown[]).length).toBeGreaterThan(0);
+    const audit = await api(rt, 'GET', `/audit?subject=cycle:${id}:2023`);
+    expect((audit.json.entries as { action: string }[]).map((e) => e.action)).toContain('adhoc-duty-created');
+    const listed = await api(rt, 'GET', '/adhoc-duties');
+    expect((listed.json.duties as { id: string }[]).map((d) => d.id)).toEqual([id]);
+  }, 300_000);
+
+  it('for the enterprises of one town reaches those enterprises only', async () => {
+    rt = await startTestRuntime({
+      clock: '2023-09-18T10:00:00+08:00',
+      units: roster.units,
+      leaders: roster.leaders,
+      scheduler: false,
+    });
+    const town = towns[0]!;
+    const ours = roster.units.filter((u) => u.kind === 'enterprise' && u.parentId === town.id);
+    expect(ours.length).toBeGreaterThan(0);
+    // From the CLI, in the words an administrator uses (乡镇, 企业).
+    process.env.SAFEDUTY_ADMIN_TOKEN = rt.adminToken;
+    const created = await cli(
+      'duties',
+      'create',
+      '--api',
+      rt.apiUrl,
+      '--title',
+      '燃气安全专项排查',
+      '--instruction',
+      `请${town.name}辖区内企业在5个工作日内完成燃气设施自查并报送。`,
+      '--kinds',
+      '企业',
+      '--towns',
+      town.id,
+      '--workdays',
+      '5',
+    );
+    expect(created.code, created.err).toBe(0);
+    expect(created.out).toMatch(
+      new RegExp(
+        `^已发起专项工作“燃气安全专项排查”（编号 adhoc-20230918-[0-9a-f]{4}，周期 2023）：截止 2023-09-25 17:00，责任单位 ${ours.length} 个。`,
+      ),
+    );
+    const mistaken = await cli(
+      'duties',
+      'create',
+      '--api',
+      rt.apiUrl,
+      '--title',
+      '检查',
+      '--instruction',
+      '请完成检查工作',
+      '--kinds',
+      '村',
+      '--workdays',
+      '5',
+    );
+    expect(mistaken.code).toBe(2);
+    expect(mistaken.err).toContain('--kinds 中的“村”不是单位类型');
+    const past = await cli(
+      'duties',
+      'create',
+      '--api',
+      rt.apiUrl,
+      '--title',
+      '检查',
+      '--instruction',
+      '请完成检查工作',
+      '--kinds',
+      '乡镇',
+      '--deadline',
+      '2023-09-01 18:00',
+    );
+    expect(past.code).toBe(2);
+    expect(past.err).toContain('截止时间 2023-09-01 18:00 已经过去');
+    const listed = await cli('duties', 'list', '--api', rt.apiUrl);
+    expect(listed.out).toContain('共 1 项专项工作');
+    await rt.advanceTo(new Date('2023-09-26T10:00:00+08:00'));
+    const reached = new Set(
+      sentMails(rt)
+        .filter((m) => mailItems(m).some((i) => i.title.includes('燃气安全专项排查')))
+        .map((m) => m.to[0]?.toLowerCase()),
+    );
+    for (const u of ours) expect(reached.has(u.contact.email.toLowerCase()), u.id).toBe(true);
+    const others = roster.units.filter((u) => u.kind === 'enterprise' && u.parentId !== town.id);
+    for (const u of others) expect(reached.has(u.contact.email.toLowerCase()), u.id).toBe(false);
+  }, 300_000);
+
+  it('refuses a past deadline, an empty responsible set, unknown units and a ladder that names no one, writing nothing', async () => {
+    rt = await startTestRuntime({
+      clock: '2023-09-18T10:00:00+08:00',
+      units: roster.units,
+      leaders: roster.leaders,
+      scheduler: false,
+    });
+    const cases: [unknown, string][] = [
+      [{ ...NATIONAL_DAY, deadline: { date: '2023-09-01', time: '18:00' } }, 'deadline'],
+      [{ ...NATIONAL_DAY, responsible: {} }, 'responsible.kinds'],
+      [
+        { ...NATIONAL_DAY, responsible: { kinds: ['town'], towns: ['no-such-town'] } },
+        'responsible.towns[0]',
+      ],
+      [{ ...NATIONAL_DAY, responsible: { units: ['nobody'] } }, 'responsible.units[0]'],
+      [
+        { ...NATIONAL_DAY, escalation: [{ level: 1, offset: { amount: 1, unit: 'workdays' }, notify: [] }] },
+        'escalation[0].notify',
+      ],
+      [{ ...NATIONAL_DAY, titleZh: '国庆\\u202e检查' }, 'titleZh'],
+      [{ ...NATIONAL_DAY, deadline: { date: '2023-02-30', time: '18:00' } }, 'deadline.date'],
+    ];
+    for (const [body, field] of cases) {
+      const r = await api(
+        rt,
+        'POST',
+        '/duties',
+        JSON.parse(JSON.stringify(body).replace('\\\\u202e', '\\u202e')),
+      );
+      expect(r.status, field).toBe(400);
+      expect(
+        (r.json.issues as { field: string }[]).map((i) => i.field),
+        field,
+      ).toContain(field);
+      expect(typeof r.json.message).toBe('string');
+    }
+    expect((await api(rt, 'GET', '/adhoc-duties')).json.count).toBe(0);
+  }, 120_000);
+});
