@@ -121,7 +121,8 @@ export const handlers = {
         // and the notice to it.
         grants: [
           { actions: ['dynamodb:GetItem'], keys: ['MAIL#*', 'UNIT#*'] },
-          { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*'] },
+          // The record is kept under the recipient and, for a case's email, under the case too.
+          { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*', 'CASE#*'] },
           { actions: ['dynamodb:PutItem'], keys: ['UNDELIVERABLE'] },
           RECORD_NOTICES,
         ],

@@ -247,8 +247,8 @@ function titleOf(n: Notice): string {
  */
 function redirectLine(from: NonNullable<Notice['redirectedFrom']>): string {
   return (
-    `本事项原发给${from.roleZh ?? ''}${from.name}（${from.address}），因该邮箱无法送达（${from.reasonZh}），` +
-    '现改发给您。请督促更正名册中的邮箱，并确保本事项按时办理。'
+    `本事项原发给${from.roleZh ?? ''}${from.name}（${from.address}），该邮箱已不能接收本系统的邮件（${from.reasonZh}），` +
+    '现改发给您。请督促本单位按时办理，并联系县安委办更正名册中的邮箱。'
   );
 }
 
@@ -271,7 +271,9 @@ export function composeEmail(
           : b.type === 'delivery-problem'
             ? 'p'
             : `c|${noticeId(n)}`;
-    groups.set(key, [...(groups.get(key) ?? []), n]);
+    // A notice taken over from someone else is an item of its own, with its own first line.
+    const k = n.redirectedFrom ? `${key}|via:${n.redirectedFrom.address}` : key;
+    groups.set(k, [...(groups.get(k) ?? []), n]);
   }
   for (const group of groups.values()) {
     const first = group[0] as Notice;

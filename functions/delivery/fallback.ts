@@ -12,8 +12,8 @@ export interface UnitPositions {
 }
 
 const POSITIONS = [
-  { key: 'contact', zh: '联络员' },
-  { key: 'principal', zh: '主要负责人' },
+  { key: 'contact', zh: '单位联络人' },
+  { key: 'principal', zh: '单位主要负责人' },
 ] as const;
 
 /**
@@ -36,24 +36,30 @@ export function unitsSpokenFor(body: NoticeBody): string[] {
 }
 
 /**
- * Who takes over from `address` for one unit: the position after the one holding it, or — when the address no
- * longer belongs to the unit (the roster was corrected after the notice was recorded) — the unit's first
- * position. Never an undeliverable address, never the same address.
+ * Who takes over from `address` for one unit: the position after the one holding it (联络人 → 主要负责人). Nobody
+ * when the address holds no position of the unit (a staff representative, or a roster corrected since): guessing
+ * could hand a supervisor's notice to the very person who is late. Never an undeliverable address, never the same.
  */
 export function nextPosition(
   unit: UnitPositions,
   address: string,
   undeliverable: (address: string) => boolean,
-): { person: Person; roleZh: string; fromRoleZh?: string } | undefined {
+): { person: Person; roleZh: string; fromRoleZh: string } | undefined {
   const mine = addressKey(address);
   const held = POSITIONS.findIndex((p) => addressKey(unit[p.key].email) === mine);
+  if (held < 0) return undefined;
   for (const p of POSITIONS.slice(held + 1)) {
     const person = unit[p.key];
     if (addressKey(person.email) !== mine && !undeliverable(person.email))
-      return { person, roleZh: p.zh, ...(held >= 0 ? { fromRoleZh: POSITIONS[held]?.zh } : {}) };
+      return { person, roleZh: p.zh, fromRoleZh: POSITIONS[held]?.zh ?? '' };
   }
   return undefined;
 }
+
+/** The position a notice's next reader takes it over in (for a stage that already addressed them, no copy). */
+export type NextPositionKey = (typeof POSITIONS)[number]['key'];
+export const positionKeyOfRole = (roleZh: string): NextPositionKey | undefined =>
+  POSITIONS.find((p) => p.zh === roleZh)?.key;
 
 /**
  * The notice readdressed to whoever takes over, split by new reader where its units fall back to different
@@ -65,16 +71,20 @@ export function redirectNotice(
   units: ReadonlyMap<string, UnitPositions>,
   undeliverable: (address: string) => boolean,
   reasonZh: string,
+  /** Whether the notice's stage addressed this position itself (its holder then has a copy of their own). */
+  stageAddressed: (notice: Notice, position: NextPositionKey) => boolean = () => false,
 ): Notice[] {
   if (notice.redirectedFrom) return [];
   const byReader = new Map<
     string,
-    { person: Person; roleZh: string; fromRoleZh?: string; unitIds: string[] }
+    { person: Person; roleZh: string; fromRoleZh: string; unitIds: string[] }
   >();
   for (const id of unitsSpokenFor(notice.body)) {
     const unit = units.get(id);
     const next = unit && nextPosition(unit, notice.recipient.address, undeliverable);
     if (!next) continue;
+    const position = positionKeyOfRole(next.roleZh);
+    if (position && stageAddressed(notice, position)) continue;
     const k = addressKey(next.person.email);
     const entry = byReader.get(k) ?? { ...next, unitIds: [] };
     entry.unitIds.push(id);
@@ -87,14 +97,22 @@ export function redirectNotice(
       r.unitIds.length < body.units.length
         ? { ...body, units: body.units.filter((u) => r.unitIds.includes(u.id)) }
         : body;
+    // The reader is addressed in the role they take it over in, not the original reader's.
+    const reRoled: NoticeBody =
+      narrowed.type === 'cycle-escalation' || narrowed.type === 'case'
+        ? { ...narrowed, rolesZh: [`${r.roleZh}（代${r.fromRoleZh}接收）`] }
+        : narrowed;
     return {
       ...notice,
       recipient: { address: r.person.email, name: r.person.name },
-      body: narrowed,
+      // Its own identity: a copy taken over from one address never replaces a notice the reader has of their
+      // own, nor one taken over from another address.
+      stage: `${notice.stage}~${addressKey(notice.recipient.address)}`,
+      body: reRoled,
       redirectedFrom: {
         address: notice.recipient.address,
         name: notice.recipient.name,
-        ...(r.fromRoleZh ? { roleZh: r.fromRoleZh } : {}),
+        roleZh: r.fromRoleZh,
         reasonZh,
       },
     };

@@ -10,7 +10,7 @@ import { classifySendError, errorText, reasonZh } from './outcome.ts';
 import { factsNeeded, stillOwed, type CaseFacts } from './owed.ts';
 import { Pacer } from './pace.ts';
 import { aboutOf, refusalReport } from './refusals.ts';
-import { redirectNotice, unitsSpokenFor } from './fallback.ts';
+import { redirectNotice, unitsSpokenFor, type NextPositionKey } from './fallback.ts';
 import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from './ports.ts';
 
 /** An email carries at most this many notices; the rest follow in the next pass. */
@@ -65,6 +65,8 @@ export type RunResult =
 export interface RunOptions {
   schedule: DeliverySchedule;
   compose: Omit<ComposeContext, 'now'>;
+  /** Whether a notice's stage addressed this position of the unit itself (no copy is taken over then). */
+  stageAddressed?: (notice: Notice, position: NextPositionKey) => boolean;
 }
 
 type SendOutcome =
@@ -256,13 +258,14 @@ export async function runDelivery(
   const redirect = async (notices: readonly Notice[], why: string): Promise<Notice[]> => {
     const ids = [...new Set(notices.flatMap((n) => (n.redirectedFrom ? [] : unitsSpokenFor(n.body))))];
     if (ids.length === 0) return [];
-    const units = await bestEffort('look up who takes over from an undeliverable address', () =>
-      ports.roster.positions(ids),
-    );
-    if (!units) return [];
+    // Not best effort: without the roster the notices would be removed with nobody to take them over. A failure
+    // fails the invocation, which is retried (emails already handed over are in the lease's in-flight list).
+    const units = await ports.roster.positions(ids);
     const bad = (a: string) => undeliverable.has(addressKey(a));
     const recordedAt = iso(clock.now());
-    return notices.flatMap((n) => redirectNotice(n, units, bad, why)).map((n) => ({ ...n, recordedAt }));
+    return notices
+      .flatMap((n) => redirectNotice(n, units, bad, why, options.stageAddressed))
+      .map((n) => ({ ...n, recordedAt }));
   };
   const takenOverBy = (moved: readonly Notice[]): string =>
     moved.length === 0

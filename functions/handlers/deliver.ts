@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { count, METRIC } from '../adapters/metrics.ts';
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { planCycle } from '../../workflows/plan.ts';
 import { adhocCatalogDuties } from '../adapters/duty-store.ts';
 import { liveCatalog } from '../core/duty-catalog.ts';
 import { DeliverySchedule, loadDeliveryPolicy } from '../../workflows/delivery/policy.ts';
@@ -124,6 +125,18 @@ export const handler = workflowHandler(inputSchema, async (input, context) => {
     ports(context),
     {
       schedule,
+      stageAddressed: (notice, position) => {
+        // Only a unit's own notices: a supervisor's stage addressing "principal" means the late unit's, not theirs.
+        const b = notice.body;
+        if (b.type !== 'cycle-reminder' && !(b.type === 'cycle-escalation' && b.audience === 'own'))
+          return false;
+        const duty = catalog.get(b.dutyId);
+        const stageId = notice.stage.split('.')[0];
+        return (
+          duty !== undefined &&
+          planCycle(duty, b.periodKey).stages.some((s) => s.id === stageId && s.addressed.includes(position))
+        );
+      },
       compose: {
         duty: (id) => catalog.get(id),
         workdaysOverdue,

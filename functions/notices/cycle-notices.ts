@@ -134,7 +134,8 @@ export function stageNotices(input: StageNoticesInput): Notice[] {
   }
   for (const g of groups.values()) {
     const units = [...g.units.values()].sort((a, b) => a.id.localeCompare(b.id));
-    const stageKey = `${stage.id}.${g.audience === 'own' ? 'own' : `${g.scope.kind}-${g.scope.id}`}`;
+    // Per unit for a unit's own people too: a principal of two late units gets both, not one over the other.
+    const stageKey = `${stage.id}.${g.audience === 'own' ? `own-${g.scope.id}` : `${g.scope.kind}-${g.scope.id}`}`;
     partsOf(units).forEach((part, i) =>
       notices.push({
         ...base,

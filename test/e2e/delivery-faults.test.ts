@@ -238,7 +238,7 @@ describe('bounce and complaint events', () => {
       expect(accepted).toHaveLength(1);
       const takenOver = to(unit.principal.email, accepted[0]!.at).filter((m) =>
         (m.text ?? '').includes(
-          `本事项原发给联络员${unit.contact.name}（${unit.contact.email}），因该邮箱无法送达`,
+          `本事项原发给单位联络人${unit.contact.name}（${unit.contact.email}），该邮箱已不能接收本系统的邮件`,
         ),
       );
       expect(takenOver.length, unit.id).toBeGreaterThan(0);
@@ -261,7 +261,7 @@ describe('bounce and complaint events', () => {
     await rt.advanceTo(new Date('2023-02-08T10:00:00+08:00'));
     expect(to('new-contact@example.gov.cn', fixedAt).length).toBeGreaterThan(0);
     expect(
-      to(a.principal.email, fixedAt).filter((m) => (m.text ?? '').includes('本事项原发给联络员')),
+      to(a.principal.email, fixedAt).filter((m) => (m.text ?? '').includes('本事项原发给单位联络人')),
     ).toEqual([]);
   }, 300_000);
 });

@@ -180,7 +180,7 @@ describe('a weekly cycle, stage by stage (risk-prejudgment-weekly 2023-W06)', ()
     clearOutbox();
     await step('2023-02-07T08:50:00+08:00');
     expect(outbox()).toEqual(
-      ['ent-c', 'ent-d', 'ent-e'].map((u) => `escalation-1.own ${mail(u, 'contact')} [${u}] @09:00`),
+      ['ent-c', 'ent-d', 'ent-e'].map((u) => `escalation-1.own-${u} ${mail(u, 'contact')} [${u}] @09:00`),
     );
 
     // Friday 09:00, level 3: principals about their own unit, the department (or 安委办 in its place) about theirs.
@@ -191,9 +191,9 @@ describe('a weekly cycle, stage by stage (risk-prejudgment-weekly 2023-W06)', ()
     expect(outbox()).toEqual([
       `escalation-3.department-dept ${mail('dept', 'principal')} [ent-c,ent-d] @09:00`,
       `escalation-3.office-county-safety-office ${mail('county-safety-office', 'contact')} [ent-e] @09:00`,
-      `escalation-3.own ${mail('ent-c', 'principal')} [ent-c] @09:00`,
-      `escalation-3.own ${mail('ent-d', 'principal')} [ent-d] @09:00`,
-      `escalation-3.own ${mail('ent-e', 'principal')} [ent-e] @09:00`,
+      `escalation-3.own-ent-c ${mail('ent-c', 'principal')} [ent-c] @09:00`,
+      `escalation-3.own-ent-d ${mail('ent-d', 'principal')} [ent-d] @09:00`,
+      `escalation-3.own-ent-e ${mail('ent-e', 'principal')} [ent-e] @09:00`,
     ]);
     expect(last).toEqual({ status: 'closed', defaulters: 3, notices: 5 });
     const closed = await getCycle(WEEKLY.id, W06);
@@ -239,8 +239,8 @@ describe('catch-up after an outage', () => {
     // Levels 1–3 collapsed: the contacts (level 1 and 2) hear once too, at the catch-up's moment.
     expect(outbox().filter((l) => l.includes('ent-c'))).toEqual([
       `escalation-3.department-dept ${mail('dept', 'principal')} [ent-a,ent-b,ent-c,ent-d] @09:00`,
-      `escalation-3.own ${mail('ent-c', 'contact')} [ent-c] @09:00`,
-      `escalation-3.own ${mail('ent-c', 'principal')} [ent-c] @09:00`,
+      `escalation-3.own-ent-c ${mail('ent-c', 'contact')} [ent-c] @09:00`,
+      `escalation-3.own-ent-c ${mail('ent-c', 'principal')} [ent-c] @09:00`,
     ]);
     // The moment passed: the run is started now.
     expect(started.at(-1)).toBe('delivery-20230213T1000 2023-02-13T10:00:00+08:00');

@@ -56,6 +56,8 @@ class World {
   officeFails = false;
   /** The roster's positions, for notices whose reader cannot be reached. */
   units = new Map<string, UnitPositions>();
+  /** Whether a notice's stage addressed a position itself (the planner's answer, in the handler). */
+  stageAddressed: (notice: Notice, position: 'contact' | 'principal') => boolean = () => false;
   /** Fails the next write of delivery records or the next outbox removal: a crash at that point. */
   crashOn?: 'records' | 'remove';
 
@@ -201,6 +203,7 @@ class World {
     this.budgetEnds = this.now + this.budgetMs;
     return runDelivery({ moment, holder }, this.ports(), {
       schedule,
+      stageAddressed: this.stageAddressed,
       compose: {
         duty: (id) => catalog.get(id),
         workdaysOverdue,
@@ -349,7 +352,9 @@ describe('per-recipient outcomes', () => {
     expect(result).toMatchObject({ status: 'closed', sent: 3, failed: 1 });
     const boss = w.to('boss1@example.gov.cn');
     expect(boss).toHaveLength(1);
-    expect(boss[0]?.text).toContain('本事项原发给联络员ent-1联络员（u001@example.gov.cn），因该邮箱无法送达');
+    expect(boss[0]?.text).toContain(
+      '本事项原发给单位联络人ent-1联络员（u001@example.gov.cn），该邮箱已不能接收本系统的邮件（邮件服务拒收了发往该地址的邮件），现改发给您。',
+    );
     expect(boss[0]?.text).toContain('ent-1有限公司');
     expect(boss[0]?.text.startsWith('赵经理：')).toBe(true);
     const failed = [...w.records.values()].find((r) => r.status === 'failed');
@@ -375,20 +380,82 @@ describe('per-recipient outcomes', () => {
     expect(last.map((r) => `${r.address} ${r.status}`)).toEqual(['u001@example.gov.cn suppressed']);
   });
 
-  it('a notice the principal already had is not sent to them again when the contact’s copy falls back', async () => {
+  it('a stage that addressed the principal too is not taken over: they have their own copy', async () => {
     const w = new World();
     w.units.set('ent-1', {
       id: 'ent-1',
       contact: { name: '王联络', email: 'c@example.gov.cn' },
       principal: { name: '赵经理', email: 'p@example.gov.cn' },
     });
-    // The same notice addressed to both (an escalation to the unit's own contact and principal).
+    w.stageAddressed = (_n, position) => position === 'principal';
     w.add(reminder('c@example.gov.cn', 'ent-1'), reminder('p@example.gov.cn', 'ent-1'));
     w.send = (e) =>
       e.to === 'c@example.gov.cn' ? error('MessageRejected', 'Address blacklisted.', 400) : undefined;
     await w.runToEnd();
     expect(w.to('p@example.gov.cn')).toHaveLength(1);
     expect([...w.notices.values()].filter((n) => n.recipient.address === 'p@example.gov.cn')).toEqual([]);
+  });
+
+  it('a principal taking over from two refused contacts, and with a notice of their own, gets all three', async () => {
+    const w = new World();
+    // 赵经理 heads ent-1 and ent-2 and is ent-3's contact himself: the same stage reaches him three ways.
+    for (const id of ['ent-1', 'ent-2'])
+      w.units.set(id, {
+        id,
+        contact: { name: `${id}联络`, email: `${id}@example.gov.cn` },
+        principal: { name: '赵经理', email: 'p@example.gov.cn' },
+      });
+    w.add(
+      reminder('ent-1@example.gov.cn', 'ent-1'),
+      reminder('ent-2@example.gov.cn', 'ent-2'),
+      reminder('p@example.gov.cn', 'ent-3'),
+    );
+    w.send = (e) =>
+      e.to.startsWith('ent-') ? error('MessageRejected', 'Address blacklisted.', 400) : undefined;
+    const [result] = await w.runToEnd();
+    expect(result).toMatchObject({ status: 'closed', failed: 2 });
+    const texts = w
+      .to('p@example.gov.cn')
+      .map((e) => e.text)
+      .join('\n');
+    for (const unit of ['ent-1有限公司', 'ent-2有限公司', 'ent-3有限公司']) expect(texts).toContain(unit);
+    expect(texts).toContain('本事项原发给单位联络人ent-1联络员（ent-1@example.gov.cn）');
+    expect(texts).toContain('本事项原发给单位联络人ent-2联络员（ent-2@example.gov.cn）');
+    expect([...w.notices.values()].filter((n) => n.recipient.address === 'p@example.gov.cn')).toEqual([]);
+  });
+
+  it('a roster that cannot be read keeps the notices for the retry, sending nobody twice', async () => {
+    const w = new World();
+    w.units.set('ent-1', {
+      id: 'ent-1',
+      contact: { name: '王联络', email: 'c@example.gov.cn' },
+      principal: { name: '赵经理', email: 'p@example.gov.cn' },
+    });
+    w.undeliverable.set('c@example.gov.cn', { reasonZh: '退信', since: '2023-02-01T09:00:00+08:00' });
+    w.add(reminder('c@example.gov.cn', 'ent-1'));
+    const positions = w.units;
+    w.units = new Map();
+    let fail = true;
+    const ports = w.ports.bind(w);
+    w.ports = () => {
+      const p = ports();
+      return {
+        ...p,
+        roster: {
+          positions: async (ids) => {
+            if (fail) throw new Error('ProvisionedThroughputExceededException');
+            return new Map(ids.flatMap((id) => (positions.has(id) ? [[id, positions.get(id)!]] : [])));
+          },
+        },
+      };
+    };
+    await expect(w.run()).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect(w.notices.size).toBe(1);
+    fail = false;
+    w.lease = undefined;
+    await w.runToEnd();
+    expect(w.to('p@example.gov.cn')).toHaveLength(1);
+    expect(w.notices.size).toBe(0);
   });
 
   it('throttling slows the run down and every email still goes out once', async () => {

@@ -64,6 +64,14 @@ describe('table grants, as IAM evaluates them', () => {
     expect(may('dispatch', 'GetItemCommand', { Key: { PK: 'UNIT#a', SK: 'UNIT' } })).toBe(false);
     expect(may('deliver', 'PutItemCommand', { Item: { PK: 'UNIT#a', SK: 'UNIT' } })).toBe(false);
     expect(may('mailEvents', 'DeleteItemCommand', { Key: { PK: 'UNDELIVERABLE', SK: 'a' } })).toBe(false);
+    // A bounced case email's record is rewritten under the recipient and under the case, in one batch.
+    expect(
+      may('mailEvents', 'BatchWriteItemCommand', {
+        RequestItems: {
+          t: [{ PutRequest: { Item: { PK: 'MAIL#a@b.cn' } } }, { PutRequest: { Item: { PK: 'CASE#c1' } } }],
+        },
+      }),
+    ).toBe(true);
     // A batch passes only if every item's key is granted for it.
     const mixed = {
       RequestItems: {
