@@ -41,7 +41,9 @@ describe('an ad-hoc duty', () => {
       clock: '2023-09-18T10:00:00+08:00',
       units: roster.units,
       leaders: roster.leaders,
+      // The ad-hoc duty alone: no catalog cycles started by the schedule or the reconciler's make-up dispatch.
       scheduler: false,
+      reconciler: false,
     });
     const created = await api(rt, 'POST', '/duties', NATIONAL_DAY);
     expect(created.status).toBe(201);
@@ -121,7 +123,9 @@ describe('an ad-hoc duty', () => {
       clock: '2023-09-18T10:00:00+08:00',
       units: roster.units,
       leaders: roster.leaders,
+      // The ad-hoc duty alone: no catalog cycles started by the schedule or the reconciler's make-up dispatch.
       scheduler: false,
+      reconciler: false,
     });
     const town = towns[0]!;
     const ours = roster.units.filter((u) => u.kind === 'enterprise' && u.parentId === town.id);
@@ -200,7 +204,9 @@ describe('an ad-hoc duty', () => {
       clock: '2023-09-18T10:00:00+08:00',
       units: roster.units,
       leaders: roster.leaders,
+      // The ad-hoc duty alone: no catalog cycles started by the schedule or the reconciler's make-up dispatch.
       scheduler: false,
+      reconciler: false,
     });
     const cases: [unknown, string][] = [
       [{ ...NATIONAL_DAY, deadline: { date: '2023-09-01', time: '18:00' } }, 'deadline'],

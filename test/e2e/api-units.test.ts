@@ -453,6 +453,12 @@ describe('audit', () => {
     expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&from=2023-03-01&to=2023-02-01'), 'from');
     expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&limit=0'), 'limit');
     expect400(await call(rt, 'GET', '/audit?subject=unit:town-001&cursor=junk'), 'cursor');
+    // A cursor from another date range would resume outside this one.
+    const outside = Buffer.from(JSON.stringify({ k: '2023-01-01T00:00:00+08:00#x' })).toString('base64url');
+    expect400(
+      await call(rt, 'GET', `/audit?subject=unit:town-001&from=2023-02-01&cursor=${outside}`),
+      'cursor',
+    );
     expect((await call(rt, 'GET', '/audit?subject=unit:town-001', { auth: false })).status).toBe(401);
   });
 

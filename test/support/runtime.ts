@@ -28,6 +28,8 @@ export async function startTestRuntime(options: {
   scheduler?: boolean;
   faults?: FaultsPatch;
   reconcileEveryMs?: number;
+  /** The reconciler (on by default, as on AWS); off where a test is about one workflow alone. */
+  reconciler?: boolean;
 }): Promise<Runtime> {
   const rt = await startRuntime({
     dataDir: options.dataDir ?? null,
@@ -39,6 +41,7 @@ export async function startTestRuntime(options: {
     scheduler: options.scheduler ?? true,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.reconcileEveryMs ? { reconcileEveryMs: options.reconcileEveryMs } : {}),
+    ...(options.reconciler === false ? { reconciler: false } : {}),
   });
   return rt;
 }

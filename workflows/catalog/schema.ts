@@ -161,7 +161,10 @@ export const dutySchema = z
       .strict()
       .optional(),
     /** Set on a duty an administrator created at run time (an ad-hoc duty): it has one period, this one. */
-    once: z.object({ periodKey: z.string().regex(/^\d{4}$/) }).strict().optional(),
+    once: z
+      .object({ periodKey: z.string().regex(/^\d{4}$/) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((duty, ctx) => {
@@ -245,7 +248,12 @@ export type CatalogFile = z.infer<typeof catalogFileSchema>;
 /** Whether a unit of one of the duty's kinds is responsible for it, given the duty's scope (if any). */
 export function inDutyScope(
   duty: Pick<Duty, 'responsibleKinds' | 'scope'>,
-  unit: { id: string; kind: UnitKind; parentId?: string | undefined; supervisingDepartmentId?: string | undefined },
+  unit: {
+    id: string;
+    kind: UnitKind;
+    parentId?: string | undefined;
+    supervisingDepartmentId?: string | undefined;
+  },
 ): boolean {
   const scope = duty.scope;
   if (scope?.units?.includes(unit.id)) return true;

@@ -39,6 +39,13 @@ export function registerAuditRoutes(router: Router, catalog: Catalog): void {
           { field: 'from', problem: 'must not be after to' },
         ]);
       const after = cursorKey(q);
+      // A cursor from a listing with another range would resume outside this one.
+      if (after !== undefined && ((q.from && after < q.from) || (q.to && after > `${q.to}~`)))
+        throw new ValidationError(
+          'cursor outside the range',
+          '翻页参数 cursor 与日期范围不符，请从第一页重新查询',
+          [{ field: 'cursor', problem: 'must come from a page of the same from/to range' }],
+        );
       const page = await listAudit(auditKey(subject), {
         limit: pageLimit(q),
         ...(q.from ? { from: q.from } : {}),

@@ -1,4 +1,5 @@
 import type { Catalog } from '../../../workflows/catalog/index.ts';
+import { inDutyScope } from '../../../workflows/catalog/schema.ts';
 import { pageOf } from '../paging.ts';
 import { planCycle } from '../../../workflows/plan.ts';
 import { parsePeriodKey } from '../../../workflows/periods.ts';
@@ -228,7 +229,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       summary: 'List cycles',
       description:
         'Filter by duty, period key and status; without filters, every cycle. Sorted by duty and period, paged ' +
-        '(`limit`, `cursor`); closed cycles carry the number of defaulters (one cycle lists them).',
+        '(`limit`, `cursor`); closed cycles carry the number of defaulters (one cycle marks them on its units).',
       tags: cycleTags,
       auth: 'admin',
       query: cycleListQuerySchema,
@@ -251,15 +252,22 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         throw new NotFoundError('no such cycle', `周期不存在：${duty.titleZh} ${plan.periodKey}`, [
           { field: 'periodKey', problem: 'no such cycle' },
         ]);
-      const [{ units }, subs, defaulters] = await Promise.all([
+      const [roster, subs, defaulters] = await Promise.all([
         activeRoster(duty.responsibleKinds),
         listSubmissions(duty.id, plan.periodKey),
         cycle.status === 'closed' ? listDefaulters(cycle) : undefined,
       ]);
+      const units = roster.units.filter((u) => inDutyScope(duty, u));
       const byUnit = new Map(subs.map((s) => [s.unitId, s]));
       const closedMissing = defaulters ? new Set(defaulters) : undefined;
+      // A defaulter deactivated since the cycle closed is still one of its defaulters: listed, marked inactive.
+      const active = new Set(units.map((u) => u.id));
+      const gone = (
+        await Promise.all((defaulters ?? []).filter((id) => !active.has(id)).map((id) => getUnit(id)))
+      ).filter((u) => u !== undefined);
       const nowMs = clock.nowMs();
-      const states = units.map((u) => {
+      const listed = [...units, ...gone.map((u) => ({ ...u, inactive: true as const }))];
+      const states = listed.map((u) => {
         const s = byUnit.get(u.id);
         return {
           unitId: u.id,
@@ -267,6 +275,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
           state: s ? (s.late ? 'late' : 'submitted') : ('missing' as 'late' | 'submitted' | 'missing'),
           submittedAt: s?.submittedAt,
           ...(closedMissing ? { defaulter: closedMissing.has(u.id) } : {}),
+          ...('inactive' in u ? { inactive: true } : {}),
           escalationLevel: escalationLevelReached(
             plan,
             cycle.stagesDone,
@@ -284,8 +293,10 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         (u) => u.unitId,
         q,
       );
+      // Records closed before defaulters became items of their own carry the list inline: one shape for all.
+      const { defaulters: _inline, ...record } = cycle as CycleRecord & { defaulters?: unknown };
       return json(200, {
-        ...cycle,
+        ...record,
         ...(defaulters ? { defaulterCount: defaulters.length } : {}),
         titleZh: duty.titleZh,
         plan,

@@ -1,3 +1,4 @@
+import { inDutyScope } from '../../../workflows/catalog/schema.ts';
 import { addDays, parseDate, shanghaiDateOf, toShanghaiIso } from '../../../workflows/calendar.ts';
 import type { Catalog } from '../../../workflows/catalog/index.ts';
 import { planCycle } from '../../../workflows/plan.ts';
@@ -132,7 +133,10 @@ export function registerDeliveryRoutes(router: Router, catalog: Catalog): void {
       const units = roster.units
         .filter(
           (u) =>
-            !submitted.has(u.id) && inScope(link.u, u) && escalates(u, plan.deadline, cycle.trackedSince),
+            !submitted.has(u.id) &&
+            inDutyScope(duty, u) &&
+            inScope(link.u, u) &&
+            escalates(u, plan.deadline, cycle.trackedSince),
         )
         .filter(() => Date.parse(plan.deadline) < now)
         .sort((a, b) => a.id.localeCompare(b.id))
