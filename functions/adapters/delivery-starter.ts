@@ -1,28 +1,10 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import { deliveryExecutionName } from '../delivery/model.ts';
 import { clock } from '../core/clock.ts';
-import { sfnClient } from './clients.ts';
+import { startExecutionOnce } from './executions.ts';
 
-function alreadyExists(err: unknown): boolean {
-  return (
-    err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists'
-  );
-}
-
-async function start(name: string, moment: string): Promise<'started' | 'exists'> {
-  const stateMachineArn = process.env.DELIVERY_STATE_MACHINE_ARN;
-  if (!stateMachineArn) throw new Error('DELIVERY_STATE_MACHINE_ARN is not set');
-  try {
-    await sfnClient().send(
-      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ moment }) }),
-    );
-    return 'started';
-  } catch (err) {
-    if (alreadyExists(err)) return 'exists';
-    throw err;
-  }
-}
+const start = (name: string, moment: string) =>
+  startExecutionOnce('DELIVERY_STATE_MACHINE_ARN', name, { moment });
 
 /**
  * Makes sure a delivery run takes place at a moment: one execution per moment, named after it, so every producer

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { parseDate, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../../workflows/calendar.ts';
 import { eventOf, stageOf, type CaseTypes } from '../../workflows/cases/index.ts';
 import {
@@ -18,7 +17,7 @@ import {
   type FieldSpec,
 } from '../../workflows/cases/schema.ts';
 import { appendAudit } from '../adapters/audit.ts';
-import { sfnClient } from '../adapters/clients.ts';
+import { startExecutionOnce } from '../adapters/executions.ts';
 import { getCase, putCaseEvent, putNewCase, replaceCase } from '../adapters/case-store.ts';
 import { caseDeliveries } from '../adapters/outbox-store.ts';
 import { getUnit } from '../adapters/store.ts';
@@ -135,22 +134,8 @@ export async function resumeCase(caseId: string): Promise<boolean> {
 
 /** Starts the execution of a case generation through the Step Functions API (CASE_STATE_MACHINE_ARN). */
 export async function startCaseExecution(caseId: string, generation: number): Promise<void> {
-  const stateMachineArn = process.env.CASE_STATE_MACHINE_ARN;
-  if (!stateMachineArn) throw new Error('CASE_STATE_MACHINE_ARN is not set');
-  try {
-    await sfnClient().send(
-      new StartExecutionCommand({
-        stateMachineArn,
-        name: caseExecutionName(caseId, generation),
-        input: JSON.stringify({ caseId }),
-      }),
-    );
-  } catch (err) {
-    // Already started (a retried request): the goal is reached.
-    if (err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists')
-      return;
-    throw err;
-  }
+  // Already started (a retried request): the goal is reached.
+  await startExecutionOnce('CASE_STATE_MACHINE_ARN', caseExecutionName(caseId, generation), { caseId });
 }
 
 function checkFields(

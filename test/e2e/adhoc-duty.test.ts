@@ -27,6 +27,16 @@ const towns = roster.units.filter((u) => u.kind === 'town');
 const shanghaiDay = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
 const shanghaiTime = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(11, 16);
 
+/** The county on 2023-09-18 10:00, running the ad-hoc duty alone (no catalog cycles: no schedule, no make-up). */
+const startCounty = () =>
+  startTestRuntime({
+    clock: '2023-09-18T10:00:00+08:00',
+    units: roster.units,
+    leaders: roster.leaders,
+    scheduler: false,
+    reconciler: false,
+  });
+
 const NATIONAL_DAY = {
   titleZh: '国庆节前安全生产大检查',
   instructionZh: '各乡镇于9月27日前完成国庆节前安全生产大检查，并报送检查情况。',
@@ -37,14 +47,7 @@ const NATIONAL_DAY = {
 
 describe('an ad-hoc duty', () => {
   it('runs a 国庆节前检查 for all towns: reminders before the deadline, escalations that skip the holiday', async () => {
-    rt = await startTestRuntime({
-      clock: '2023-09-18T10:00:00+08:00',
-      units: roster.units,
-      leaders: roster.leaders,
-      // The ad-hoc duty alone: no catalog cycles started by the schedule or the reconciler's make-up dispatch.
-      scheduler: false,
-      reconciler: false,
-    });
+    rt = await startCounty();
     const created = await api(rt, 'POST', '/duties', NATIONAL_DAY);
     expect(created.status).toBe(201);
     const id = created.json.id as string;
@@ -119,14 +122,7 @@ describe('an ad-hoc duty', () => {
   }, 300_000);
 
   it('for the enterprises of one town reaches those enterprises only', async () => {
-    rt = await startTestRuntime({
-      clock: '2023-09-18T10:00:00+08:00',
-      units: roster.units,
-      leaders: roster.leaders,
-      // The ad-hoc duty alone: no catalog cycles started by the schedule or the reconciler's make-up dispatch.
-      scheduler: false,
-      reconciler: false,
-    });
+    rt = await startCounty();
     const town = towns[0]!;
     const ours = roster.units.filter((u) => u.kind === 'enterprise' && u.parentId === town.id);
     expect(ours.length).toBeGreaterThan(0);
@@ -200,14 +196,7 @@ describe('an ad-hoc duty', () => {
   }, 300_000);
 
   it('refuses a past deadline, an empty responsible set, unknown units and a ladder that names no one, writing nothing', async () => {
-    rt = await startTestRuntime({
-      clock: '2023-09-18T10:00:00+08:00',
-      units: roster.units,
-      leaders: roster.leaders,
-      // The ad-hoc duty alone: no catalog cycles started by the schedule or the reconciler's make-up dispatch.
-      scheduler: false,
-      reconciler: false,
-    });
+    rt = await startCounty();
     const cases: [unknown, string][] = [
       [{ ...NATIONAL_DAY, deadline: { date: '2023-09-01', time: '18:00' } }, 'deadline'],
       [{ ...NATIONAL_DAY, responsible: {} }, 'responsible.kinds'],
