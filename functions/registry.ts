@@ -102,7 +102,6 @@ export const handlers = {
           { actions: WRITE, keys: ['OUTBOX#*', 'OUTBOX-MOMENTS', 'DELIVERY', 'MAIL#*', 'UNDELIVERABLE'] },
           { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*', 'CASE#*'] },
         ],
-        queryIndexes: true,
       },
       sendEmail: true,
       linkSecret: true,
