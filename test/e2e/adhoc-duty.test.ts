@@ -150,36 +150,23 @@ describe('an ad-hoc duty', () => {
         `^已发起专项工作“燃气安全专项排查”（编号 adhoc-20230918-[0-9a-f]{4}，周期 2023）：截止 2023-09-25 17:00，责任单位 ${ours.length} 个。`,
       ),
     );
-    const mistaken = await cli(
-      'duties',
-      'create',
-      '--api',
-      rt.apiUrl,
-      '--title',
-      '检查',
-      '--instruction',
-      '请完成检查工作',
-      '--kinds',
-      '村',
-      '--workdays',
-      '5',
-    );
+    // The same command with one mistake each: a kind nobody has, a deadline already past.
+    const mistake = (...last: string[]) =>
+      cli(
+        'duties',
+        'create',
+        '--api',
+        rt!.apiUrl,
+        '--title',
+        '检查',
+        '--instruction',
+        '请完成检查工作',
+        ...last,
+      );
+    const mistaken = await mistake('--kinds', '村', '--workdays', '5');
     expect(mistaken.code).toBe(2);
     expect(mistaken.err).toContain('--kinds 中的“村”不是单位类型');
-    const past = await cli(
-      'duties',
-      'create',
-      '--api',
-      rt.apiUrl,
-      '--title',
-      '检查',
-      '--instruction',
-      '请完成检查工作',
-      '--kinds',
-      '乡镇',
-      '--deadline',
-      '2023-09-01 18:00',
-    );
+    const past = await mistake('--kinds', '乡镇', '--deadline', '2023-09-01 18:00');
     expect(past.code).toBe(2);
     expect(past.err).toContain('截止时间 2023-09-01 18:00 已经过去');
     const listed = await cli('duties', 'list', '--api', rt.apiUrl);

@@ -112,6 +112,8 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
           version: 1,
         },
       };
+      // Planned once: the audit, the cycle record and the answer name the same deadline.
+      const plan = planCycle(stored.duty, periodKey);
       if (!existing) {
         await createAdhocDuty(stored);
         await appendAudit({
@@ -120,19 +122,19 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
           actor: ctx.actor,
           action: 'adhoc-duty-created',
           route: ctx.route,
-          details: { titleZh: duty.titleZh, deadline: planCycle(duty, periodKey).deadline, responsibleCount },
+          details: { titleZh: duty.titleZh, deadline: plan.deadline, responsibleCount },
         });
       }
       if ('put' in catalog) catalog.put(stored.duty);
       // Written first, started second: a retry of a request whose start failed starts it (same name, once).
       // The record exists before the first step, so a unit can report the moment the duty is announced.
-      await createCycle(stored.duty, planCycle(stored.duty, periodKey), new Date(nowMs));
+      await createCycle(stored.duty, plan, new Date(nowMs));
       await startCycleExecution(duty.id, periodKey);
       return json(existing ? 200 : 201, {
         ...withCurrentPeriod(stored.duty),
         ...stored.meta,
         periodKey,
-        deadlineAt: planCycle(stored.duty, periodKey).deadline,
+        deadlineAt: plan.deadline,
         responsibleCount,
       });
     },
