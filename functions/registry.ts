@@ -137,8 +137,12 @@ export const handlers = {
     timeoutSeconds: 120,
     access: {
       table: {
-        // Only its own progress (the day dispatched through): the executions it starts do the rest.
-        grants: [{ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH'] }],
+        // Its own progress (the day dispatched through) and the ad-hoc duties (a recurring one starts its periods
+        // here): the executions it starts do the rest.
+        grants: [
+          { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH'] },
+          { actions: ['dynamodb:Query'], keys: ['ADHOC-DUTY'] },
+        ],
       },
       startCycleExecutions: true,
     },

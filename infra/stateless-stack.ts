@@ -146,7 +146,14 @@ export class StatelessStack extends Stack {
       stateMachineName: dutyCycleName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(
-        buildAdvanceLoop(this, { advance: fns.cycleAdvance, idFields: ['dutyId', 'periodKey'], selfArn }),
+        // The task learns its execution's name: an administrator's change starts a newer generation, and the
+        // waiting one ends at its next wake.
+        buildAdvanceLoop(this, {
+          advance: fns.cycleAdvance,
+          idFields: ['dutyId', 'periodKey'],
+          selfArn,
+          passExecutionName: true,
+        }),
       ),
       logs: { destination: dutyCycleLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,

@@ -129,6 +129,8 @@ export function planCycle(
       prepareAt: toShanghaiIso(new Date(schedule.prepareAt(place.at))),
       catalogAt: toShanghaiIso(catalogAt),
     });
+  // A revised ad-hoc duty's stages are new stages: the moved reminders are owed even where the old ones went out.
+  const revision = duty.once && duty.once.revision > 1 ? `@r${duty.once.revision}` : '';
   duty.reminders.forEach((r, i) => {
     const catalogAt = at(r);
     // A reminder the catalog places before the window opens is due at the opening; one that cannot reach anyone
@@ -136,7 +138,7 @@ export function planCycle(
     const place = schedule.placeReminder(catalogAt.getTime(), deadlineMs, opensAt.getTime());
     if (place)
       stage(
-        { id: `reminder-${i + 1}`, kind: 'reminder', level: i + 1, addressed: ['contact'] },
+        { id: `reminder-${i + 1}${revision}`, kind: 'reminder', level: i + 1, addressed: ['contact'] },
         catalogAt,
         place,
       );
@@ -144,7 +146,12 @@ export function planCycle(
   for (const e of duty.escalation) {
     const catalogAt = at(e.offset);
     stage(
-      { id: `escalation-${e.level}`, kind: 'escalation', level: e.level, addressed: [...e.notify] },
+      {
+        id: `escalation-${e.level}${revision}`,
+        kind: 'escalation',
+        level: e.level,
+        addressed: [...e.notify],
+      },
       catalogAt,
       schedule.placeEscalation(catalogAt.getTime()),
     );

@@ -9,7 +9,11 @@ const USAGE = `用法：
   safeduty duties create --title 标题 --instruction 工作要求 --deadline "2023-09-27 18:00" --kinds 乡镇[,县直部门…]
         [--towns 镇ID,…] [--departments 部门ID,…] [--units 单位ID,…] [--document 文号] [--evidence 报送材料] [--id 编号]
       或 --workdays N [--time 17:00]（自今天起第 N 个工作日截止）；或 --file 专项工作.json（完整请求，含提醒与督办设置）
-  safeduty duties list   列出管理员发起的专项工作`;
+      或重复进行：--every 周五|每月15日 --from 2023-06-01 --until 2023-09-30 [--time 17:00]（逢节假日提前到前一个工作日）
+  safeduty duties list   列出管理员发起的专项工作
+  safeduty duties extend 编号 --deadline "2023-10-12 18:00" [--reason 原因]   延期（提醒与督办随之顺延，未报送单位收到一次通知）
+  safeduty duties cancel 编号 --reason 原因                                 取消（不再发送提醒与督办，未报送单位收到一次通知）
+  safeduty duties units 编号 [--add 单位ID,…] [--remove 单位ID,…] [--reason 原因]   添加或移出责任单位`;
 
 /** Unit kinds as people write them: the Chinese names (乡镇, 企业…) or the codes. */
 const KIND_NAMES: Record<string, UnitKind> = {
@@ -37,6 +41,7 @@ export async function dutiesCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'create') return create(rest, io);
   if (sub === 'list') return listAdhoc(rest, io);
+  if (sub === 'extend' || sub === 'cancel' || sub === 'units') return change(sub, rest, io);
   throw new UsageError(USAGE);
 }
 
@@ -56,6 +61,9 @@ async function create(args: string[], io: Io): Promise<number> {
     deadline: { type: 'string' },
     workdays: { type: 'string' },
     time: { type: 'string' },
+    every: { type: 'string' },
+    from: { type: 'string' },
+    until: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}\n${USAGE}`);
   let body: Record<string, unknown>;
@@ -79,15 +87,16 @@ async function create(args: string[], io: Io): Promise<number> {
         );
       return kind;
     });
-    let deadline: Record<string, unknown>;
-    if (values.deadline !== undefined) {
-      const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}))?$/.exec(values.deadline.trim());
-      if (!m) throw new UsageError('--deadline 应为“日期 时刻”，如 "2023-09-27 18:00"');
-      deadline = { date: m[1], time: m[2] ?? values.time ?? '18:00' };
-    } else if (values.workdays !== undefined) {
+    let when: Record<string, unknown>;
+    if (values.every !== undefined) when = { recurrence: recurrence(values) };
+    else if (values.deadline !== undefined) when = { deadline: dateTime(values.deadline, values.time) };
+    else if (values.workdays !== undefined) {
       if (!/^\d{1,3}$/.test(values.workdays)) throw new UsageError('--workdays 应为工作日天数，如 5');
-      deadline = { workdaysFromStart: Number(values.workdays), time: values.time ?? '17:00' };
-    } else throw new UsageError(`请给出截止时间：--deadline "2023-09-27 18:00" 或 --workdays 5。\n${USAGE}`);
+      when = { deadline: { workdaysFromStart: Number(values.workdays), time: values.time ?? '17:00' } };
+    } else
+      throw new UsageError(
+        `请给出截止时间：--deadline "2023-09-27 18:00"、--workdays 5，或重复进行的 --every 周五。\n${USAGE}`,
+      );
     body = {
       ...(values.id ? { id: values.id } : {}),
       titleZh: values.title,
@@ -100,24 +109,26 @@ async function create(args: string[], io: Io): Promise<number> {
         ...(values.departments ? { departments: list(values.departments) } : {}),
         ...(values.units ? { units: list(values.units) } : {}),
       },
-      deadline,
+      ...when,
     };
   }
   const t = target(values);
   return run(io, async () => {
     const r = await call(t, 'POST', '/duties', { body: JSON.stringify(body), idempotent: true });
     if (values.json) return io.out(r.text);
-    const d = r.json as {
-      id: string;
-      titleZh: string;
-      deadlineAt: string;
-      responsibleCount: number;
-      periodKey: string;
-    };
-    io.out(
-      `${r.status === 201 ? '已发起' : '此前已发起'}专项工作“${d.titleZh}”（编号 ${d.id}，周期 ${d.periodKey}）：` +
-        `截止 ${d.deadlineAt.slice(0, 16).replace('T', ' ')}，责任单位 ${d.responsibleCount} 个。提醒与督办按设置自动发送。`,
-    );
+    const d = r.json as AdhocView & { responsibleCount: number; periodKey: string | null };
+    const verb = r.status === 201 ? '已发起' : '此前已发起';
+    if (d.activeDates)
+      io.out(
+        `${verb}重复进行的专项工作“${d.titleZh}”（编号 ${d.id}）：${scheduleZh(d)}，责任单位 ${d.responsibleCount} 个。` +
+          (d.deadlineAt ? `本期截止 ${minute(d.deadlineAt)}。` : '首期到期时自动开始。') +
+          '提醒与督办按设置自动发送。',
+      );
+    else
+      io.out(
+        `${verb}专项工作“${d.titleZh}”（编号 ${d.id}，周期 ${d.periodKey}）：` +
+          `截止 ${minute(d.deadlineAt ?? '')}，责任单位 ${d.responsibleCount} 个。提醒与督办按设置自动发送。`,
+      );
   });
 }
 
@@ -128,18 +139,127 @@ async function listAdhoc(args: string[], io: Io): Promise<number> {
   return run(io, async () => {
     const { items } = await callAllPages(t, '/adhoc-duties', 'duties');
     if (values.json) return io.out(JSON.stringify({ count: items.length, duties: items }));
-    const duties = items as {
-      id: string;
-      titleZh: string;
-      deadlineAt: string;
-      status: string;
-      documentNo?: string;
-    }[];
+    const duties = items as (AdhocView & { status: string; documentNo?: string })[];
     io.out(`共 ${duties.length} 项专项工作：`);
     for (const d of duties)
       io.out(
-        `  ${d.id}  ${d.titleZh}${d.documentNo ? `（${d.documentNo}）` : ''}  截止 ${d.deadlineAt.slice(0, 16).replace('T', ' ')}` +
+        `  ${d.id}  ${d.titleZh}${d.documentNo ? `（${d.documentNo}）` : ''}  ` +
+          (d.activeDates ? scheduleZh(d) : `截止 ${minute(d.deadlineAt ?? '')}`) +
           `${d.status === 'cancelled' ? '  [已取消]' : ''}`,
       );
   });
+}
+
+/** `--deadline "2023-09-27 18:00"` (the time defaults to `--time`, else 18:00). */
+function dateTime(text: string, time: string | undefined): { date: string; time: string } {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}))?$/.exec(text.trim());
+  if (!m) throw new UsageError('--deadline 应为“日期 时刻”，如 "2023-09-27 18:00"');
+  return { date: m[1] as string, time: m[2] ?? time ?? '18:00' };
+}
+
+const CHANGE_DONE = { extend: '已延期', cancel: '已取消', units: '已调整责任单位：' } as const;
+
+/** A change to a running ad-hoc duty: extend, cancel, add or remove units. */
+async function change(kind: 'extend' | 'cancel' | 'units', args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...COMMON,
+    deadline: { type: 'string' },
+    time: { type: 'string' },
+    reason: { type: 'string' },
+    add: { type: 'string' },
+    remove: { type: 'string' },
+  });
+  const [id, ...extra] = positionals;
+  if (!id) throw new UsageError(`请给出专项工作编号（见 safeduty duties list）。\n${USAGE}`);
+  if (extra.length > 0) throw new UsageError(`多余的参数：${extra.join(' ')}\n${USAGE}`);
+  const reason = values.reason ? { reasonZh: values.reason } : {};
+  let body: Record<string, unknown>;
+  if (kind === 'extend') {
+    if (values.deadline === undefined)
+      throw new UsageError('请用 --deadline 给出新的截止时间，如 "2023-10-12 18:00"');
+    body = { deadline: dateTime(values.deadline, values.time), ...reason };
+  } else if (kind === 'cancel') {
+    if (!values.reason) throw new UsageError('请用 --reason 写明取消原因（会告知各责任单位）');
+    body = reason;
+  } else {
+    if (values.add === undefined && values.remove === undefined)
+      throw new UsageError('请用 --add 或 --remove 列出单位编号，如 --add town-001,ent-0003');
+    body = {
+      ...(values.add !== undefined ? { add: list(values.add) } : {}),
+      ...(values.remove !== undefined ? { remove: list(values.remove) } : {}),
+      ...reason,
+    };
+  }
+  const t = target(values);
+  return run(io, async () => {
+    const r = await call(t, 'POST', `/adhoc-duties/${encodeURIComponent(id)}/${kind}`, {
+      body: JSON.stringify(body),
+      idempotent: true,
+    });
+    if (values.json) return io.out(r.text);
+    const d = r.json as {
+      titleZh: string;
+      deadlineAt: string;
+      applied: { kind: string; units?: string[] }[];
+    };
+    const when = d.deadlineAt.slice(0, 16).replace('T', ' ');
+    if (d.applied.length === 0) return io.out(`“${d.titleZh}”此前已作此修改，未再变更。`);
+    if (kind === 'extend')
+      io.out(
+        `“${d.titleZh}”${CHANGE_DONE.extend}至 ${when}；未报送的单位将收到一次延期通知，提醒与督办随之顺延。`,
+      );
+    else if (kind === 'cancel')
+      io.out(`“${d.titleZh}”${CHANGE_DONE.cancel}；未报送的单位将收到一次取消通知，此后不再发送提醒与督办。`);
+    else {
+      const added = d.applied.find((c) => c.kind === 'units-added')?.units ?? [];
+      const removed = d.applied.find((c) => c.kind === 'units-removed')?.units ?? [];
+      io.out(
+        `“${d.titleZh}”${CHANGE_DONE.units}` +
+          [
+            added.length > 0 ? `添加 ${added.join('、')}` : '',
+            removed.length > 0 ? `移出 ${removed.join('、')}` : '',
+          ]
+            .filter(Boolean)
+            .join('，') +
+          '；相关单位将各收到一次通知。',
+      );
+    }
+  });
+}
+
+interface AdhocView {
+  id: string;
+  titleZh: string;
+  deadlineAt: string | null;
+  cadence: { kind: string };
+  deadline: { type: string; days?: number; time: string };
+  activeDates?: { from: string; until: string };
+}
+
+const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+const WEEKDAYS = ['一', '二', '三', '四', '五', '六', '日'];
+
+/** `每周五 17:00 截止（2023-06-01 至 2023-09-30）`. */
+function scheduleZh(d: AdhocView): string {
+  const days = d.deadline.days ?? 0;
+  const when = d.cadence.kind === 'weekly' ? `每周${WEEKDAYS[days] ?? ''}` : `每月${days + 1}日`;
+  return `${when} ${d.deadline.time} 截止（${d.activeDates?.from} 至 ${d.activeDates?.until}）`;
+}
+
+/** `--every 周五` / `星期五` / `每月15日` with `--from`, `--until` and `--time`. */
+function recurrence(values: { every?: string; from?: string; until?: string; time?: string }): unknown {
+  const every = (values.every ?? '').trim();
+  const week = /^(?:每)?(?:周|星期)([一二三四五六日天])$/.exec(every);
+  const month = /^(?:每)?月?(\d{1,2})[日号]?$/.exec(every.replace(/^每月/, ''));
+  if (!values.from || !values.until)
+    throw new UsageError(
+      '重复进行的专项工作请用 --from 和 --until 给出起止日期，如 --from 2023-06-01 --until 2023-09-30',
+    );
+  const base = { time: values.time ?? '17:00', from: values.from, until: values.until };
+  if (week) {
+    const day = week[1] === '天' ? '日' : (week[1] as string);
+    return { every: 'week', weekday: WEEKDAYS.indexOf(day) + 1, ...base };
+  }
+  if (month && every.startsWith('每月')) return { every: 'month', day: Number(month[1]), ...base };
+  throw new UsageError(`--every 应为“周五”（每周）或“每月15日”（每月），不是“${every}”`);
 }

@@ -21,8 +21,8 @@ import {
   type Submission,
   type UnitRecord,
 } from '../core/model.ts';
-import { BadRecordError } from '../core/errors.ts';
-import type { UnitKind } from '../../workflows/catalog/schema.ts';
+import { BadRecordError, ConflictError } from '../core/errors.ts';
+import { inDutyScope, type Duty, type UnitKind } from '../../workflows/catalog/schema.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import { clock } from '../core/clock.ts';
 
@@ -203,6 +203,22 @@ export async function activeRoster(kinds: readonly UnitKind[]): Promise<RosterRe
   return { units, bad };
 }
 
+/**
+ * The units responsible for a duty: the active roster of its kinds narrowed by its scope, plus units named or
+ * added by id whatever their kind (an ad-hoc duty "for the towns, and the gas company").
+ */
+export async function dutyRoster(duty: Pick<Duty, 'responsibleKinds' | 'scope'>): Promise<RosterResult> {
+  const { units, bad } = await activeRoster(duty.responsibleKinds);
+  const named = [...(duty.scope?.units ?? []), ...(duty.scope?.added ?? [])];
+  const have = new Set(units.map((u) => u.id));
+  for (const id of new Set(named)) {
+    if (have.has(id)) continue;
+    const u = await getUnit(id);
+    if (u?.active) units.push(u);
+  }
+  return { units: duty.scope ? units.filter((u) => inDutyScope(duty, u)) : units, bad };
+}
+
 /** One page of the active roster of a kind, in id order; `next` continues it (a sweep that spans invocations). */
 export async function rosterPage(
   kind: UnitKind,
@@ -324,6 +340,67 @@ export async function markStagesDone(dutyId: string, periodKey: string, stageIds
       Key: keys.cycle(dutyId, periodKey),
       UpdateExpression: 'SET stagesDone = list_append(if_not_exists(stagesDone, :empty), :ids)',
       ExpressionAttributeValues: { ':ids': stageIds, ':empty': [] },
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
+/**
+ * An administrator's change to a running ad-hoc cycle: the new deadline, a new execution generation (the waiting
+ * execution ends at its next wake and the new one acts at once) and, for a cancellation, the status. Refused
+ * (ConflictError) once the cycle has closed.
+ */
+export async function reviseCycle(
+  dutyId: string,
+  periodKey: string,
+  change: { deadline: string; revision: number; generation: number; cancelledAt?: string },
+): Promise<void> {
+  const cancel = change.cancelledAt !== undefined;
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.cycle(dutyId, periodKey),
+        UpdateExpression:
+          'SET deadline = :d, revision = :r, generation = :g, generationAt = :now' +
+          (cancel ? ', #s = :cancelled, closedAt = :now, GSI2PK = :gsi' : ''),
+        // A cancellation again (a retried request) finds it cancelled; anything else needs it open.
+        ConditionExpression: cancel ? '#s IN (:open, :cancelled)' : '#s = :open',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':d': change.deadline,
+          ':r': change.revision,
+          ':g': change.generation,
+          ':now': change.cancelledAt ?? toShanghaiIso(clock.now()),
+          ':open': 'open',
+          ...(cancel ? { ':cancelled': 'cancelled', ':gsi': 'CYCLE-STATUS#cancelled' } : {}),
+        },
+      }),
+    );
+    ioCounters.writes += 1;
+  } catch (err) {
+    if (isConditionFailed(err))
+      throw new ConflictError(`cycle ${dutyId}/${periodKey} closed`, '该工作周期已经结束，不能再修改', [
+        { field: 'id', problem: 'cycle closed' },
+      ]);
+    throw err;
+  }
+}
+
+/** The deadline a revised duty now has, where its cycle record still names the old one (a change half-applied). */
+export async function setCycleDeadline(
+  dutyId: string,
+  periodKey: string,
+  deadline: string,
+  revision: number,
+): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.cycle(dutyId, periodKey),
+      UpdateExpression: 'SET deadline = :d, revision = :r',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':d': deadline, ':r': revision },
     }),
   );
   ioCounters.writes += 1;
@@ -485,7 +562,9 @@ export async function listCycles(filter: { dutyId?: string; status?: CycleStatus
       ExpressionAttributeValues: { ':pk': `CYCLES#${filter.dutyId}` },
     });
   } else {
-    const statuses: CycleStatus[] = filter.status ? [filter.status] : ['open', 'closed', 'failed'];
+    const statuses: CycleStatus[] = filter.status
+      ? [filter.status]
+      : ['open', 'closed', 'failed', 'cancelled'];
     items = [];
     for (const s of statuses) {
       items.push(

@@ -26,7 +26,8 @@ import {
   type CasePart,
   type ReminderMail,
 } from './cases-messages.ts';
-import { caseExecutionName, caseSubject, generationOfExecution, requireType, snapshotOf } from './cases.ts';
+import { caseExecutionName, caseSubject, requireType, snapshotOf } from './cases.ts';
+import { generationOfExecution } from './dispatch.ts';
 import { instantLabel } from './labels.ts';
 
 const HANDOVER_MARGIN_MS = 3_600_000;

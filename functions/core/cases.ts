@@ -45,13 +45,6 @@ export function caseExecutionName(caseId: string, generation: number): string {
   return generation > 1 ? `${caseId}_g${generation}` : caseId;
 }
 
-/** The generation an execution name stands for (`…_g3` → 3, a bare case id → 1). */
-export function generationOfExecution(name: string | undefined): number | undefined {
-  if (!name) return undefined;
-  const m = /_g(\d+)$/.exec(name);
-  return m ? Number(m[1]) : 1;
-}
-
 /** An event that arrives while the driving execution is this late for its planned wake is taken as lost. */
 export const LOST_EXECUTION_GRACE_MS = 15 * 60_000;
 /** Events a case keeps in its record (the compact history); far more than any real case needs. */

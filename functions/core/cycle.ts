@@ -1,4 +1,4 @@
-import { inDutyScope, type Duty, type Position } from '../../workflows/catalog/schema.ts';
+import type { Duty, Position } from '../../workflows/catalog/schema.ts';
 import { planCycle, type CyclePlan, type PlannedStage } from '../../workflows/plan.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import {
@@ -7,12 +7,14 @@ import {
   type DeliveryPolicy,
 } from '../../workflows/delivery/policy.ts';
 import {
-  activeRoster,
+  dutyRoster,
   clearCycleFailure,
   closeCycle,
   ensureCycle,
   defaulterCount,
   getCycle,
+  getUnit,
+  setCycleDeadline,
   listSubmissions,
   markStagesDone,
   recordCycleFailure,
@@ -21,12 +23,12 @@ import {
   setCycleGeneration,
   trackDuty,
 } from '../adapters/store.ts';
-import { stageNotices, type Addressee } from '../notices/cycle-notices.ts';
+import { changeNotices, changeStageId, stageNotices, type Addressee } from '../notices/cycle-notices.ts';
 import { recordNotices, type NoticeSink } from '../notices/sink.ts';
 import { clock } from './clock.ts';
 import { Directory, UNADDRESSED_MESSAGE } from './directory.ts';
 import type { CycleRecord, UnitRecord } from './model.ts';
-import { cycleExecutionName } from './dispatch.ts';
+import { cycleExecutionName, generationOfExecution } from './dispatch.ts';
 
 /** Standard executions last at most a year; a cycle whose next stage is further away continues anew. */
 export const MAX_EXECUTION_SPAN_MS = 330 * 24 * 3_600_000;
@@ -41,6 +43,8 @@ export interface AdvanceInput {
   periodKey: string;
   /** `$$.Execution.StartTime`: lets a long cycle continue in a new execution before the one-year limit. */
   executionStartTime?: string;
+  /** `$$.Execution.Name`: an execution of an older generation than the record's ends (a newer one took over). */
+  executionName?: string;
 }
 
 export type AdvanceResult =
@@ -53,7 +57,7 @@ export type AdvanceResult =
       notices: number;
       missing: number;
     }
-  | { status: 'closed'; defaulters: number; notices: number };
+  | { status: 'closed'; defaulters: number; notices: number; superseded?: true };
 
 export interface SweepLog {
   warn(message: string, extra?: Record<string, unknown>): void;
@@ -89,14 +93,22 @@ export async function advanceCycle(
   const plan = planCycle(duty, input.periodKey, policy);
   const now = clock.now();
   const record = (await getCycle(duty.id, plan.periodKey)) ?? (await createCycle(duty, plan, now));
-  if (record.status !== 'open') return { status: 'closed', defaulters: defaulterCount(record), notices: 0 };
+  const mine = generationOfExecution(input.executionName);
+  if (mine !== undefined && mine < record.generation)
+    return { status: 'closed', defaulters: 0, notices: 0, superseded: true };
+  // An administrator's changes to an ad-hoc duty are told first (a cancellation before the cycle stays closed).
+  const told = await tellChanges(duty, plan, record, ctx, now);
+  if (record.status !== 'open')
+    return { status: 'closed', defaulters: defaulterCount(record), notices: told };
+  if (duty.once && (record.deadline !== plan.deadline || (record.revision ?? 1) !== duty.once.revision))
+    await setCycleDeadline(duty.id, plan.periodKey, plan.deadline, duty.once.revision);
   // Running again after a failure (the reconciler resumed it): the error is behind it.
   if (record.lastError) await clearCycleFailure(duty.id, plan.periodKey);
 
   const done = new Set(record.stagesDone);
   const due = plan.stages.filter((s) => Date.parse(s.prepareAt) <= now.getTime() && !done.has(s.id));
   const next = plan.stages.find((s) => Date.parse(s.prepareAt) > now.getTime() && !done.has(s.id));
-  let notices = 0;
+  let notices = told;
   let missing: UnitRecord[] | undefined;
 
   if (due.length > 0) {
@@ -217,13 +229,13 @@ export async function sweepRoster(
   log: SweepLog,
 ): Promise<{ missing: UnitRecord[]; rosterSize: number }> {
   const [{ units, bad }, subs] = await Promise.all([
-    activeRoster(duty.responsibleKinds),
+    dutyRoster(duty),
     listSubmissions(duty.id, plan.periodKey),
   ]);
   for (const b of bad)
     log.warn('skipping a unit record that does not match its schema', { key: b.key, problems: b.problems });
   const submitted = new Set(subs.map((s) => s.unitId));
-  const responsible = duty.scope ? units.filter((u) => inDutyScope(duty, u)) : units;
+  const responsible = units;
   const missing = responsible.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
   return { missing, rosterSize: responsible.length };
 }
@@ -283,6 +295,52 @@ async function recordStage(
   for (const w of new Set(directory.unaddressed)) ctx.log.warn(UNADDRESSED_MESSAGE, { detail: w });
   if (resumed) await saveSweepProgress(duty.id, plan.periodKey, undefined);
   return { finished: true, notices };
+}
+
+/**
+ * Tells the units each change of an ad-hoc duty concerns, once per change (its notices are keyed by the change):
+ * an extension or a cancellation the units still owing it, an addition the units added (if they still owe it),
+ * a removal the units removed.
+ */
+async function tellChanges(
+  duty: Duty,
+  plan: CyclePlan,
+  record: CycleRecord,
+  ctx: CycleContext,
+  now: Date,
+): Promise<number> {
+  const done = new Set(record.stagesDone);
+  const pending = (duty.adhoc?.changes ?? []).filter(
+    (c) => c.periodKey === plan.periodKey && !done.has(changeStageId(c)),
+  );
+  if (pending.length === 0) return 0;
+  const policy = ctx.policy ?? loadDeliveryPolicy();
+  const schedule = new DeliverySchedule(policy);
+  const missing = (await sweepRoster(duty, plan, ctx.log)).missing;
+  let notices = 0;
+  for (const change of pending) {
+    let units: UnitRecord[];
+    if (change.kind === 'units-removed') {
+      const submitted = new Set((await listSubmissions(duty.id, plan.periodKey)).map((s) => s.unitId));
+      const removed = await Promise.all((change.units ?? []).map((id) => getUnit(id)));
+      units = removed.filter((u): u is UnitRecord => u !== undefined && u.active && !submitted.has(u.id));
+    } else if (change.kind === 'units-added') {
+      const added = new Set(change.units ?? []);
+      units = missing.filter((u) => added.has(u.id));
+    } else units = missing;
+    const owed = changeNotices({
+      duty,
+      plan,
+      change,
+      units,
+      placement: schedule.placeNotice(Math.max(now.getTime(), Date.parse(change.at)), 'routine'),
+      recordedAt: toShanghaiIso(now),
+    });
+    await recordNotices(ctx.sink, owed, schedule, now.getTime());
+    await markStagesDone(duty.id, plan.periodKey, [changeStageId(change)]);
+    notices += owed.length;
+  }
+  return notices;
 }
 
 /** Called from the state machine's Catch: the failure is kept on the cycle record and logged. */

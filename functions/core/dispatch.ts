@@ -14,6 +14,13 @@ export function cycleExecutionName(dutyId: string, periodKey: string, generation
   return `${dutyId}_${periodKey}${generation > 1 ? `_g${generation}` : ''}`;
 }
 
+/** The generation an execution name stands for (`…_g3` → 3, a first generation's name → 1). */
+export function generationOfExecution(name: string | undefined): number | undefined {
+  if (!name) return undefined;
+  const m = /_g(\d+)$/.exec(name);
+  return m ? Number(m[1]) : 1;
+}
+
 /**
  * The cycles that should be running as of an instant: for each enabled duty, the period containing the
  * day (seasonal duties only inside their window).
@@ -23,6 +30,7 @@ export function cyclesStartingBy(duties: readonly Duty[], asOf: Date): CycleStar
   const out: CycleStart[] = [];
   for (const duty of duties) {
     if (!duty.enabled) continue;
+    if (duty.activeDates && (today < duty.activeDates.from || today > duty.activeDates.until)) continue;
     if (duty.cadence.kind === 'seasonal') {
       const md = today.slice(5);
       if (compareDates(`2000-${md}`, `2000-${duty.cadence.season.from}`) < 0) continue;

@@ -77,7 +77,7 @@ export const leaderSchema = z
   .strict();
 export type Leader = z.infer<typeof leaderSchema>;
 
-export const cycleStatusSchema = z.enum(['open', 'closed', 'failed']);
+export const cycleStatusSchema = z.enum(['open', 'closed', 'failed', 'cancelled']);
 export type CycleStatus = z.infer<typeof cycleStatusSchema>;
 
 export const cycleRecordSchema = z.object({
@@ -93,6 +93,8 @@ export const cycleRecordSchema = z.object({
   /** The same as a list, in records closed before the list became items; never written now. */
   defaulters: z.array(z.string()).optional(),
   lastError: z.object({ at: z.string(), message: z.string() }).optional(),
+  /** An ad-hoc duty's revision (its deadline changed): notices of an older revision's stages are no longer owed. */
+  revision: z.number().int().min(1).optional(),
   /** Execution generation: a cycle that outlives one execution continues in the next. */
   generation: z.number().int().min(1).default(1),
   /** When the generation last changed (its execution may still be starting). */

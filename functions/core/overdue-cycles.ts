@@ -1,12 +1,12 @@
 import type { Catalog } from '../../workflows/catalog/index.ts';
-import { inDutyScope, type Duty } from '../../workflows/catalog/schema.ts';
+import type { Duty } from '../../workflows/catalog/schema.ts';
 import { addDays, shanghaiDateOf } from '../../workflows/calendar.ts';
 import { parsePeriodKey, periodKeyOf } from '../../workflows/periods.ts';
 import { periodKindOfDuty } from '../../workflows/plan.ts';
 import { listCyclesFrom } from '../adapters/cycle-queries.ts';
 import { planCycle } from '../../workflows/plan.ts';
 import {
-  activeRoster,
+  dutyRoster,
   defaulterCount,
   getUnit,
   listCycles,
@@ -48,7 +48,7 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
     const key = duty.scope ? `duty:${duty.id}` : [...duty.responsibleKinds].sort().join(',');
     let p = rosters.get(key);
     if (!p) {
-      p = activeRoster(duty.responsibleKinds).then((r) => r.units.filter((u) => inDutyScope(duty, u)));
+      p = dutyRoster(duty).then((r) => r.units);
       rosters.set(key, p);
     }
     return p;

@@ -8,6 +8,7 @@ import { escapeHtml } from '../core/html.ts';
 import { SIGNATURE, clauseText, dateLabel, instantLabel, overdueText, periodLabel } from '../core/labels.ts';
 import type {
   CaseNoticeBody,
+  CycleChangeBody,
   CycleEscalationBody,
   CycleReminderBody,
   DeliveryProblemBody,
@@ -51,6 +52,7 @@ interface Item {
 
 const SECTION_TITLES = {
   urgent: '紧急事项',
+  changes: '工作安排变更',
   todo: '待办事项（请在截止时间前完成）',
   overdue: '督办事项',
   cases: '案件动态',
@@ -123,6 +125,71 @@ function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
     kind: 'reminder',
     urgent: false,
     sortKey: `${b.deadline}|${b.dutyId}|${b.periodKey}`,
+  };
+}
+
+const CHANGE_PREFIX = {
+  extended: '【延期】',
+  cancelled: '【取消】',
+  'units-added': '【通知】',
+  'units-removed': '【通知】',
+} as const;
+
+/** An administrator's change to an ad-hoc duty, as the units it concerns read it. */
+function changeItem(bodies: CycleChangeBody[], ctx: ComposeContext): Item {
+  const b = bodies.reduce((x, y) => (y.seq > x.seq ? y : x));
+  const duty = ctx.duty(b.dutyId);
+  const units = dedupeUnits(bodies.filter((x) => x.seq === b.seq).flatMap((x) => x.units));
+  const title = `${b.titleZh}（${periodOf(b.periodKey)}）`;
+  const lines: Line[] = [
+    {
+      text: units.length === 1 ? `单位：${units[0]?.name}` : `单位（${units.length}个）：${unitNames(units)}`,
+    },
+  ];
+  const reason = b.reasonZh ? `原因：${b.reasonZh}` : undefined;
+  let subject: string;
+  switch (b.change) {
+    case 'extended':
+      lines.push({
+        text: `县安委办已将截止时间${b.previousDeadline ? `由${instantLabel(b.previousDeadline)}` : ''}延至${instantLabel(b.deadline)}，提醒和督办随之顺延。`,
+      });
+      subject = `${CHANGE_PREFIX.extended}${title}截止时间延至${instantLabel(b.deadline)}`;
+      break;
+    case 'cancelled':
+      lines.push({ text: '县安委办已取消本项工作，无需再办理或报送，此后也不会再就此发送提醒和督办。' });
+      subject = `${CHANGE_PREFIX.cancelled}${title}已取消`;
+      break;
+    case 'units-added':
+      lines.push({
+        text: `县安委办已将${units.length === 1 ? '贵单位' : '以上单位'}列为本项工作的责任单位，截止时间：${instantLabel(b.deadline)}。`,
+      });
+      subject = `${CHANGE_PREFIX['units-added']}${title}已将贵单位列为责任单位`;
+      break;
+    case 'units-removed':
+      lines.push({
+        text: `县安委办已将${units.length === 1 ? '贵单位' : '以上单位'}移出本项工作的责任单位，无需再办理或报送。`,
+      });
+      subject = `${CHANGE_PREFIX['units-removed']}${title}：贵单位无需再办理`;
+      break;
+  }
+  if (reason) lines.push({ text: reason });
+  if (b.linkExpires) {
+    if (duty) lines.push({ text: `需提交：${duty.evidenceZh}` }, { text: clauseText(duty.clause) });
+    for (const u of units)
+      lines.push({
+        link: {
+          caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用，${instantLabel(toShanghaiIso(new Date(b.linkExpires)))}前有效）`,
+          url: ctx.links.unit(u.id, b.dutyId, b.periodKey, b.linkExpires),
+        },
+      });
+  }
+  return {
+    title,
+    lines,
+    subject,
+    kind: 'change',
+    urgent: false,
+    sortKey: `${b.dutyId}|${b.periodKey}`,
   };
 }
 
@@ -233,6 +300,7 @@ function titleOf(n: Notice): string {
   switch (b.type) {
     case 'cycle-reminder':
     case 'cycle-escalation':
+    case 'cycle-change':
       return `${b.titleZh}（${periodOf(b.periodKey)}）`;
     case 'case':
       return b.subjectLine;
@@ -268,9 +336,11 @@ export function composeEmail(
         ? `r|${b.dutyId}|${b.periodKey}`
         : b.type === 'cycle-escalation'
           ? `e|${b.dutyId}|${b.periodKey}|${b.audience}`
-          : b.type === 'delivery-problem'
-            ? 'p'
-            : `c|${noticeId(n)}`;
+          : b.type === 'cycle-change'
+            ? `x|${b.dutyId}|${b.periodKey}`
+            : b.type === 'delivery-problem'
+              ? 'p'
+              : `c|${noticeId(n)}`;
     // A notice taken over from someone else is an item of its own, with its own first line.
     const k = n.redirectedFrom ? `${key}|via:${n.redirectedFrom.address}` : key;
     groups.set(k, [...(groups.get(k) ?? []), n]);
@@ -295,6 +365,14 @@ export function composeEmail(
         'overdue',
         escalationItem(
           group.map((n) => n.body as CycleEscalationBody),
+          ctx,
+        ),
+      );
+    else if (b.type === 'cycle-change')
+      push(
+        'changes',
+        changeItem(
+          group.map((n) => n.body as CycleChangeBody),
           ctx,
         ),
       );
@@ -436,9 +514,11 @@ export function composeEmail(
           ? 'reminder'
           : n.body.type === 'cycle-escalation'
             ? 'escalation'
-            : n.body.type === 'case'
-              ? 'case'
-              : 'delivery-problem',
+            : n.body.type === 'cycle-change'
+              ? 'change'
+              : n.body.type === 'case'
+                ? 'case'
+                : 'delivery-problem',
       titleZh: titleOf(n),
     })),
   };

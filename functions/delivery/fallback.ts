@@ -24,6 +24,7 @@ const POSITIONS = [
 export function unitsSpokenFor(body: NoticeBody): string[] {
   switch (body.type) {
     case 'cycle-reminder':
+    case 'cycle-change':
       return body.units.map((u) => u.id);
     case 'cycle-escalation':
       if (body.audience === 'own') return body.units.map((u) => u.id);

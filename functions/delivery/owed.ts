@@ -9,9 +9,17 @@ export interface CaseFacts {
   requestSeq?: number;
 }
 
+export interface CycleFacts {
+  status: string;
+  /** An ad-hoc duty's revision (1 until its deadline is first changed). */
+  revision: number;
+}
+
 export interface OwedFacts {
   /** Units that have submitted for a cycle. */
   submitted(dutyId: string, periodKey: string): ReadonlySet<string>;
+  /** The cycle's record as it stands (undefined: not known, nothing is dropped for it). */
+  cycle(dutyId: string, periodKey: string): CycleFacts | undefined;
   caseState(caseId: string): CaseFacts | undefined;
 }
 
@@ -21,7 +29,7 @@ export function factsNeeded(notices: readonly Notice[]): { cycles: [string, stri
   const cases = new Set<string>();
   for (const n of notices) {
     const b = n.body;
-    if (b.type === 'cycle-reminder' || b.type === 'cycle-escalation')
+    if (b.type === 'cycle-reminder' || b.type === 'cycle-escalation' || b.type === 'cycle-change')
       cycles.set(`${b.dutyId}|${b.periodKey}`, [b.dutyId, b.periodKey]);
     else if (b.type === 'case' && b.check) cases.add(b.caseId);
   }
@@ -34,8 +42,19 @@ export function factsNeeded(notices: readonly Notice[]): { cycles: [string, stri
  * escalation is dropped once the case has left the stage (or request) it was about. Notices of things that
  * happened (a case event, an undeliverable address) always stand.
  */
+/** The revision of the stage a cycle notice belongs to (`reminder-1@r2` → 2). */
+export function stageRevision(stage: string): number {
+  const m = /@r(\d+)/.exec(stage);
+  return m ? Number(m[1]) : 1;
+}
+
 export function stillOwed(n: Notice, facts: OwedFacts, nowMs: number): Notice | undefined {
   const b = n.body;
+  if (b.type === 'cycle-reminder' || b.type === 'cycle-escalation') {
+    // A cancelled duty is owed nothing more; a moved deadline's earlier stages are replaced by the new ones.
+    const c = facts.cycle(b.dutyId, b.periodKey);
+    if (c && (c.status === 'cancelled' || stageRevision(n.stage) < c.revision)) return undefined;
+  }
   switch (b.type) {
     case 'cycle-reminder': {
       if (nowMs >= Date.parse(b.deadline)) return undefined;
@@ -44,6 +63,14 @@ export function stillOwed(n: Notice, facts: OwedFacts, nowMs: number): Notice | 
       return units.length === 0 ? undefined : { ...n, body: { ...b, units } };
     }
     case 'cycle-escalation': {
+      const done = facts.submitted(b.dutyId, b.periodKey);
+      const units = b.units.filter((u) => !done.has(u.id));
+      return units.length === 0 ? undefined : { ...n, body: { ...b, units } };
+    }
+    case 'cycle-change': {
+      // A cancellation, or a unit removed, is told as it is; an extension or an addition is for units still owing.
+      if (b.change === 'cancelled' || b.change === 'units-removed') return n;
+      if (facts.cycle(b.dutyId, b.periodKey)?.status === 'cancelled') return undefined;
       const done = facts.submitted(b.dutyId, b.periodKey);
       const units = b.units.filter((u) => !done.has(u.id));
       return units.length === 0 ? undefined : { ...n, body: { ...b, units } };

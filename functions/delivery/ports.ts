@@ -3,7 +3,7 @@
 import type { Person } from '../core/model.ts';
 import type { Notice } from '../notices/model.ts';
 import type { DeliveryRecord, OutgoingEmail } from './model.ts';
-import type { CaseFacts } from './owed.ts';
+import type { CaseFacts, CycleFacts } from './owed.ts';
 import type { UnitPositions } from './fallback.ts';
 
 /** A notice as stored, with the opaque reference that removes it from the outbox. */
@@ -98,6 +98,7 @@ export interface RosterPort {
 
 export interface FactsPort {
   submittedUnits(dutyId: string, periodKey: string): Promise<Set<string>>;
+  cycleState(dutyId: string, periodKey: string): Promise<CycleFacts | undefined>;
   caseState(caseId: string): Promise<CaseFacts | undefined>;
 }
 

@@ -7,7 +7,7 @@ import { addressKey, noticeId, type Notice } from '../notices/model.ts';
 import { composeEmail, type ComposeContext } from './compose.ts';
 import { recordKey, type ComposedEmail, type DeliveryRecord } from './model.ts';
 import { classifySendError, errorText, reasonZh } from './outcome.ts';
-import { factsNeeded, stillOwed, type CaseFacts } from './owed.ts';
+import { factsNeeded, stillOwed, type CaseFacts, type CycleFacts } from './owed.ts';
 import { Pacer } from './pace.ts';
 import { aboutOf, refusalReport } from './refusals.ts';
 import { redirectNotice, unitsSpokenFor, type NextPositionKey } from './fallback.ts';
@@ -130,6 +130,7 @@ export async function runDelivery(
   const batchSize = Math.min(25, Math.max(1, Math.ceil(pacer.currentRate)));
   const undeliverable = await ports.addresses.undeliverable();
   const submitted = new Map<string, Set<string>>();
+  const cycles = new Map<string, CycleFacts | undefined>();
   const cases = new Map<string, CaseFacts | undefined>();
   let slowestBatchMs = 0;
   let stop: 'down' | 'account' | undefined;
@@ -198,7 +199,14 @@ export async function runDelivery(
     await Promise.all([
       ...need.cycles
         .filter(([d, p]) => !submitted.has(`${d}|${p}`))
-        .map(async ([d, p]) => submitted.set(`${d}|${p}`, await ports.facts.submittedUnits(d, p))),
+        .map(async ([d, p]) => {
+          const [done, cycle] = await Promise.all([
+            ports.facts.submittedUnits(d, p),
+            ports.facts.cycleState(d, p),
+          ]);
+          cycles.set(`${d}|${p}`, cycle);
+          submitted.set(`${d}|${p}`, done);
+        }),
       ...need.cases
         .filter((id) => !cases.has(id))
         .map(async (id) => cases.set(id, await ports.facts.caseState(id))),
@@ -206,6 +214,7 @@ export async function runDelivery(
   };
   const facts = {
     submitted: (d: string, p: string) => submitted.get(`${d}|${p}`) ?? new Set<string>(),
+    cycle: (d: string, p: string) => cycles.get(`${d}|${p}`),
     caseState: (id: string) => cases.get(id),
   };
 

@@ -19,6 +19,7 @@ const inputSchema = z.discriminatedUnion('action', [
       dutyId: z.string().min(1),
       periodKey: z.string().min(1),
       executionStartTime: z.string().optional(),
+      executionName: z.string().optional(),
     })
     .strict(),
   z
@@ -38,8 +39,10 @@ export const handler = workflowHandler(inputSchema, async (input, context) => {
     await recordFailure(input, input.error);
     return { recorded: true };
   }
-  // An ad-hoc duty created since this container last looked is read at once.
-  await catalog.refresh({ force: catalog.get(input.dutyId) === undefined });
+  // An ad-hoc duty created or changed since this container last looked is read at once (its cycle wakes a
+  // handful of times, so one query each time costs nothing).
+  const seen = catalog.get(input.dutyId);
+  await catalog.refresh({ force: seen === undefined || seen.adhoc !== undefined });
   const duty = catalog.require(input.dutyId);
   const result = await advanceCycle(duty, input, {
     log: domainLog,

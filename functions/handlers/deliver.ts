@@ -11,7 +11,7 @@ import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
 import { maxSendRate, sendEmail } from '../adapters/mailer.ts';
 import { addressesStore, leaseStore, outboxStore, recordsStore } from '../adapters/outbox-store.ts';
 import { linkKeys } from '../adapters/secrets.ts';
-import { getUnit, listSubmissions } from '../adapters/store.ts';
+import { getCycle, getUnit, listSubmissions } from '../adapters/store.ts';
 import { clock } from '../core/clock.ts';
 import { safetyOfficeUnitId } from '../core/directory.ts';
 import { caseItem, cycleItem, overdueItem, signLink } from '../core/links.ts';
@@ -66,6 +66,10 @@ function ports(context: Context): DeliveryPorts {
     facts: {
       submittedUnits: async (dutyId, periodKey) =>
         new Set((await listSubmissions(dutyId, periodKey)).map((s) => s.unitId)),
+      cycleState: async (dutyId, periodKey) => {
+        const c = await getCycle(dutyId, periodKey);
+        return c ? { status: c.status, revision: c.revision ?? 1 } : undefined;
+      },
       caseState: async (caseId) => {
         const c = await getCase(caseId);
         return c

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { adhocCatalogDuties } from '../adapters/duty-store.ts';
 import { clock } from '../core/clock.ts';
+import { liveCatalog } from '../core/duty-catalog.ts';
 import { dispatchThrough } from '../core/dispatch-run.ts';
 import { logger, workflowHandler } from './common.ts';
 
-const catalog = loadCatalog();
+// With the ad-hoc duties: a recurring one ("every Friday during the flood season") starts its periods here too.
+const catalog = liveCatalog(loadCatalog(), adhocCatalogDuties);
 
 const inputSchema = z
   .object({
@@ -19,6 +22,7 @@ const inputSchema = z
  */
 export const handler = workflowHandler(inputSchema, async (input) => {
   const asOf = input.asOf ? new Date(input.asOf) : clock.now();
+  await catalog.refresh({ force: true });
   const report = await dispatchThrough(catalog.duties, asOf, { onlyThatDay: input.asOf !== undefined });
   logger.info('dispatched cycles', { asOf: asOf.toISOString(), ...report });
   return report;

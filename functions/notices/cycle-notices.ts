@@ -1,8 +1,10 @@
 // What each person is owed at one stage of a duty cycle. Pure: the missing units, the people their positions
 // resolve to, and the plan decide it; the cycle records what comes out.
-import type { Duty, Position } from '../../workflows/catalog/schema.ts';
+import type { Duty, DutyChange, Position } from '../../workflows/catalog/schema.ts';
 import { POSITION_ZH } from '../../workflows/catalog/schema.ts';
 import type { CyclePlan, PlannedStage } from '../../workflows/plan.ts';
+import type { Placement } from '../../workflows/delivery/policy.ts';
+import { toShanghaiIso } from '../../workflows/calendar.ts';
 import type { Person, UnitRecord } from '../core/model.ts';
 import { addressKey, partsOf, type CycleEscalationBody, type Notice, type NoticeUnit } from './model.ts';
 
@@ -159,4 +161,55 @@ export function stageNotices(input: StageNoticesInput): Notice[] {
     );
   }
   return notices;
+}
+
+/** The stage key of a change's notices: told once per change. */
+export const changeStageId = (change: Pick<DutyChange, 'seq'>) => `change-${change.seq}`;
+
+/**
+ * What the units a change concerns are told: one notice per contact address, listing its units. A change that
+ * leaves the unit something to do (an extension, being added) carries the unit link.
+ */
+export function changeNotices(input: {
+  duty: Duty;
+  plan: CyclePlan;
+  change: DutyChange;
+  units: UnitRecord[];
+  placement: Placement;
+  recordedAt: string;
+}): Notice[] {
+  const { duty, plan, change } = input;
+  const byAddress = new Map<string, { person: Person; units: UnitRecord[] }>();
+  for (const u of input.units) {
+    const key = addressKey(u.contact.email);
+    const entry = byAddress.get(key) ?? { person: u.contact, units: [] };
+    entry.units.push(u);
+    byAddress.set(key, entry);
+  }
+  const todo = change.kind === 'extended' || change.kind === 'units-added';
+  const linkExpires = new Date(Date.parse(plan.window.closesAt) + LINK_GRACE_MS).toISOString();
+  return [...byAddress.values()].flatMap(({ person, units }) =>
+    partsOf(units).map((part, i): Notice => ({
+      recipient: { address: person.email, name: person.name },
+      at: toShanghaiIso(new Date(input.placement.at)),
+      urgency: input.placement.urgency,
+      subject: `CYCLE#${duty.id}#${plan.periodKey}`,
+      stage: changeStageId(change),
+      part: i,
+      recordedAt: input.recordedAt,
+      body: {
+        type: 'cycle-change',
+        dutyId: duty.id,
+        periodKey: plan.periodKey,
+        titleZh: duty.titleZh,
+        change: change.kind,
+        seq: change.seq,
+        deadline: change.deadline,
+        ...(change.previousDeadline ? { previousDeadline: change.previousDeadline } : {}),
+        ...(change.reasonZh ? { reasonZh: change.reasonZh } : {}),
+        units: part.map(row),
+        ...(todo ? { linkExpires } : {}),
+      },
+    })),
+  );
 }

@@ -52,6 +52,28 @@ const cycleEscalationSchema = z
   })
   .strict();
 
+/**
+ * To a unit's contact: an administrator changed a running ad-hoc duty — the deadline extended, the duty cancelled,
+ * the unit added to it or removed from it. Each change is told once.
+ */
+const cycleChangeSchema = z
+  .object({
+    type: z.literal('cycle-change'),
+    dutyId: z.string(),
+    periodKey: z.string(),
+    titleZh: z.string(),
+    change: z.enum(['extended', 'cancelled', 'units-added', 'units-removed']),
+    /** The change's number on its duty (`adhoc.changes[].seq`). */
+    seq: z.number().int().min(1),
+    deadline: z.string(),
+    previousDeadline: z.string().optional(),
+    reasonZh: z.string().optional(),
+    units: z.array(unitRowSchema).min(1),
+    /** Until when the unit link is valid (a change that leaves the unit something to do carries one). */
+    linkExpires: z.string().optional(),
+  })
+  .strict();
+
 /** A case email's part: composed by the case side (it knows its stages and wording), sent by delivery. */
 const caseNoticeSchema = z
   .object({
@@ -88,12 +110,14 @@ const deliveryProblemSchema = z
 export const noticeBodySchema = z.discriminatedUnion('type', [
   cycleReminderSchema,
   cycleEscalationSchema,
+  cycleChangeSchema,
   caseNoticeSchema,
   deliveryProblemSchema,
 ]);
 export type NoticeBody = z.infer<typeof noticeBodySchema>;
 export type CycleReminderBody = z.infer<typeof cycleReminderSchema>;
 export type CycleEscalationBody = z.infer<typeof cycleEscalationSchema>;
+export type CycleChangeBody = z.infer<typeof cycleChangeSchema>;
 export type CaseNoticeBody = z.infer<typeof caseNoticeSchema>;
 export type DeliveryProblemBody = z.infer<typeof deliveryProblemSchema>;
 

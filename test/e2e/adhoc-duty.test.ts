@@ -121,6 +121,245 @@ describe('an ad-hoc duty', () => {
     expect((listed.json.duties as { id: string }[]).map((d) => d.id)).toEqual([id]);
   }, 300_000);
 
+  it('moves reminders and escalations when the deadline is extended mid-way, and tells each town once', async () => {
+    rt = await startCounty();
+    const created = await api(rt, 'POST', '/duties', NATIONAL_DAY);
+    const id = created.json.id as string;
+    const [early, afterExtension, ...late] = towns;
+    await api(rt, 'POST', `/cycles/${id}/2023/submissions`, { unitId: early!.id, note: '已完成检查' });
+    // The first reminder (two working days before) has gone out when the extension comes.
+    await rt.advanceTo(new Date('2023-09-25T15:00:00+08:00'));
+    const extended = await api(rt, 'POST', `/adhoc-duties/${id}/extend`, {
+      deadline: { date: '2023-10-12', time: '18:00' },
+      reasonZh: '部分乡镇检查任务较重',
+    });
+    expect(extended.status, JSON.stringify(extended.json)).toBe(200);
+    expect(extended.json).toMatchObject({ deadlineAt: '2023-10-12T18:00:00+08:00' });
+    // The same request again (a retry) changes nothing more.
+    const again = await api(rt, 'POST', `/adhoc-duties/${id}/extend`, {
+      deadline: { date: '2023-10-12', time: '18:00' },
+      reasonZh: '部分乡镇检查任务较重',
+    });
+    expect(again.status).toBe(200);
+    expect(again.json.applied).toEqual([]);
+    // An earlier deadline is no extension.
+    const earlier = await api(rt, 'POST', `/adhoc-duties/${id}/extend`, {
+      deadline: { date: '2023-10-10', time: '18:00' },
+    });
+    expect(earlier.status).toBe(400);
+    expect((earlier.json.issues as { field: string }[])[0]?.field).toBe('deadline');
+
+    await rt.advanceTo(new Date('2023-10-09T09:30:00+08:00'));
+    await api(rt, 'POST', `/cycles/${id}/2023/submissions`, { unitId: afterExtension!.id, note: '已完成' });
+    await rt.advanceTo(new Date('2023-10-17T12:00:00+08:00'));
+
+    const items = sentMails(rt).flatMap((m) =>
+      mailItems(m)
+        .filter((i) => i.title.includes('国庆节前安全生产大检查'))
+        .map((i) => ({ ...i, to: m.to[0]?.toLowerCase() ?? '', at: m.at })),
+    );
+    const contact = (u: (typeof towns)[number]) => u.contact.email.toLowerCase();
+    // Told once, with the old and new deadline and the reason; the town that had reported is not told.
+    for (const t of [afterExtension!, ...late]) {
+      const told = items.filter((i) => i.kind === 'change' && i.to === contact(t));
+      expect(told.length, t.id).toBe(1);
+      expect(told[0]?.text).toContain('由2023年9月27日（星期三）18:00延至2023年10月12日（星期四）18:00');
+      expect(told[0]?.text).toContain('部分乡镇检查任务较重');
+    }
+    expect(items.filter((i) => i.to === contact(early!) && i.kind === 'change')).toEqual([]);
+    // Nothing of the old deadline after the extension: no escalation on 09-28 or over the holiday.
+    const escalations = items.filter((i) => i.kind === 'escalation');
+    expect(escalations.length).toBeGreaterThan(0);
+    for (const e of escalations) expect(shanghaiDay(e.at) >= '2023-10-13', shanghaiDay(e.at)).toBe(true);
+    // Reminders for the new deadline, before it; none to the town that reported after the extension.
+    for (const t of late) {
+      const moved = items.filter(
+        (i) => i.kind === 'reminder' && i.to === contact(t) && i.at > Date.parse('2023-10-01T00:00:00+08:00'),
+      );
+      expect(moved.length, t.id).toBeGreaterThan(0);
+      for (const r of moved) expect(r.at).toBeLessThan(Date.parse('2023-10-12T18:00:00+08:00'));
+    }
+    expect(
+      items.filter(
+        (i) => i.to === contact(afterExtension!) && i.at > Date.parse('2023-10-09T10:00:00+08:00'),
+      ),
+    ).toEqual([]);
+    const cycle = await api(rt, 'GET', `/cycles/${id}/2023`);
+    expect(cycle.json.deadline).toBe('2023-10-12T18:00:00+08:00');
+    const audit = await api(rt, 'GET', `/audit?subject=cycle:${id}:2023`);
+    expect((audit.json.entries as { action: string }[]).map((e) => e.action)).toEqual(
+      expect.arrayContaining(['adhoc-duty-created', 'adhoc-duty-extended']),
+    );
+  }, 300_000);
+
+  it('stops everything when cancelled, tells the units why, and adds and removes units while running', async () => {
+    rt = await startCounty();
+    const created = await api(rt, 'POST', '/duties', NATIONAL_DAY);
+    const id = created.json.id as string;
+    const [first, removed, ...rest] = towns;
+    const enterprise = roster.units.find((u) => u.kind === 'enterprise')!;
+    // A town removed and an enterprise added: each told once, the enterprise then reminded like the towns.
+    const changed = await api(rt, 'POST', `/adhoc-duties/${id}/units`, {
+      add: [enterprise.id],
+      remove: [removed!.id],
+      reasonZh: '按属地调整',
+    });
+    expect(changed.status, JSON.stringify(changed.json)).toBe(200);
+    const unknown = await api(rt, 'POST', `/adhoc-duties/${id}/units`, { add: ['no-such-unit'] });
+    expect(unknown.status).toBe(400);
+    expect((unknown.json.issues as { field: string }[])[0]?.field).toBe('add[0]');
+    await api(rt, 'POST', `/cycles/${id}/2023/submissions`, { unitId: first!.id, note: '已完成检查' });
+    await rt.advanceTo(new Date('2023-09-26T12:00:00+08:00'));
+    const cancelled = await api(rt, 'POST', `/adhoc-duties/${id}/cancel`, {
+      reasonZh: '已并入全县安全生产大检查',
+    });
+    expect(cancelled.status, JSON.stringify(cancelled.json)).toBe(200);
+    expect(cancelled.json.status).toBe('cancelled');
+    expect((await api(rt, 'POST', `/adhoc-duties/${id}/cancel`, { reasonZh: '再次' })).status).toBe(200);
+    const tooLate = await api(rt, 'POST', `/adhoc-duties/${id}/extend`, {
+      deadline: { date: '2023-10-12', time: '18:00' },
+    });
+    expect(tooLate.status).toBe(409);
+    await rt.advanceTo(new Date('2023-10-16T12:00:00+08:00'));
+
+    const items = sentMails(rt).flatMap((m) =>
+      mailItems(m)
+        .filter((i) => i.title.includes('国庆节前安全生产大检查'))
+        .map((i) => ({ ...i, to: m.to[0]?.toLowerCase() ?? '', at: m.at })),
+    );
+    const mine = (u: { contact: { email: string } }) =>
+      items.filter((i) => i.to === u.contact.email.toLowerCase());
+    const cancelledAt = Date.parse('2023-09-26T12:00:00+08:00');
+    for (const t of rest) {
+      const told = mine(t).filter((i) => i.kind === 'change' && i.text.includes('已取消本项工作'));
+      expect(told.length, t.id).toBe(1);
+      expect(told[0]?.text).toContain('已并入全县安全生产大检查');
+      expect(
+        mine(t).filter((i) => i.at > cancelledAt && i.kind !== 'change'),
+        t.id,
+      ).toEqual([]);
+    }
+    // The added enterprise: told it was added, reminded before the cancellation, told of it.
+    expect(
+      mine(enterprise)
+        .filter((i) => i.kind === 'change')
+        .map((i) => /县安委办已将(\S+?)列为/.test(i.text) || i.text.includes('已取消')),
+    ).toEqual([true, true]);
+    expect(mine(enterprise).some((i) => i.kind === 'reminder')).toBe(true);
+    // The removed town: told once, nothing else after.
+    const removedItems = mine(removed!).filter((i) => i.at > Date.parse('2023-09-18T10:00:00+08:00'));
+    expect(removedItems.map((i) => i.kind)).toEqual(['change']);
+    expect(removedItems[0]?.text).toContain('移出本项工作的责任单位');
+    // The town that reported hears nothing of the cancellation, and nobody is escalated or overdue.
+    expect(mine(first!).filter((i) => i.kind === 'change')).toEqual([]);
+    expect(items.filter((i) => i.kind === 'escalation')).toEqual([]);
+    const cycle = await api(rt, 'GET', `/cycles/${id}/2023`);
+    expect(cycle.json.status).toBe('cancelled');
+    const overdue = await api(rt, 'GET', '/overdue?limit=1000');
+    expect((overdue.json.items as { item: string }[]).filter((r) => r.item === `cycle:${id}:2023`)).toEqual(
+      [],
+    );
+    const audit = await api(rt, 'GET', `/audit?subject=cycle:${id}:2023`);
+    expect((audit.json.entries as { action: string }[]).map((e) => e.action)).toEqual([
+      'adhoc-duty-created',
+      'adhoc-duty-units-changed',
+      'submission',
+      'adhoc-duty-cancelled',
+    ]);
+  }, 300_000);
+
+  it('recurs every Friday during the flood season, a holiday Friday moved to the working day before, until cancelled', async () => {
+    rt = await startTestRuntime({
+      clock: '2023-06-01T10:00:00+08:00',
+      units: roster.units.filter((u) => u.kind === 'town' || u.kind === 'county-department'),
+      leaders: roster.leaders,
+      reconciler: false,
+    });
+    process.env.SAFEDUTY_ADMIN_TOKEN = rt.adminToken;
+    const created = await cli(
+      'duties',
+      'create',
+      '--api',
+      rt.apiUrl,
+      '--title',
+      '汛期每周隐患排查报告',
+      '--instruction',
+      '汛期内各乡镇每周五前报送本周防汛隐患排查情况。',
+      '--kinds',
+      '乡镇',
+      '--every',
+      '周五',
+      '--from',
+      '2023-06-01',
+      '--until',
+      '2023-06-30',
+    );
+    expect(created.code, created.err).toBe(0);
+    expect(created.out).toContain('每周五 17:00 截止（2023-06-01 至 2023-06-30）');
+    expect(created.out).toContain('本期截止 2023-06-02 17:00');
+    const id = /编号 (adhoc-[0-9a-f-]+)/.exec(created.out)?.[1] as string;
+    const bad = await cli(
+      'duties',
+      'create',
+      '--api',
+      rt.apiUrl,
+      '--title',
+      '检查',
+      '--instruction',
+      '请完成检查工作',
+      '--kinds',
+      '乡镇',
+      '--every',
+      '周八',
+      '--from',
+      '2023-06-01',
+      '--until',
+      '2023-06-30',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--every 应为“周五”');
+
+    // The Dragon Boat holiday (06-22 to 06-24) takes the fourth Friday: that week is due on Wednesday 06-21.
+    await rt.advanceTo(new Date('2023-06-20T12:00:00+08:00'));
+    const cancelled = await cli(
+      'duties',
+      'cancel',
+      id,
+      '--api',
+      rt.apiUrl,
+      '--reason',
+      '汛期工作调整，改为按日报送',
+    );
+    expect(cancelled.code, cancelled.err).toBe(0);
+    expect(cancelled.out).toContain('已取消');
+    await rt.advanceTo(new Date('2023-07-05T12:00:00+08:00'));
+    const cycles = await api(rt, 'GET', `/cycles?duty=${id}`);
+    const rows = cycles.json.cycles as { periodKey: string; deadline: string; status: string }[];
+    expect(rows.map((c) => [c.periodKey, c.deadline.slice(0, 16), c.status])).toEqual([
+      ['2023-W22', '2023-06-02T17:00', 'closed'],
+      ['2023-W23', '2023-06-09T17:00', 'closed'],
+      ['2023-W24', '2023-06-16T17:00', 'closed'],
+      ['2023-W25', '2023-06-21T17:00', 'cancelled'],
+    ]);
+    const town = towns[0]!;
+    const mine = sentMails(rt)
+      .filter((m) => m.to[0]?.toLowerCase() === town.contact.email.toLowerCase())
+      .flatMap((m) =>
+        mailItems(m)
+          .filter((i) => i.title.includes('汛期每周隐患排查报告'))
+          .map((i) => ({ ...i, at: m.at })),
+      );
+    // Reminded each week, told of the cancellation once, nothing after it.
+    for (const day of ['2023-06-0', '2023-06-1'])
+      expect(mine.some((i) => i.kind === 'reminder' && shanghaiDay(i.at).startsWith(day))).toBe(true);
+    expect(mine.filter((i) => i.kind === 'change').map((i) => i.text.includes('汛期工作调整'))).toEqual([
+      true,
+    ]);
+    expect(mine.filter((i) => i.at > Date.parse('2023-06-20T12:00:00+08:00') && i.kind !== 'change')).toEqual(
+      [],
+    );
+  }, 300_000);
+
   it('for the enterprises of one town reaches those enterprises only', async () => {
     rt = await startCounty();
     const town = towns[0]!;

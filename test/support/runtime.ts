@@ -53,7 +53,7 @@ export function sentMails(rt: Runtime, sinceMs = 0): SentMail[] {
 
 /** One item of an email: its title, and the units it lists or speaks to. */
 export interface MailItem {
-  kind: 'reminder' | 'escalation' | 'case' | 'problem';
+  kind: 'reminder' | 'escalation' | 'case' | 'problem' | 'change';
   level?: number;
   title: string;
   /** Units listed in a digest, or the reader's own units ("您单位…"). */
@@ -64,7 +64,7 @@ export interface MailItem {
 
 /**
  * The items of an email's plain text: `（n）title` then indented lines. Kinds come from the section an item is in
- * (待办, 督办, 案件, 无法送达).
+ * (待办, 督办, 案件, 无法送达, 工作安排变更).
  */
 export function mailItems(mail: Pick<SentMail, 'text'>): MailItem[] {
   const out: MailItem[] = [];
@@ -75,6 +75,7 @@ export function mailItems(mail: Pick<SentMail, 'text'>): MailItem[] {
     else if (/^(?:[一二三四五六]、)?督办事项/.test(head)) section = 'escalation';
     else if (/^(?:[一二三四五六]、)?(?:案件动态|紧急事项)/.test(head)) section = 'case';
     else if (/^(?:[一二三四五六]、)?无法送达/.test(head)) section = 'problem';
+    else if (/^(?:[一二三四五六]、)?工作安排变更/.test(head)) section = 'change';
     const m = /^（\d+）(.*)$/.exec(head);
     if (!m) continue;
     const title = m[1] ?? '';

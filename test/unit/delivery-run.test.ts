@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { workdaysOverdue } from '../../functions/core/overdue.ts';
 import { recordKey, type DeliveryRecord, type OutgoingEmail } from '../../functions/delivery/model.ts';
-import type { CaseFacts } from '../../functions/delivery/owed.ts';
+import type { CaseFacts, CycleFacts } from '../../functions/delivery/owed.ts';
 import type { UnitPositions } from '../../functions/delivery/fallback.ts';
 import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from '../../functions/delivery/ports.ts';
 import { runDelivery, type RunResult } from '../../functions/delivery/run.ts';
@@ -42,6 +42,7 @@ class World {
   undeliverable = new Map<string, { reasonZh: string; since: string }>();
   submitted = new Map<string, Set<string>>();
   cases = new Map<string, CaseFacts>();
+  cycles = new Map<string, CycleFacts>();
   sent: (OutgoingEmail & { at: number })[] = [];
   attempts = 0;
   ensured: string[] = [];
@@ -161,6 +162,9 @@ class World {
       facts: {
         async submittedUnits(dutyId, periodKey) {
           return new Set(w.submitted.get(`${dutyId}|${periodKey}`) ?? []);
+        },
+        async cycleState(dutyId, periodKey) {
+          return w.cycles.get(`${dutyId}|${periodKey}`);
         },
         async caseState(caseId) {
           return w.cases.get(caseId);
@@ -288,6 +292,46 @@ describe('one email per recipient per moment', () => {
     await w.runToEnd();
     expect(w.sent.map((e) => e.to)).toEqual(['b@example.gov.cn']);
     expect(w.notices.size).toBe(0);
+  });
+
+  it('drops what a change made moot: a moved deadline’s earlier stages, anything of a cancelled cycle but its notice', async () => {
+    const w = new World();
+    const change = (address: string, kind: 'extended' | 'cancelled'): Notice => ({
+      ...reminder(address, 'ent-c'),
+      stage: kind === 'extended' ? 'change-1' : 'change-2',
+      body: {
+        type: 'cycle-change',
+        dutyId: 'risk-prejudgment-weekly',
+        periodKey: '2023-W06',
+        titleZh: '基层单位安全风险隐患周预判',
+        change: kind,
+        seq: kind === 'extended' ? 1 : 2,
+        deadline: '2023-02-06T18:00:00+08:00',
+        units: [{ id: 'ent-c', name: 'ent-c有限公司' }],
+      },
+    });
+    // Revision 2: the first revision's reminder is replaced by its own; the new one and the notice of the change go.
+    w.add(
+      reminder('a@example.gov.cn', 'ent-a'),
+      reminder('b@example.gov.cn', 'ent-b', { stage: 'reminder-1@r2' }),
+      change('c@example.gov.cn', 'extended'),
+    );
+    w.cycles.set('risk-prejudgment-weekly|2023-W06', { status: 'open', revision: 2 });
+    await w.runToEnd();
+    expect(w.sent.map((e) => e.to).sort()).toEqual(['b@example.gov.cn', 'c@example.gov.cn']);
+    expect(w.sent.find((e) => e.to === 'c@example.gov.cn')?.subject).toMatch(/^【延期】/);
+
+    const v = new World();
+    v.add(
+      reminder('b@example.gov.cn', 'ent-b', { stage: 'reminder-1@r2' }),
+      change('c@example.gov.cn', 'cancelled'),
+      change('d@example.gov.cn', 'extended'),
+    );
+    v.cycles.set('risk-prejudgment-weekly|2023-W06', { status: 'cancelled', revision: 2 });
+    await v.runToEnd();
+    expect(v.sent.map((e) => e.to)).toEqual(['c@example.gov.cn']);
+    expect(v.sent[0]?.subject).toMatch(/^【取消】.*已取消$/);
+    expect(v.notices.size).toBe(0);
   });
 
   it('leaves notices of a later moment, and holds routine mail outside office hours', async () => {

@@ -126,6 +126,26 @@ export const clauseSchema = z
 
 export const DUTY_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
+/**
+ * A change an administrator made to a running ad-hoc duty. `units`: whom it concerns when not every unit still
+ * owing the duty (the units added or removed).
+ */
+export const dutyChangeSchema = z
+  .object({
+    seq: z.number().int().min(1),
+    kind: z.enum(['extended', 'cancelled', 'units-added', 'units-removed']),
+    /** The period whose units are told (a recurring duty's current one). */
+    periodKey: z.string(),
+    at: z.string(),
+    /** The deadline after the change (an ISO instant), and before it for an extension. */
+    deadline: z.string(),
+    previousDeadline: z.string().optional(),
+    reasonZh: z.string().optional(),
+    units: z.array(z.string().min(1).max(63)).max(5000).optional(),
+  })
+  .strict();
+export type DutyChange = z.infer<typeof dutyChangeSchema>;
+
 export const dutySchema = z
   .object({
     // Execution names are `${id}_${periodKey}_gN` and Step Functions allows 80 characters.
@@ -157,12 +177,48 @@ export const dutySchema = z
         towns: z.array(z.string().min(1).max(63)).max(500).optional(),
         departments: z.array(z.string().min(1).max(63)).max(500).optional(),
         units: z.array(z.string().min(1).max(63)).max(5000).optional(),
+        /** Added while the cycle ran: responsible whatever their kind or place. */
+        added: z.array(z.string().min(1).max(63)).max(5000).optional(),
+        /** Removed while the cycle ran: no longer responsible, whatever else says so. */
+        removed: z.array(z.string().min(1).max(63)).max(5000).optional(),
       })
       .strict()
       .optional(),
+    /**
+     * The dates a recurring ad-hoc duty runs between ("every Friday during the flood season"): periods are started
+     * only on days inside them.
+     */
+    activeDates: z
+      .object({
+        from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      })
+      .strict()
+      .refine((d) => d.from <= d.until, {
+        path: ['until'],
+        message: 'the last date must not come before the first',
+      })
+      .optional(),
     /** Set on a duty an administrator created at run time (an ad-hoc duty): it has one period, this one. */
     once: z
-      .object({ periodKey: z.string().regex(/^\d{4}$/) })
+      .object({
+        periodKey: z.string().regex(/^\d{4}$/),
+        /**
+         * Bumped by every change of the deadline: the cycle's stages get new ids (`reminder-1@r2`), so the moved
+         * reminders and escalations are owed anew and the old ones, still pending, are no longer.
+         */
+        revision: z.number().int().min(1).default(1),
+      })
+      .strict()
+      .optional(),
+    /** Set on every duty an administrator created at run time (one-off or recurring). */
+    adhoc: z
+      .object({
+        /** What administrators changed while it ran, oldest first; units are told of each once. */
+        changes: z.array(dutyChangeSchema).max(200).default([]),
+        /** Set when an administrator cancelled it: nothing further is owed, and the units are told why. */
+        cancelled: z.object({ at: z.string(), reasonZh: z.string() }).strict().optional(),
+      })
       .strict()
       .optional(),
   })
@@ -256,7 +312,8 @@ export function inDutyScope(
   },
 ): boolean {
   const scope = duty.scope;
-  if (scope?.units?.includes(unit.id)) return true;
+  if (scope?.removed?.includes(unit.id)) return false;
+  if (scope?.units?.includes(unit.id) || scope?.added?.includes(unit.id)) return true;
   if (!duty.responsibleKinds.includes(unit.kind)) return false;
   if (!scope) return true;
   const byPlace =

@@ -1,10 +1,9 @@
 import type { Catalog } from '../../../workflows/catalog/index.ts';
-import { inDutyScope } from '../../../workflows/catalog/schema.ts';
 import { pageOf } from '../paging.ts';
 import { planCycle } from '../../../workflows/plan.ts';
 import { parsePeriodKey } from '../../../workflows/periods.ts';
 import {
-  activeRoster,
+  dutyRoster,
   defaulterCount,
   getCycle,
   getUnit,
@@ -253,11 +252,11 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
           { field: 'periodKey', problem: 'no such cycle' },
         ]);
       const [roster, subs, defaulters] = await Promise.all([
-        activeRoster(duty.responsibleKinds),
+        dutyRoster(duty),
         listSubmissions(duty.id, plan.periodKey),
         cycle.status === 'closed' ? listDefaulters(cycle) : undefined,
       ]);
-      const units = roster.units.filter((u) => inDutyScope(duty, u));
+      const units = roster.units;
       const byUnit = new Map(subs.map((s) => [s.unitId, s]));
       const closedMissing = defaulters ? new Set(defaulters) : undefined;
       // A defaulter deactivated since the cycle closed is still one of its defaulters: listed, marked inactive.

@@ -1,9 +1,8 @@
-import { inDutyScope } from '../../../workflows/catalog/schema.ts';
 import { addDays, parseDate, shanghaiDateOf, toShanghaiIso } from '../../../workflows/calendar.ts';
 import type { Catalog } from '../../../workflows/catalog/index.ts';
 import { planCycle } from '../../../workflows/plan.ts';
 import { queryDeliveries, type DeliveryCursor } from '../../adapters/outbox-store.ts';
-import { activeRoster, getCycle, listSubmissions } from '../../adapters/store.ts';
+import { dutyRoster, getCycle, listSubmissions } from '../../adapters/store.ts';
 import { clock } from '../../core/clock.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { instantLabel, periodLabel } from '../../core/labels.ts';
@@ -122,7 +121,7 @@ export function registerDeliveryRoutes(router: Router, catalog: Catalog): void {
       const plan = planCycle(duty, m[2] as string);
       const [cycle, roster, subs] = await Promise.all([
         getCycle(duty.id, plan.periodKey),
-        activeRoster(duty.responsibleKinds),
+        dutyRoster(duty),
         listSubmissions(duty.id, plan.periodKey),
       ]);
       if (!cycle) throw new NotFoundError('no such cycle', '周期不存在');
@@ -133,10 +132,7 @@ export function registerDeliveryRoutes(router: Router, catalog: Catalog): void {
       const units = roster.units
         .filter(
           (u) =>
-            !submitted.has(u.id) &&
-            inDutyScope(duty, u) &&
-            inScope(link.u, u) &&
-            escalates(u, plan.deadline, cycle.trackedSince),
+            !submitted.has(u.id) && inScope(link.u, u) && escalates(u, plan.deadline, cycle.trackedSince),
         )
         .filter(() => Date.parse(plan.deadline) < now)
         .sort((a, b) => a.id.localeCompare(b.id))

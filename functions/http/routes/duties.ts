@@ -6,9 +6,29 @@ import { clock } from '../../core/clock.ts';
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../../adapters/audit.ts';
 import { startCycleExecution } from '../../adapters/cycle-starter.ts';
-import { createAdhocDuty, getAdhocDuty, listAdhocDuties } from '../../adapters/duty-store.ts';
-import { activeRoster, getUnit } from '../../adapters/store.ts';
-import { adhocDutyBodySchema, buildAdhocDuty, requestDigest } from '../../core/adhoc-duties.ts';
+import {
+  createAdhocDuty,
+  getAdhocDuty,
+  listAdhocDuties,
+  replaceAdhocDuty,
+} from '../../adapters/duty-store.ts';
+import { dutyRoster, getCycle, getUnit, reviseCycle } from '../../adapters/store.ts';
+import { startExecutionOnce } from '../../adapters/executions.ts';
+import { cycleExecutionName } from '../../core/dispatch.ts';
+import type { Duty } from '../../../workflows/catalog/schema.ts';
+import {
+  adhocDutyBodySchema,
+  buildAdhocDuty,
+  cancelBodySchema,
+  cancelDuty,
+  changeDutyUnits,
+  extendBodySchema,
+  extendDuty,
+  changePeriod,
+  requestDigest,
+  unitsChangeBodySchema,
+  type Revision,
+} from '../../core/adhoc-duties.ts';
 import { auditKey } from '../../core/audit-subjects.ts';
 import type { LiveCatalog } from '../../core/duty-catalog.ts';
 import { createCycle } from '../../core/cycle.ts';
@@ -26,6 +46,13 @@ import { z } from 'zod';
 const adhocListQuerySchema = z.object({ ...pagingQuery }).strict();
 
 const tags = ['职责与周期'];
+
+/** Where an ad-hoc duty's audit entries go: its one period, or a recurring duty's first. */
+function auditPeriod(duty: Duty, nowMs: number): string {
+  if (duty.once) return duty.once.periodKey;
+  const first = duty.activeDates?.from ?? shanghaiDateOf(new Date(nowMs));
+  return periodKeyOf(periodKindOfDuty(duty), first);
+}
 
 /** The duty catalog, as loaded (built-in duties of the notice, plus a deployment's own file). */
 export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalog): void {
@@ -83,17 +110,14 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
       const ctx = adminContext(req);
       noQuerySchema.parse(req.query);
       const nowMs = clock.nowMs();
-      const { duty, body, responsibleCount } = await buildAdhocDuty(req.body ?? {}, {
+      const built = await buildAdhocDuty(req.body ?? {}, {
         catalog,
         nowMs,
         newId: () =>
           `adhoc-${shanghaiDateOf(new Date(nowMs)).replace(/-/g, '')}-${randomBytes(2).toString('hex')}`,
-        roster: {
-          unit: getUnit,
-          activeOfKinds: async (kinds) => (await activeRoster(kinds)).units,
-        },
+        roster: { unit: getUnit, responsible: async (d) => (await dutyRoster(d)).units },
       });
-      const periodKey = duty.once?.periodKey ?? '';
+      const { duty, body, responsibleCount, periodKey } = built;
       const digest = requestDigest({ ...body, id: duty.id });
       const existing = await getAdhocDuty(duty.id);
       if (existing && existing.meta.requestDigest !== digest)
@@ -112,29 +136,37 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
           version: 1,
         },
       };
-      // Planned once: the audit, the cycle record and the answer name the same deadline.
-      const plan = planCycle(stored.duty, periodKey);
+      // Planned once: the audit, the cycle record and the answer name the same deadline. A recurring duty whose
+      // first period has not begun (or whose current deadline has passed) starts with the dispatcher.
+      const plan = periodKey ? planCycle(stored.duty, periodKey) : undefined;
       if (!existing) {
         await createAdhocDuty(stored);
         await appendAudit({
-          subject: auditKey({ kind: 'cycle', dutyId: duty.id, periodKey }),
+          subject: auditKey({ kind: 'cycle', dutyId: duty.id, periodKey: auditPeriod(stored.duty, nowMs) }),
           at: toShanghaiIso(new Date(nowMs)),
           actor: ctx.actor,
           action: 'adhoc-duty-created',
           route: ctx.route,
-          details: { titleZh: duty.titleZh, deadline: plan.deadline, responsibleCount },
+          details: {
+            titleZh: duty.titleZh,
+            ...(plan ? { deadline: plan.deadline } : {}),
+            ...(duty.activeDates ? { activeDates: duty.activeDates } : {}),
+            responsibleCount,
+          },
         });
       }
       if ('put' in catalog) catalog.put(stored.duty);
-      // Written first, started second: a retry of a request whose start failed starts it (same name, once).
-      // The record exists before the first step, so a unit can report the moment the duty is announced.
-      await createCycle(stored.duty, plan, new Date(nowMs));
-      await startCycleExecution(duty.id, periodKey);
+      if (plan && periodKey) {
+        // Written first, started second: a retry of a request whose start failed starts it (same name, once).
+        // The record exists before the first step, so a unit can report the moment the duty is announced.
+        await createCycle(stored.duty, plan, new Date(nowMs));
+        await startCycleExecution(duty.id, periodKey);
+      }
       return json(existing ? 200 : 201, {
         ...withCurrentPeriod(stored.duty),
         ...stored.meta,
-        periodKey,
-        deadlineAt: plan.deadline,
+        periodKey: periodKey ?? null,
+        deadlineAt: plan?.deadline ?? null,
         responsibleCount,
       });
     },
@@ -158,6 +190,151 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
     },
   );
 
+  /**
+   * One change to a running ad-hoc duty: the duty is rewritten over the version read (the truth), audited, and
+   * its cycle record revised with a new execution generation, started at once so the units are told now; the
+   * waiting execution ends at its next wake. The same request again (a retry after a failure half-way) finds the
+   * change applied and does the rest.
+   */
+  const revise = async (
+    req: Parameters<typeof adminContext>[0],
+    action: 'adhoc-duty-extended' | 'adhoc-duty-cancelled' | 'adhoc-duty-units-changed',
+    apply: (duty: Duty, nowMs: number) => Promise<Revision | undefined>,
+  ) => {
+    const ctx = adminContext(req);
+    noQuerySchema.parse(req.query);
+    const { id } = dutyParamsSchema.parse(req.params);
+    const nowMs = clock.nowMs();
+    const current = await getAdhocDuty(id);
+    if (!current)
+      throw new NotFoundError(`unknown ad-hoc duty ${id}`, `未知的专项工作：${id}`, [
+        { field: 'id', problem: 'unknown ad-hoc duty' },
+      ]);
+    const periodKey = changePeriod(current.duty, nowMs);
+    const found = await getCycle(id, periodKey);
+    const cancelling = action === 'adhoc-duty-cancelled';
+    if (current.meta.status === 'cancelled' && !cancelling)
+      throw new ConflictError(`duty ${id} cancelled`, '该专项工作已取消，不能再修改', [
+        { field: 'id', problem: 'cancelled' },
+      ]);
+    const running = found && (found.status === 'open' || found.status === 'cancelled') ? found : undefined;
+    // A one-off duty is its one cycle; a recurring duty changes for its later periods whatever its current one.
+    if (current.duty.once && !running)
+      throw new ConflictError(`cycle of ${id} not open`, '该专项工作已经结束，不能再修改', [
+        { field: 'id', problem: 'cycle closed' },
+      ]);
+    const revision = await apply(current.duty, nowMs);
+    let stored = current;
+    if (revision) {
+      stored = {
+        duty: revision.duty,
+        meta: {
+          ...current.meta,
+          version: current.meta.version + 1,
+          ...(revision.duty.adhoc?.cancelled
+            ? {
+                status: 'cancelled' as const,
+                cancelledAt: revision.duty.adhoc.cancelled.at,
+                cancelReasonZh: revision.duty.adhoc.cancelled.reasonZh,
+              }
+            : {}),
+        },
+      };
+      await replaceAdhocDuty(stored, current.meta.version);
+      await appendAudit({
+        subject: auditKey({ kind: 'cycle', dutyId: id, periodKey: auditPeriod(current.duty, nowMs) }),
+        at: toShanghaiIso(new Date(nowMs)),
+        actor: ctx.actor,
+        action,
+        route: ctx.route,
+        details: { changes: revision.changes },
+      });
+    }
+    if ('put' in catalog) catalog.put(stored.duty);
+    const plan = planCycle(stored.duty, periodKey);
+    const cancelled = stored.duty.adhoc?.cancelled;
+    if (running) {
+      const generation = running.generation + 1;
+      await reviseCycle(id, periodKey, {
+        deadline: plan.deadline,
+        revision: stored.duty.once?.revision ?? 1,
+        generation,
+        ...(cancelled ? { cancelledAt: cancelled.at } : {}),
+      });
+      await startExecutionOnce('CYCLE_STATE_MACHINE_ARN', cycleExecutionName(id, periodKey, generation), {
+        dutyId: id,
+        periodKey,
+      });
+    }
+    return json(200, {
+      ...stored.meta,
+      ...withCurrentPeriod(stored.duty),
+      periodKey,
+      deadlineAt: plan.deadline,
+      applied: revision?.changes ?? [],
+    });
+  };
+  const changeDoc = {
+    tags,
+    auth: 'admin' as const,
+    params: dutyParamsSchema,
+    errors: [404, 409],
+  };
+
+  router.add(
+    'POST',
+    '/adhoc-duties/{id}/extend',
+    (req) =>
+      revise(req, 'adhoc-duty-extended', async (duty, nowMs) => extendDuty(duty, req.body ?? {}, nowMs)),
+    {
+      ...changeDoc,
+      summary: "Extend an ad-hoc duty's deadline",
+      description:
+        'A later deadline in the same year. Reminders and escalations are planned anew from it; those of the old ' +
+        'deadline still pending are not sent. The units that have not reported are told once.',
+      body: extendBodySchema,
+      responses: { 200: { description: 'the duty as changed, with `applied` (empty: already applied)' } },
+    },
+  );
+
+  router.add(
+    'POST',
+    '/adhoc-duties/{id}/cancel',
+    (req) =>
+      revise(req, 'adhoc-duty-cancelled', async (duty, nowMs) => cancelDuty(duty, req.body ?? {}, nowMs)),
+    {
+      ...changeDoc,
+      summary: 'Cancel an ad-hoc duty',
+      description:
+        'With a reason. The cycle closes as cancelled (no defaulters), nothing further is sent, and the units ' +
+        'that have not reported are told once, with the reason.',
+      body: cancelBodySchema,
+      responses: { 200: { description: 'the duty as cancelled' } },
+    },
+  );
+
+  router.add(
+    'POST',
+    '/adhoc-duties/{id}/units',
+    (req) =>
+      revise(req, 'adhoc-duty-units-changed', (duty, nowMs) =>
+        changeDutyUnits(duty, req.body ?? {}, {
+          nowMs,
+          unit: getUnit,
+          responsible: async (d) => (await dutyRoster(d)).units,
+        }),
+      ),
+    {
+      ...changeDoc,
+      summary: 'Add units to an ad-hoc duty or remove them',
+      description:
+        'Units added (any kind, before the deadline) are told and then reminded like the others; units removed ' +
+        'are told they need not report, and nothing further is sent to them.',
+      body: unitsChangeBodySchema,
+      responses: { 200: { description: 'the duty as changed' } },
+    },
+  );
+
   router.add(
     'GET',
     '/adhoc-duties',
@@ -172,7 +349,7 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
         duties: page.items.map((r) => ({
           ...r.meta,
           ...withCurrentPeriod(r.duty),
-          deadlineAt: planCycle(r.duty, r.duty.once?.periodKey ?? '').deadline,
+          deadlineAt: r.duty.once ? planCycle(r.duty, r.duty.once.periodKey).deadline : null,
         })),
       });
     },
