@@ -139,6 +139,14 @@ describe('each request example against the live route', () => {
     }),
     'POST /cases': () => ({}),
     'POST /duties': () => ({}),
+    // The ad-hoc duty the creation example made: its units changed, its deadline extended, then cancelled.
+    'POST /adhoc-duties/{id}/units': ({ created }) => ({ id: String(created.get('POST /duties')?.id ?? '') }),
+    'POST /adhoc-duties/{id}/extend': ({ created }) => ({
+      id: String(created.get('POST /duties')?.id ?? ''),
+    }),
+    'POST /adhoc-duties/{id}/cancel': ({ created }) => ({
+      id: String(created.get('POST /duties')?.id ?? ''),
+    }),
     // The case the open-case example created.
     'POST /cases/{id}/events': ({ created }) => ({ id: String(created.get('POST /cases')?.caseId ?? '') }),
   };

@@ -687,9 +687,9 @@ describe('safeduty CDK app (bundling skipped)', () => {
       expect(asl.States[STATE.continueAsNew]).toMatchObject({
         Parameters: { Input: { 'caseId.$': '$.caseId' } },
       });
-      // The duty cycle's task is unchanged: no execution name.
+      // The duty cycle's task learns it too: an administrator's change to an ad-hoc duty starts a newer one.
       const cycleAdvance = aslFromTemplate(stateless, 'DutyCycle').States[STATE.advance]!;
-      expect(JSON.stringify(cycleAdvance.Parameters)).not.toContain('executionName');
+      expect(JSON.stringify(cycleAdvance.Parameters)).toContain('"executionName.$":"$$.Execution.Name"');
     });
 
     it('lets the machine invoke caseAdvance and continue as itself only', () => {
