@@ -346,6 +346,40 @@ export function addWorkdays(date: string, n: number): string {
   return fromDayNumber(dn);
 }
 
+/** The festivals whose rest the State Council arranges each year, as chinese-days names them. */
+export const FESTIVALS = {
+  'Spring Festival': '春节',
+  'Labour Day': '劳动节',
+  'National Day': '国庆节',
+} as const;
+export type Festival = keyof typeof FESTIVALS;
+
+/**
+ * The rest around a festival in a year: the run of days off that contains its official holidays, with rest days
+ * next to them (2023's 中秋 on 09-29 and the weekend make National Day's rest 09-29 to 10-06). Throws
+ * CalendarError('unverified-year') for a year without the official arrangement.
+ */
+export function festivalRest(year: number, festival: Festival): { start: string; end: string } {
+  if (!hasOfficialData(year)) throw unverifiedError(daysFromCivil(year, 1, 1));
+  const days = Object.entries(data.holidays)
+    .filter(([d, v]) => d.startsWith(`${year}-`) && v.startsWith(`${festival},`))
+    .map(([d]) => d)
+    .sort();
+  const first = days[0];
+  const last = days.at(-1);
+  if (!first || !last)
+    throw new CalendarError(
+      'invalid-date',
+      `no ${festival} in ${year}`,
+      `${year} 年没有${FESTIVALS[festival]}假期安排`,
+    );
+  let start = first;
+  let end = last;
+  while (!isWorkday(addDays(start, -1))) start = addDays(start, -1);
+  while (!isWorkday(addDays(end, 1))) end = addDays(end, 1);
+  return { start, end };
+}
+
 export function nextWorkdayOnOrAfter(date: string): string {
   return fromDayNumber(nextWorkdayFrom(toDayNumber(date)));
 }

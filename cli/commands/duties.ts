@@ -4,12 +4,16 @@ import { UNIT_KINDS, UNIT_KIND_ZH, type UnitKind } from '../../workflows/catalog
 import { parse } from '../main.ts';
 import { COMMON, call, callAllPages, run, target } from '../api-client.ts';
 import { UsageError, type Io } from '../output.ts';
+import { templateByName } from '../../functions/core/adhoc-templates.ts';
 
 const USAGE = `用法：
   safeduty duties create --title 标题 --instruction 工作要求 --deadline "2023-09-27 18:00" --kinds 乡镇[,县直部门…]
         [--towns 镇ID,…] [--departments 部门ID,…] [--units 单位ID,…] [--document 文号] [--evidence 报送材料] [--id 编号]
       或 --workdays N [--time 17:00]（自今天起第 N 个工作日截止）；或 --file 专项工作.json（完整请求，含提醒与督办设置）
       或重复进行：--every 周五|每月15日 --from 2023-06-01 --until 2023-09-30 [--time 17:00]（逢节假日提前到前一个工作日）
+  safeduty duties create --template 国庆节前检查|春节节前检查|五一节前检查|汛前检查 [--year 2023] [以上任意选项]
+      按模板发起：截止时间按官方日历计算（放假或汛期开始前第2个工作日18:00），其余选项覆盖模板内容
+  safeduty duties templates [--year 2023]   列出模板及其计算出的日期
   safeduty duties list   列出管理员发起的专项工作
   safeduty duties extend 编号 --deadline "2023-10-12 18:00" [--reason 原因]   延期（提醒与督办随之顺延，未报送单位收到一次通知）
   safeduty duties cancel 编号 --reason 原因                                 取消（不再发送提醒与督办，未报送单位收到一次通知）
@@ -41,6 +45,7 @@ export async function dutiesCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'create') return create(rest, io);
   if (sub === 'list') return listAdhoc(rest, io);
+  if (sub === 'templates') return listTemplates(rest, io);
   if (sub === 'extend' || sub === 'cancel' || sub === 'units') return change(sub, rest, io);
   throw new UsageError(USAGE);
 }
@@ -64,10 +69,21 @@ async function create(args: string[], io: Io): Promise<number> {
     every: { type: 'string' },
     from: { type: 'string' },
     until: { type: 'string' },
+    template: { type: 'string' },
+    year: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}\n${USAGE}`);
-  let body: Record<string, unknown>;
-  if (values.file !== undefined) {
+  let body: Record<string, unknown> | undefined;
+  let template: string | undefined;
+  if (values.template !== undefined) {
+    template = templateByName(values.template.trim());
+    if (!template)
+      throw new UsageError(
+        `没有名为“${values.template}”的模板，可用：春节节前检查、五一节前检查、国庆节前检查、汛前检查`,
+      );
+    if (values.year !== undefined && !/^\d{4}$/.test(values.year))
+      throw new UsageError('--year 应为四位年份，如 2023');
+  } else if (values.file !== undefined) {
     try {
       body = JSON.parse(readFileSync(resolve(values.file), 'utf8').replace(/^\uFEFF/, '')) as Record<
         string,
@@ -78,42 +94,25 @@ async function create(args: string[], io: Io): Promise<number> {
     }
   } else {
     if (!values.title || !values.instruction)
-      throw new UsageError(`请给出 --title 和 --instruction。\n${USAGE}`);
-    const kinds = list(values.kinds)?.map((k) => {
-      const kind = KIND_NAMES[k];
-      if (!kind)
-        throw new UsageError(
-          `--kinds 中的“${k}”不是单位类型，应为：乡镇、县直部门、企业、班组场点、县级议事机构`,
-        );
-      return kind;
-    });
-    let when: Record<string, unknown>;
-    if (values.every !== undefined) when = { recurrence: recurrence(values) };
-    else if (values.deadline !== undefined) when = { deadline: dateTime(values.deadline, values.time) };
-    else if (values.workdays !== undefined) {
-      if (!/^\d{1,3}$/.test(values.workdays)) throw new UsageError('--workdays 应为工作日天数，如 5');
-      when = { deadline: { workdaysFromStart: Number(values.workdays), time: values.time ?? '17:00' } };
-    } else
+      throw new UsageError(`请给出 --title 和 --instruction，或用 --template 选用模板。\n${USAGE}`);
+    if (values.every === undefined && values.deadline === undefined && values.workdays === undefined)
       throw new UsageError(
         `请给出截止时间：--deadline "2023-09-27 18:00"、--workdays 5，或重复进行的 --every 周五。\n${USAGE}`,
       );
-    body = {
-      ...(values.id ? { id: values.id } : {}),
-      titleZh: values.title,
-      instructionZh: values.instruction,
-      ...(values.document ? { documentNo: values.document } : {}),
-      ...(values.evidence ? { evidenceZh: values.evidence } : {}),
-      responsible: {
-        ...(kinds ? { kinds } : {}),
-        ...(values.towns ? { towns: list(values.towns) } : {}),
-        ...(values.departments ? { departments: list(values.departments) } : {}),
-        ...(values.units ? { units: list(values.units) } : {}),
-      },
-      ...when,
-    };
   }
+  // Flags given beside a template replace what the template says.
+  const flags = fromFlags(values);
   const t = target(values);
   return run(io, async () => {
+    if (template) {
+      const found = await call(t, 'GET', `/adhoc-templates${values.year ? `?year=${values.year}` : ''}`);
+      const chosen = (
+        found.json as { templates: { id: string; request: Record<string, unknown> }[] }
+      ).templates.find((x) => x.id === template);
+      const responsible = { ...(chosen?.request.responsible as object), ...(flags.responsible as object) };
+      body = { ...chosen?.request, ...flags, responsible };
+    }
+    body ??= flags;
     const r = await call(t, 'POST', '/duties', { body: JSON.stringify(body), idempotent: true });
     if (values.json) return io.out(r.text);
     const d = r.json as AdhocView & { responsibleCount: number; periodKey: string | null };
@@ -262,4 +261,67 @@ function recurrence(values: { every?: string; from?: string; until?: string; tim
   }
   if (month && every.startsWith('每月')) return { every: 'month', day: Number(month[1]), ...base };
   throw new UsageError(`--every 应为“周五”（每周）或“每月15日”（每月），不是“${every}”`);
+}
+
+/** The parts of a creation request the flags give (beside a template, they replace its parts). */
+function fromFlags(values: Record<string, string | boolean | undefined>): Record<string, unknown> {
+  const v = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const kinds = list(v('kinds'))?.map((k) => {
+    const kind = KIND_NAMES[k];
+    if (!kind)
+      throw new UsageError(
+        `--kinds 中的“${k}”不是单位类型，应为：乡镇、县直部门、企业、班组场点、县级议事机构`,
+      );
+    return kind;
+  });
+  let when: Record<string, unknown> = {};
+  if (v('every') !== undefined)
+    when = {
+      recurrence: recurrence({ every: v('every'), from: v('from'), until: v('until'), time: v('time') }),
+    };
+  else if (v('deadline') !== undefined) when = { deadline: dateTime(v('deadline') as string, v('time')) };
+  else if (v('workdays') !== undefined) {
+    if (!/^\d{1,3}$/.test(v('workdays') as string)) throw new UsageError('--workdays 应为工作日天数，如 5');
+    when = { deadline: { workdaysFromStart: Number(v('workdays')), time: v('time') ?? '17:00' } };
+  }
+  const responsible = {
+    ...(kinds ? { kinds } : {}),
+    ...(v('towns') ? { towns: list(v('towns')) } : {}),
+    ...(v('departments') ? { departments: list(v('departments')) } : {}),
+    ...(v('units') ? { units: list(v('units')) } : {}),
+  };
+  return {
+    ...(v('id') ? { id: v('id') } : {}),
+    ...(v('title') ? { titleZh: v('title') } : {}),
+    ...(v('instruction') ? { instructionZh: v('instruction') } : {}),
+    ...(v('document') ? { documentNo: v('document') } : {}),
+    ...(v('evidence') ? { evidenceZh: v('evidence') } : {}),
+    ...(Object.keys(responsible).length > 0 ? { responsible } : {}),
+    ...when,
+  };
+}
+
+async function listTemplates(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { ...COMMON, year: { type: 'string' } });
+  if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
+  if (values.year !== undefined && !/^\d{4}$/.test(values.year))
+    throw new UsageError('--year 应为四位年份，如 2023');
+  const t = target(values);
+  return run(io, async () => {
+    const r = await call(t, 'GET', `/adhoc-templates${values.year ? `?year=${values.year}` : ''}`);
+    if (values.json) return io.out(r.text);
+    const { templates } = r.json as {
+      templates: {
+        nameZh: string;
+        year: number;
+        ruleZh: string;
+        request: { deadline: { date: string; time: string } };
+      }[];
+    };
+    io.out(`共 ${templates.length} 个模板（safeduty duties create --template 名称）：`);
+    for (const x of templates)
+      io.out(
+        `  ${x.nameZh}  ${x.year}年：${x.request.deadline.date} ${x.request.deadline.time} 截止（${x.ruleZh}）`,
+      );
+  });
 }

@@ -343,7 +343,7 @@ export const unitsChangeBodySchema = z
     message: '请列出要添加（add）或移出（remove）的单位',
     path: ['add'],
   })
-  .meta({ id: 'AdhocDutyUnitsChange', example: { add: ['town-gucheng'], reasonZh: '补充责任单位' } });
+  .meta({ id: 'AdhocDutyUnitsChange', example: { add: ['dept-housing'], reasonZh: '补充责任单位' } });
 
 /** What a change makes of the duty: the duty to store and what to tell, or `undefined` when already applied. */
 export interface Revision {

@@ -421,6 +421,35 @@ describe('an ad-hoc duty', () => {
     for (const u of others) expect(reached.has(u.contact.email.toLowerCase()), u.id).toBe(false);
   }, 300_000);
 
+  it('starts a 国庆节前检查 from its template, dated by the official calendar', async () => {
+    rt = await startCounty();
+    process.env.SAFEDUTY_ADMIN_TOKEN = rt.adminToken;
+    const listed = await cli('duties', 'templates', '--api', rt.apiUrl);
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out).toContain(
+      '国庆节前检查  2023年：2023-09-27 18:00 截止（国庆放假（9月29日）前第2个工作日18:00前报送）',
+    );
+    const created = await cli(
+      'duties',
+      'create',
+      '--api',
+      rt.apiUrl,
+      '--template',
+      '国庆节前检查',
+      '--document',
+      '襄安办〔2023〕12号',
+    );
+    expect(created.code, created.err).toBe(0);
+    expect(created.out).toContain('“国庆节前安全生产大检查”');
+    expect(created.out).toContain(`截止 2023-09-27 18:00，责任单位 ${towns.length + 3} 个`);
+    const unknown = await cli('duties', 'create', '--api', rt.apiUrl, '--template', '中秋节前检查');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('没有名为“中秋节前检查”的模板');
+    const unpublished = await cli('duties', 'templates', '--api', rt.apiUrl, '--year', '2027');
+    expect(unpublished.code).not.toBe(0);
+    expect(unpublished.err).toContain('2027 年没有官方节假日数据');
+  }, 120_000);
+
   it('refuses a past deadline, an empty responsible set, unknown units and a ladder that names no one, writing nothing', async () => {
     rt = await startCounty();
     const cases: [unknown, string][] = [

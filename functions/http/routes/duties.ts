@@ -16,6 +16,7 @@ import { dutyRoster, getCycle, getUnit, reviseCycle } from '../../adapters/store
 import { startExecutionOnce } from '../../adapters/executions.ts';
 import { cycleExecutionName } from '../../core/dispatch.ts';
 import type { Duty } from '../../../workflows/catalog/schema.ts';
+import { adhocTemplates } from '../../core/adhoc-templates.ts';
 import {
   adhocDutyBodySchema,
   buildAdhocDuty,
@@ -44,6 +45,16 @@ import { dutyParamsSchema, noQuerySchema } from '../schemas.ts';
 import { z } from 'zod';
 
 const adhocListQuerySchema = z.object({ ...pagingQuery }).strict();
+const templatesQuerySchema = z
+  .object({
+    year: z
+      .string()
+      .regex(/^\d{4}$/, '应为四位年份，如 2023')
+      .transform(Number)
+      .optional()
+      .meta({ example: '2023' }),
+  })
+  .strict();
 
 const tags = ['职责与周期'];
 
@@ -283,6 +294,28 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
 
   router.add(
     'POST',
+    '/adhoc-duties/{id}/units',
+    (req) =>
+      revise(req, 'adhoc-duty-units-changed', (duty, nowMs) =>
+        changeDutyUnits(duty, req.body ?? {}, {
+          nowMs,
+          unit: getUnit,
+          responsible: async (d) => (await dutyRoster(d)).units,
+        }),
+      ),
+    {
+      ...changeDoc,
+      summary: 'Add units to an ad-hoc duty or remove them',
+      description:
+        'Units added (any kind, before the deadline) are told and then reminded like the others; units removed ' +
+        'are told they need not report, and nothing further is sent to them.',
+      body: unitsChangeBodySchema,
+      responses: { 200: { description: 'the duty as changed' } },
+    },
+  );
+
+  router.add(
+    'POST',
     '/adhoc-duties/{id}/extend',
     (req) =>
       revise(req, 'adhoc-duty-extended', async (duty, nowMs) => extendDuty(duty, req.body ?? {}, nowMs)),
@@ -314,24 +347,25 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
   );
 
   router.add(
-    'POST',
-    '/adhoc-duties/{id}/units',
-    (req) =>
-      revise(req, 'adhoc-duty-units-changed', (duty, nowMs) =>
-        changeDutyUnits(duty, req.body ?? {}, {
-          nowMs,
-          unit: getUnit,
-          responsible: async (d) => (await dutyRoster(d)).units,
-        }),
-      ),
+    'GET',
+    '/adhoc-templates',
+    async (req) => {
+      requireAdmin(req);
+      const q = templatesQuerySchema.parse(req.query);
+      const templates = adhocTemplates(clock.nowMs(), q.year);
+      return json(200, { count: templates.length, templates });
+    },
     {
-      ...changeDoc,
-      summary: 'Add units to an ad-hoc duty or remove them',
+      summary: 'Templates for the usual ad-hoc duties',
       description:
-        'Units added (any kind, before the deadline) are told and then reminded like the others; units removed ' +
-        'are told they need not report, and nothing further is sent to them.',
-      body: unitsChangeBodySchema,
-      responses: { 200: { description: 'the duty as changed' } },
+        '节前安全检查 before Spring Festival, 五一 and 国庆, and the pre-flood-season check, each with the request ' +
+        'that creates it (POST /duties) and its deadline computed from the official calendar: the second working ' +
+        'day before the rest (or the season) begins, 18:00. Without `year`, each for the first year whose ' +
+        'deadline is still ahead; a year without the official holiday arrangement is refused.',
+      tags,
+      auth: 'admin',
+      query: templatesQuerySchema,
+      responses: { 200: { description: '`{ count, templates }`' } },
     },
   );
 
