@@ -99,11 +99,15 @@ export function planCycle(
   let deadlineDate = ruleDate;
   let deadlineAdjusted: CyclePlan['deadlineAdjusted'];
   if (moveable && duty.nonWorkdayPolicy !== 'keep' && !cal.isWorkday(ruleDate)) {
+    let policy = duty.nonWorkdayPolicy;
     deadlineDate =
-      duty.nonWorkdayPolicy === 'previous-workday'
-        ? cal.previousOnOrBefore(ruleDate)
-        : cal.nextOnOrAfter(ruleDate);
-    deadlineAdjusted = { ruleDate, policy: duty.nonWorkdayPolicy };
+      policy === 'previous-workday' ? cal.previousOnOrBefore(ruleDate) : cal.nextOnOrAfter(ruleDate);
+    // A deadline never leaves its period: a weekly Monday deadline on a holiday Monday goes to the next working day.
+    if (compareDates(deadlineDate, win.start) < 0) {
+      policy = 'next-workday';
+      deadlineDate = cal.nextOnOrAfter(ruleDate);
+    }
+    deadlineAdjusted = { ruleDate, policy };
   }
   const deadline = shanghaiInstant(deadlineDate, rule.time);
 

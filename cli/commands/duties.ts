@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UNIT_KINDS, UNIT_KIND_ZH, type UnitKind } from '../../workflows/catalog/schema.ts';
 import { parse } from '../main.ts';
-import { COMMON, call, callAllPages, run, target } from '../api-client.ts';
+import { COMMON, InputRejected, call, callAllPages, run, target } from '../api-client.ts';
 import { UsageError, type Io } from '../output.ts';
 import { templateByName } from '../../functions/core/adhoc-templates.ts';
 
@@ -106,9 +106,15 @@ async function create(args: string[], io: Io): Promise<number> {
   return run(io, async () => {
     if (template) {
       const found = await call(t, 'GET', `/adhoc-templates${values.year ? `?year=${values.year}` : ''}`);
-      const chosen = (
-        found.json as { templates: { id: string; request: Record<string, unknown> }[] }
-      ).templates.find((x) => x.id === template);
+      const listed = found.json as {
+        templates: { id: string; request: Record<string, unknown> }[];
+        unavailable: { id: string; nameZh: string; reasonZh: string }[];
+      };
+      const chosen = listed.templates.find((x) => x.id === template);
+      if (!chosen) {
+        const why = listed.unavailable.find((x) => x.id === template);
+        throw new InputRejected(`模板“${why?.nameZh ?? template}”${why?.reasonZh ?? '暂不可用'}`, []);
+      }
       const responsible = { ...(chosen?.request.responsible as object), ...(flags.responsible as object) };
       body = { ...chosen?.request, ...flags, responsible };
     }
@@ -310,18 +316,20 @@ async function listTemplates(args: string[], io: Io): Promise<number> {
   return run(io, async () => {
     const r = await call(t, 'GET', `/adhoc-templates${values.year ? `?year=${values.year}` : ''}`);
     if (values.json) return io.out(r.text);
-    const { templates } = r.json as {
+    const { templates, unavailable } = r.json as {
       templates: {
         nameZh: string;
         year: number;
         ruleZh: string;
         request: { deadline: { date: string; time: string } };
       }[];
+      unavailable: { nameZh: string; reasonZh: string }[];
     };
     io.out(`共 ${templates.length} 个模板（safeduty duties create --template 名称）：`);
     for (const x of templates)
       io.out(
         `  ${x.nameZh}  ${x.year}年：${x.request.deadline.date} ${x.request.deadline.time} 截止（${x.ruleZh}）`,
       );
+    for (const x of unavailable) io.out(`  ${x.nameZh}  ${x.reasonZh}`);
   });
 }

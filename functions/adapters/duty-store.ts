@@ -73,18 +73,28 @@ export async function replaceAdhocDuty(record: AdhocDuty, readVersion: number): 
   }
 }
 
+/** A record as stored, with `adhoc` on duties created before it existed (so they can be changed too). */
+function parseDuty(item: Record<string, unknown>): AdhocDuty {
+  const r = parseRecord(recordSchema, item);
+  return r.duty.adhoc ? r : { ...r, duty: { ...r.duty, adhoc: { changes: [] } } };
+}
+
+// Read consistently: a cycle woken to tell a change must see the duty as changed, not as it was a moment before.
 export async function getAdhocDuty(id: string): Promise<AdhocDuty | undefined> {
-  const out = await documentClient().send(new GetCommand({ TableName: tableName(), Key: { PK, SK: id } }));
+  const out = await documentClient().send(
+    new GetCommand({ TableName: tableName(), Key: { PK, SK: id }, ConsistentRead: true }),
+  );
   ioCounters.reads += 1;
-  return out.Item ? parseRecord(recordSchema, out.Item) : undefined;
+  return out.Item ? parseDuty(out.Item) : undefined;
 }
 
 export async function listAdhocDuties(): Promise<AdhocDuty[]> {
   const items = await queryAll({
     KeyConditionExpression: 'PK = :pk',
     ExpressionAttributeValues: { ':pk': PK },
+    ConsistentRead: true,
   });
-  return items.map((i) => parseRecord(recordSchema, i));
+  return items.map(parseDuty);
 }
 
 /** The ad-hoc duties as catalog entries (a cancelled one stays, disabled, so its cycle can still be shown). */

@@ -394,44 +394,91 @@ export async function setCycleDeadline(
   deadline: string,
   revision: number,
 ): Promise<void> {
-  await documentClient().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.cycle(dutyId, periodKey),
-      UpdateExpression: 'SET deadline = :d, revision = :r',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':d': deadline, ':r': revision },
-    }),
-  );
+  await documentClient()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.cycle(dutyId, periodKey),
+        UpdateExpression: 'SET deadline = :d, revision = :r',
+        // Never back to an older revision (a reader that saw the duty before a change).
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(revision) OR revision <= :r)',
+        ExpressionAttributeValues: { ':d': deadline, ':r': revision },
+      }),
+    )
+    .catch((err: unknown) => {
+      if (!isConditionFailed(err)) throw err;
+    });
   ioCounters.writes += 1;
 }
 
+/** A cancelled duty's cycle still open (the cancellation reached the duty but not the cycle): cancelled now. */
+export async function markCycleCancelled(dutyId: string, periodKey: string, at: string): Promise<void> {
+  await documentClient()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.cycle(dutyId, periodKey),
+        UpdateExpression: 'SET #s = :cancelled, closedAt = :at, GSI2PK = :gsi',
+        ConditionExpression: 'attribute_exists(PK) AND #s = :open',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':cancelled': 'cancelled',
+          ':open': 'open',
+          ':at': at,
+          ':gsi': 'CYCLE-STATUS#cancelled',
+        },
+      }),
+    )
+    .catch((err: unknown) => {
+      if (!isConditionFailed(err)) throw err;
+    });
+  ioCounters.writes += 1;
+}
+
+/**
+ * Closes an open cycle with its defaulters. False when the cycle is no longer open in the generation that read it
+ * (an administrator cancelled or revised it meanwhile): the newer generation decides.
+ */
 export async function closeCycle(
   dutyId: string,
   periodKey: string,
   defaulters: string[],
   at: string,
-): Promise<void> {
+  generation: number,
+): Promise<boolean> {
   // The defaulters first, one item each (a city's 16,000 ids would not fit one 400 KB item): a crash before the
   // record says closed re-runs the close, writing the same items again.
   await batchPut(defaulters.map((unitId) => ({ ...keys.defaulter(dutyId, periodKey, unitId), unitId })));
-  count(METRIC.unitsOverdueAtClose, defaulters.length);
-  await documentClient().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.cycle(dutyId, periodKey),
-      UpdateExpression: 'SET #s = :closed, defaulterCount = :n, closedAt = :at, GSI2PK = :gsi',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: {
-        ':closed': 'closed',
-        ':n': defaulters.length,
-        ':at': at,
-        ':gsi': 'CYCLE-STATUS#closed',
+  const closed = await documentClient()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.cycle(dutyId, periodKey),
+        UpdateExpression: 'SET #s = :closed, defaulterCount = :n, closedAt = :at, GSI2PK = :gsi',
+        ConditionExpression:
+          'attribute_exists(PK) AND #s IN (:open, :closed) AND ' +
+          (generation === 1 ? '(attribute_not_exists(generation) OR generation = :g)' : 'generation = :g'),
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':closed': 'closed',
+          ':open': 'open',
+          ':g': generation,
+          ':n': defaulters.length,
+          ':at': at,
+          ':gsi': 'CYCLE-STATUS#closed',
+        },
+      }),
+    )
+    .then(
+      () => true,
+      (err: unknown) => {
+        if (isConditionFailed(err)) return false;
+        throw err;
       },
-    }),
-  );
+    );
   ioCounters.writes += 1;
+  if (closed) count(METRIC.unitsOverdueAtClose, defaulters.length);
+  return closed;
 }
 
 /** The units that had not submitted when the cycle closed, by id (a record of before kept them in a list). */

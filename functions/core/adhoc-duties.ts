@@ -395,9 +395,12 @@ export function extendDuty(duty: Duty, input: unknown, nowMs: number): Revision 
   }
   if (date === undefined) throw invalid(issues);
   const at = shanghaiInstant(date, body.deadline.time).getTime();
-  const last = adhocOf(duty).changes.at(-1);
   // The same extension again (a retried request): nothing more to change.
-  if (at === Date.parse(current) && last?.kind === 'extended') return undefined;
+  const extendedTo = adhocOf(duty)
+    .changes.filter((c) => c.kind === 'extended')
+    .at(-1)?.deadline;
+  if (at === Date.parse(current) && extendedTo !== undefined && Date.parse(extendedTo) === at)
+    return undefined;
   if (at <= nowMs)
     issues.push({ field: 'deadline', problem: `截止时间 ${date} ${body.deadline.time} 已经过去` });
   else if (at <= Date.parse(current))
@@ -477,7 +480,12 @@ export async function changeDutyUnits(
   const issues: FieldIssue[] = [];
   const deadline = planCycle(duty, periodKey).deadline;
   if (add.length > 0 && Date.parse(deadline) <= ctx.nowMs)
-    issues.push({ field: 'add', problem: '截止时间已过，不能再添加单位；请先延期' });
+    issues.push({
+      field: 'add',
+      problem: duty.once
+        ? '截止时间已过，不能再添加单位；请先延期'
+        : '本期截止时间已过，请在下一期开始后再添加单位',
+    });
   const current = new Set((await ctx.responsible(duty)).map((u) => u.id));
   for (const [i, id] of add.entries()) {
     const u = await ctx.unit(id);

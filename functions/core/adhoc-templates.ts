@@ -103,31 +103,50 @@ function build(t: TemplateDef, year: number): AdhocTemplate {
 
 /**
  * The templates for a year, or — without one — each for the first year (this or the next) whose deadline is still
- * ahead. A year without the official holiday arrangement is refused: its dates cannot be known.
+ * ahead. A year without the official holiday arrangement cannot be dated: asked for, it is refused; otherwise the
+ * templates it would take are listed as unavailable, with why.
  */
-export function adhocTemplates(nowMs: number, year?: number): AdhocTemplate[] {
+export function adhocTemplates(
+  nowMs: number,
+  year?: number,
+): { templates: AdhocTemplate[]; unavailable: { id: string; nameZh: string; reasonZh: string }[] } {
   const thisYear = Number(shanghaiDateOf(new Date(nowMs)).slice(0, 4));
-  return TEMPLATES.map((t) => {
+  const templates: AdhocTemplate[] = [];
+  const unavailable: { id: string; nameZh: string; reasonZh: string }[] = [];
+  for (const t of TEMPLATES) {
     const years = year !== undefined ? [year] : [thisYear, thisYear + 1];
-    let lastError: unknown;
+    let built: AdhocTemplate | undefined;
+    let reason: CalendarError | undefined;
     for (const y of years) {
       try {
-        const built = build(t, y);
-        const d = built.request.deadline as { date: string; time: string };
-        if (year !== undefined || shanghaiInstant(d.date, d.time).getTime() > nowMs) return built;
+        const candidate = build(t, y);
+        const d = candidate.request.deadline as { date: string; time: string };
+        if (year !== undefined || shanghaiInstant(d.date, d.time).getTime() > nowMs) {
+          built = candidate;
+          break;
+        }
       } catch (err) {
-        lastError = err;
+        if (!(err instanceof CalendarError)) throw err;
+        reason = err;
       }
     }
-    if (lastError instanceof CalendarError)
-      throw new ValidationError(lastError.message, `${lastError.messageZh}，无法按官方日历计算日期`, [
-        { field: 'year', problem: lastError.messageZh },
+    if (built) templates.push(built);
+    else if (year !== undefined && reason)
+      throw new ValidationError(reason.message, `${reason.messageZh}，无法按官方日历计算日期`, [
+        { field: 'year', problem: reason.messageZh },
       ]);
-    throw lastError ?? new Error(`no year for ${t.id}`);
-  });
+    else
+      unavailable.push({
+        id: t.id,
+        nameZh: t.nameZh,
+        reasonZh: `${reason?.messageZh ?? '尚无日历数据'}，暂无法计算日期`,
+      });
+  }
+  return { templates, unavailable };
 }
 
 /** Template names as administrators write them (国庆节前检查) or their ids. */
 export function templateByName(name: string): string | undefined {
+  if (name.trim() === '') return undefined;
   return TEMPLATES.find((t) => t.id === name || t.nameZh === name || t.nameZh.startsWith(name))?.id;
 }

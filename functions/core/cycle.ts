@@ -14,6 +14,7 @@ import {
   defaulterCount,
   getCycle,
   getUnit,
+  markCycleCancelled,
   setCycleDeadline,
   listSubmissions,
   markStagesDone,
@@ -100,6 +101,20 @@ export async function advanceCycle(
   const told = await tellChanges(duty, plan, record, ctx, now);
   if (record.status !== 'open')
     return { status: 'closed', defaulters: defaulterCount(record), notices: told };
+  // A cancelled duty whose cycle is still open: nothing more is sent. The period the cancellation was told in (the
+  // change reached the duty only) ends cancelled; an earlier period of a recurring duty, its deadline past, closes
+  // with its defaulters on record — cancelling the duty does not excuse what was already late.
+  if (duty.adhoc?.cancelled) {
+    const addressed = duty.adhoc.changes.some(
+      (c) => c.kind === 'cancelled' && c.periodKey === plan.periodKey,
+    );
+    if (addressed || Date.parse(plan.deadline) > now.getTime()) {
+      await markCycleCancelled(duty.id, plan.periodKey, duty.adhoc.cancelled.at);
+      return { status: 'closed', defaulters: 0, notices: told };
+    }
+    const late = (await sweepRoster(duty, plan, ctx.log)).missing.map((u) => u.id);
+    return close(duty, plan, record, late, now, told);
+  }
   if (duty.once && (record.deadline !== plan.deadline || (record.revision ?? 1) !== duty.once.revision))
     await setCycleDeadline(duty.id, plan.periodKey, plan.deadline, duty.once.revision);
   // Running again after a failure (the reconciler resumed it): the error is behind it.
@@ -117,7 +132,7 @@ export async function advanceCycle(
     const acted = catchUpStage(due, plan, now);
     if (acted && missing.length > 0) {
       const swept = await recordStage(duty, plan, acted, missing, record, ctx, now);
-      notices = swept.notices;
+      notices += swept.notices;
       if (!swept.finished) {
         // The rest of the sweep in the next invocation, at once.
         return {
@@ -136,7 +151,7 @@ export async function advanceCycle(
     );
     // Everyone has done it: nothing more to remind or escalate. (An empty roster closes only at the end: its
     // units may not have been imported yet.)
-    if (missing.length === 0 && sweep.rosterSize > 0) return close(duty, plan, [], now, notices);
+    if (missing.length === 0 && sweep.rosterSize > 0) return close(duty, plan, record, [], now, notices);
   }
 
   if (!next) {
@@ -144,6 +159,7 @@ export async function advanceCycle(
     return close(
       duty,
       plan,
+      record,
       missing.map((u) => u.id),
       now,
       notices,
@@ -196,11 +212,20 @@ export async function createCycle(duty: Duty, plan: CyclePlan, now: Date): Promi
 async function close(
   duty: Duty,
   plan: CyclePlan,
+  record: CycleRecord,
   defaulters: string[],
   now: Date,
   notices: number,
 ): Promise<AdvanceResult> {
-  await closeCycle(duty.id, plan.periodKey, defaulters.sort(), toShanghaiIso(now));
+  const closed = await closeCycle(
+    duty.id,
+    plan.periodKey,
+    defaulters.sort(),
+    toShanghaiIso(now),
+    record.generation,
+  );
+  // Not closed: an administrator's change started a newer generation meanwhile, which decides.
+  if (!closed) return { status: 'closed', defaulters: 0, notices, superseded: true };
   return { status: 'closed', defaulters: defaulters.length, notices };
 }
 
@@ -235,9 +260,8 @@ export async function sweepRoster(
   for (const b of bad)
     log.warn('skipping a unit record that does not match its schema', { key: b.key, problems: b.problems });
   const submitted = new Set(subs.map((s) => s.unitId));
-  const responsible = units;
-  const missing = responsible.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
-  return { missing, rosterSize: responsible.length };
+  const missing = units.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
+  return { missing, rosterSize: units.length };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Duty } from '../../workflows/catalog/schema.ts';
 import { addDays, compareDates, shanghaiDateOf, shanghaiInstant } from '../../workflows/calendar.ts';
 import { periodKeyOf } from '../../workflows/periods.ts';
-import { periodKindOfDuty } from '../../workflows/plan.ts';
+import { periodKindOfDuty, planCycle } from '../../workflows/plan.ts';
 
 export interface CycleStart {
   dutyId: string;
@@ -37,11 +37,22 @@ export function cyclesStartingBy(duties: readonly Duty[], asOf: Date): CycleStar
       if (compareDates(`2000-${md}`, `2000-${duty.cadence.season.to}`) > 0) continue;
     }
     const periodKey = periodKeyOf(periodKindOfDuty(duty), today);
+    // A recurring ad-hoc duty's period due before its first date (a monthly report on the 15th, from the 20th) is
+    // not its to start: nobody would have been told of that deadline.
+    if (duty.activeDates && !dueFrom(duty, periodKey, duty.activeDates.from)) continue;
     // An ad-hoc duty has its one period, started when it was created.
     if (duty.once && duty.once.periodKey !== periodKey) continue;
     out.push({ dutyId: duty.id, periodKey, executionName: cycleExecutionName(duty.id, periodKey) });
   }
   return out;
+}
+
+function dueFrom(duty: Duty, periodKey: string, from: string): boolean {
+  try {
+    return Date.parse(planCycle(duty, periodKey).deadline) >= shanghaiInstant(from, '00:00').getTime();
+  } catch {
+    return false;
+  }
 }
 
 /** A dispatch lost for longer than this is not made up: those periods are long over. */

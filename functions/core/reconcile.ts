@@ -14,6 +14,7 @@ import { caseExecutionName, resumeCase } from './cases.ts';
 import { clock } from './clock.ts';
 import { dispatchThrough } from './dispatch-run.ts';
 import { cycleExecutionName } from './dispatch.ts';
+import { changeStageId } from '../notices/cycle-notices.ts';
 
 /** Work younger than this may still be starting: the reconciler leaves it alone. */
 const GRACE_MS = 5 * 60_000;
@@ -87,7 +88,14 @@ export async function reconcile(
   const cyclesRunning = await running(cycleArn);
   const openCycles = await listCycles({ status: 'open' });
   report.cyclesOpen = openCycles.length;
-  for (const c of openCycles) {
+  // Cancelled cycles whose cancellation the units have not been told yet (the new execution did not start).
+  const byId = new Map(duties.map((d) => [d.id, d]));
+  const untold = (await listCycles({ status: 'cancelled' })).filter((c) =>
+    (byId.get(c.dutyId)?.adhoc?.changes ?? []).some(
+      (ch) => ch.periodKey === c.periodKey && !c.stagesDone.includes(changeStageId(ch)),
+    ),
+  );
+  for (const c of [...openCycles, ...untold]) {
     if (cyclesRunning.has(cycleExecutionName(c.dutyId, c.periodKey, c.generation))) continue;
     if (!c.lastError && (recent(c.createdAt, now.getTime()) || recent(c.generationAt, now.getTime())))
       continue;

@@ -137,9 +137,9 @@ const CHANGE_PREFIX = {
 
 /** An administrator's change to an ad-hoc duty, as the units it concerns read it. */
 function changeItem(bodies: CycleChangeBody[], ctx: ComposeContext): Item {
-  const b = bodies.reduce((x, y) => (y.seq > x.seq ? y : x));
+  const b = bodies[0] as CycleChangeBody;
   const duty = ctx.duty(b.dutyId);
-  const units = dedupeUnits(bodies.filter((x) => x.seq === b.seq).flatMap((x) => x.units));
+  const units = dedupeUnits(bodies.flatMap((x) => x.units));
   const title = `${b.titleZh}（${periodOf(b.periodKey)}）`;
   const lines: Line[] = [
     {
@@ -189,7 +189,7 @@ function changeItem(bodies: CycleChangeBody[], ctx: ComposeContext): Item {
     subject,
     kind: 'change',
     urgent: false,
-    sortKey: `${b.dutyId}|${b.periodKey}`,
+    sortKey: `${b.dutyId}|${b.periodKey}|${String(b.seq).padStart(4, '0')}`,
   };
 }
 
@@ -337,7 +337,7 @@ export function composeEmail(
         : b.type === 'cycle-escalation'
           ? `e|${b.dutyId}|${b.periodKey}|${b.audience}`
           : b.type === 'cycle-change'
-            ? `x|${b.dutyId}|${b.periodKey}`
+            ? `x|${b.dutyId}|${b.periodKey}|${b.seq}`
             : b.type === 'delivery-problem'
               ? 'p'
               : `c|${noticeId(n)}`;

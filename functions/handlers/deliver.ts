@@ -68,7 +68,10 @@ function ports(context: Context): DeliveryPorts {
         new Set((await listSubmissions(dutyId, periodKey)).map((s) => s.unitId)),
       cycleState: async (dutyId, periodKey) => {
         const c = await getCycle(dutyId, periodKey);
-        return c ? { status: c.status, revision: c.revision ?? 1 } : undefined;
+        const removed = catalog.get(dutyId)?.scope?.removed;
+        return c
+          ? { status: c.status, revision: c.revision ?? 1, ...(removed ? { removed: new Set(removed) } : {}) }
+          : undefined;
       },
       caseState: async (caseId) => {
         const c = await getCase(caseId);

@@ -6,7 +6,7 @@ import { isWorkday } from '../../workflows/calendar.ts';
 
 const deadlines = (year: number) =>
   Object.fromEntries(
-    adhocTemplates(Date.parse(`${year}-01-01T00:00:00+08:00`), year).map((t) => [
+    adhocTemplates(Date.parse(`${year}-01-01T00:00:00+08:00`), year).templates.map((t) => [
       t.id,
       `${(t.request.deadline as { date: string }).date} (${t.beforeDate})`,
     ]),
@@ -28,7 +28,7 @@ describe('节前检查 and 汛前检查 templates', () => {
 
   it('fall on working days every year the calendar covers', () => {
     for (const year of [2023, 2024, 2025, 2026])
-      for (const t of adhocTemplates(Date.parse(`${year}-01-01T00:00:00+08:00`), year)) {
+      for (const t of adhocTemplates(Date.parse(`${year}-01-01T00:00:00+08:00`), year).templates) {
         const { date, time } = t.request.deadline as { date: string; time: string };
         expect(isWorkday(date), `${year} ${t.id} ${date}`).toBe(true);
         expect(date < t.beforeDate, `${year} ${t.id}`).toBe(true);
@@ -40,15 +40,33 @@ describe('节前检查 and 汛前检查 templates', () => {
   });
 
   it('without a year, each is for the first year whose deadline is still ahead', () => {
-    const after = adhocTemplates(Date.parse('2023-10-01T00:00:00+08:00'));
+    const after = adhocTemplates(Date.parse('2023-10-01T00:00:00+08:00')).templates;
     expect(after.map((t) => [t.id, t.year])).toEqual([
       ['spring-festival-check', 2024],
       ['labour-day-check', 2024],
       ['national-day-check', 2024],
       ['pre-flood-check', 2024],
     ]);
-    const before = adhocTemplates(Date.parse('2023-09-18T10:00:00+08:00'));
+    const before = adhocTemplates(Date.parse('2023-09-18T10:00:00+08:00')).templates;
     expect(before.find((t) => t.id === 'national-day-check')?.year).toBe(2023);
+  });
+
+  it('lists what next year would take as unavailable, while the calendar has no data for it', () => {
+    const late2026 = adhocTemplates(Date.parse('2026-10-10T00:00:00+08:00'));
+    expect(late2026.templates).toEqual([]);
+    expect(late2026.unavailable.map((u) => u.id)).toEqual([
+      'spring-festival-check',
+      'labour-day-check',
+      'national-day-check',
+      'pre-flood-check',
+    ]);
+    expect(late2026.unavailable[0]?.reasonZh).toContain('2027 年没有官方节假日数据');
+    const march2026 = adhocTemplates(Date.parse('2026-03-01T00:00:00+08:00'));
+    expect(march2026.templates.map((t) => [t.id, t.year])).toEqual([
+      ['labour-day-check', 2026],
+      ['national-day-check', 2026],
+      ['pre-flood-check', 2026],
+    ]);
   });
 
   it('refuses a year without the official arrangement, in Chinese, naming the year', () => {

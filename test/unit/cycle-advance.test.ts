@@ -343,3 +343,41 @@ describe('robustness', () => {
     });
   });
 });
+
+describe("an administrator's change that reached the duty but not the cycle", () => {
+  it('a cancellation: the next wake tells the units still owing it, and the cycle ends cancelled, nobody escalated', async () => {
+    await step('2023-02-06T08:00:00+08:00');
+    await submit('ent-a', '2023-02-06T08:30:00+08:00');
+    clearOutbox();
+    const at = '2023-02-06T10:00:00+08:00';
+    const cancelled = {
+      ...WEEKLY,
+      enabled: false,
+      adhoc: {
+        changes: [
+          {
+            seq: 1,
+            kind: 'cancelled' as const,
+            periodKey: W06,
+            at,
+            deadline: '2023-02-06T18:00:00+08:00',
+            reasonZh: '并入专项检查',
+          },
+        ],
+        cancelled: { at, reasonZh: '并入专项检查' },
+      },
+    };
+    const result = await step('2023-02-06T10:05:00+08:00', cancelled);
+    expect(result).toMatchObject({ status: 'closed', defaulters: 0 });
+    expect((await getCycle(WEEKLY.id, W06))?.status).toBe('cancelled');
+    const told = outbox();
+    expect(told.every((n) => n.startsWith('change-1 '))).toBe(true);
+    expect(told.map((n) => n.split(' ')[1])).toEqual(
+      ['ent-b', 'ent-c', 'ent-d', 'ent-e'].map((id) => mail(id, 'contact')),
+    );
+    // Again: told once, and still nothing else.
+    clearOutbox();
+    await step('2023-02-07T09:00:00+08:00', cancelled);
+    expect(outbox()).toEqual([]);
+  });
+});

@@ -332,6 +332,32 @@ describe('one email per recipient per moment', () => {
     expect(v.sent.map((e) => e.to)).toEqual(['c@example.gov.cn']);
     expect(v.sent[0]?.subject).toMatch(/^【取消】.*已取消$/);
     expect(v.notices.size).toBe(0);
+
+    // A unit removed from the duty: its pending reminder is not sent; a reminder listing it and another keeps the other.
+    const r = new World();
+    const both: Notice = {
+      ...reminder('e@example.gov.cn', 'ent-e'),
+      body: {
+        ...(reminder('e@example.gov.cn', 'ent-e').body as Extract<
+          Notice['body'],
+          { type: 'cycle-reminder' }
+        >),
+        units: [
+          { id: 'ent-e', name: 'ent-e有限公司' },
+          { id: 'ent-f', name: 'ent-f有限公司' },
+        ],
+      },
+    };
+    r.add(reminder('b@example.gov.cn', 'ent-b'), both);
+    r.cycles.set('risk-prejudgment-weekly|2023-W06', {
+      status: 'open',
+      revision: 1,
+      removed: new Set(['ent-b', 'ent-e']),
+    });
+    await r.runToEnd();
+    expect(r.sent.map((e) => e.to)).toEqual(['e@example.gov.cn']);
+    expect(r.sent[0]?.text).toContain('ent-f有限公司');
+    expect(r.sent[0]?.text).not.toContain('ent-e有限公司');
   });
 
   it('leaves notices of a later moment, and holds routine mail outside office hours', async () => {

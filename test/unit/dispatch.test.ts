@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cycleExecutionName, cyclesStartingBy } from '../../functions/core/dispatch.ts';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
-import type { Duty } from '../../workflows/catalog/schema.ts';
+import { dutySchema, type Duty } from '../../workflows/catalog/schema.ts';
 
 const catalog = loadCatalog();
 const duties = catalog.duties;
@@ -59,6 +59,24 @@ describe('cyclesStartingBy', () => {
     expect(june[prevention]).toBeUndefined();
     expect(keysBy('2023-10-01T09:00:00+08:00')['geohazard-flood-season-prevention']).toBeUndefined();
     expect(keysBy('2024-03-01T00:00:00+08:00')['geohazard-freeze-thaw-prevention']).toBe('2024');
+  });
+
+  it('starts a recurring ad-hoc duty only between its dates, and never a period due before its first date', () => {
+    const monthly = dutySchema.parse({
+      ...catalog.require('monthly-safety-meeting'),
+      id: 'adhoc-monthly',
+      deadline: { type: 'after-period-start', days: 14, time: '17:00' },
+      nonWorkdayPolicy: 'previous-workday',
+      activeDates: { from: '2023-06-20', until: '2023-08-31' },
+      adhoc: { changes: [] },
+    });
+    const at = (iso: string) => keysBy(iso, [monthly])['adhoc-monthly'];
+    expect(at('2023-06-19T09:00:00+08:00')).toBeUndefined();
+    // June's report was due on the 15th, before the duty began.
+    expect(at('2023-06-20T09:00:00+08:00')).toBeUndefined();
+    expect(at('2023-07-01T09:00:00+08:00')).toBe('2023-07');
+    expect(at('2023-08-31T09:00:00+08:00')).toBe('2023-08');
+    expect(at('2023-09-01T09:00:00+08:00')).toBeUndefined();
   });
 
   it('skips disabled duties', () => {

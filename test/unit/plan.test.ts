@@ -127,6 +127,18 @@ describe('year-end safety report (fixed date 12-31)', () => {
   });
 });
 
+describe('a deadline moved off a rest day stays in its period', () => {
+  it('a weekly Monday deadline on the National Day Monday goes to the next working day, the 调休 Saturday', () => {
+    const monday = variant({
+      deadline: { type: 'after-period-start', days: 0, time: '17:00' },
+      nonWorkdayPolicy: 'previous-workday',
+    });
+    const plan = planCycle(monday, '2023-W40');
+    expect(plan.deadline).toBe('2023-10-07T17:00:00+08:00');
+    expect(plan.deadlineAdjusted).toEqual({ ruleDate: '2023-10-02', policy: 'next-workday' });
+  });
+});
+
 describe('stage order', () => {
   const cases: [string, string][] = [
     ['monthly-safety-meeting', '2023-09'],

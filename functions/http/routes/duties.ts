@@ -15,7 +15,7 @@ import {
 import { dutyRoster, getCycle, getUnit, reviseCycle } from '../../adapters/store.ts';
 import { startExecutionOnce } from '../../adapters/executions.ts';
 import { cycleExecutionName } from '../../core/dispatch.ts';
-import type { Duty } from '../../../workflows/catalog/schema.ts';
+import { dutySchema, type Duty } from '../../../workflows/catalog/schema.ts';
 import { adhocTemplates } from '../../core/adhoc-templates.ts';
 import {
   adhocDutyBodySchema,
@@ -33,7 +33,7 @@ import {
 import { auditKey } from '../../core/audit-subjects.ts';
 import type { LiveCatalog } from '../../core/duty-catalog.ts';
 import { createCycle } from '../../core/cycle.ts';
-import { ConflictError, NotFoundError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, ValidationError, fieldPath } from '../../core/errors.ts';
 import { toShanghaiIso } from '../../../workflows/calendar.ts';
 import { planCycle } from '../../../workflows/plan.ts';
 import { adminContext } from './units.ts';
@@ -237,6 +237,12 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
     const revision = await apply(current.duty, nowMs);
     let stored = current;
     if (revision) {
+      // Checked like every stored duty before it is written: one bad record would stop every reader of the catalog.
+      const checked = dutySchema.safeParse(revision.duty);
+      if (!checked.success)
+        throw new ValidationError('invalid change', '修改后的专项工作设置有误', [
+          ...checked.error.issues.map((i) => ({ field: fieldPath(i.path), problem: i.message })),
+        ]);
       stored = {
         duty: revision.duty,
         meta: {
@@ -253,7 +259,7 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
       };
       await replaceAdhocDuty(stored, current.meta.version);
       await appendAudit({
-        subject: auditKey({ kind: 'cycle', dutyId: id, periodKey: auditPeriod(current.duty, nowMs) }),
+        subject: auditKey({ kind: 'cycle', dutyId: id, periodKey }),
         at: toShanghaiIso(new Date(nowMs)),
         actor: ctx.actor,
         action,
@@ -352,8 +358,8 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
     async (req) => {
       requireAdmin(req);
       const q = templatesQuerySchema.parse(req.query);
-      const templates = adhocTemplates(clock.nowMs(), q.year);
-      return json(200, { count: templates.length, templates });
+      const { templates, unavailable } = adhocTemplates(clock.nowMs(), q.year);
+      return json(200, { count: templates.length, templates, unavailable });
     },
     {
       summary: 'Templates for the usual ad-hoc duties',

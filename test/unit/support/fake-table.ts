@@ -90,6 +90,20 @@ const CONDITIONS: Record<string, Condition> = {
   'attribute_exists(PK)': (item) => item !== undefined,
   'attribute_exists(PK) AND (attribute_not_exists(generation) OR generation < :g)': (item, attr, value) =>
     item !== undefined && (attr('generation') === undefined || lessThan(attr('generation'), value(':g'))),
+  // Closing and revising cycles (store.ts): never over a newer generation, a cancellation or a later revision.
+  'attribute_exists(PK) AND #s IN (:open, :closed) AND (attribute_not_exists(generation) OR generation = :g)':
+    (item, attr, value) =>
+      item !== undefined &&
+      [value(':open'), value(':closed')].includes(attr('#s')) &&
+      (attr('generation') === undefined || attr('generation') === value(':g')),
+  'attribute_exists(PK) AND #s IN (:open, :closed) AND generation = :g': (item, attr, value) =>
+    item !== undefined &&
+    [value(':open'), value(':closed')].includes(attr('#s')) &&
+    attr('generation') === value(':g'),
+  'attribute_exists(PK) AND #s = :open': (item, attr, value) =>
+    item !== undefined && attr('#s') === value(':open'),
+  'attribute_exists(PK) AND (attribute_not_exists(revision) OR revision <= :r)': (item, attr, value) =>
+    item !== undefined && (attr('revision') === undefined || !lessThan(value(':r'), attr('revision'))),
   // The delivery lease (outbox-store.ts).
   'attribute_not_exists(PK) OR holder = :me OR #until < :now': (item, attr, value) =>
     item === undefined || attr('holder') === value(':me') || lessThan(attr('#until'), value(':now')),
