@@ -65,6 +65,8 @@ export interface Answer {
   status: number;
   text: string;
   json: unknown;
+  /** The body as sent (a workbook to save). */
+  bytes: Uint8Array;
 }
 
 export async function call(
@@ -100,7 +102,8 @@ export async function call(
     throw new ApiFailed(`无法连接 ${t.base}：${reason}。本地运行请先执行 npm start，或用 --api 指定地址。`);
   }
   // Keep a byte order mark (the CSV export has one on purpose); fetch's text() would drop it.
-  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
   let json: unknown;
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -113,7 +116,7 @@ export async function call(
     const message = (json as { message?: string } | undefined)?.message ?? '';
     throw new ApiFailed(`服务器出错（HTTP ${res.status}）${message ? `：${message}` : ''}`);
   }
-  return { status: res.status, text, json };
+  return { status: res.status, text, json, bytes };
 }
 
 /** Runs an admin command: maps API answers and failures to messages and exit codes. */

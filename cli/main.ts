@@ -25,7 +25,11 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
                                                  邮件发送记录：谁在何时收到哪些提醒，哪些地址无法送达及原因
   safeduty duties create --title 标题 --instruction 要求 --kinds 乡镇 --deadline "2023-09-27 18:00" [--towns …] [--document 文号]
                                                  发起专项工作（临时任务），按期提醒、逾期督办；或 --workdays N；--file 完整设置
-  safeduty duties list                           列出已发起的专项工作
+  safeduty duties create --template 国庆节前检查 | --every 周五 --from 日期 --until 日期   按模板发起；重复进行
+  safeduty duties templates | list               模板及其日期；已发起的专项工作
+  safeduty duties extend|cancel|units <编号> …   延期、取消、添加或移出责任单位（均告知相关单位一次）
+  safeduty assessment --year 2023 [--unit 单位ID] [--xlsx 文件.xlsx] [--html 文件.html]
+                                                 年度考核：各单位各项职责按时率、逾期与未报期次、案件期限、无法送达的联系人
   safeduty cases open <案件类型> --file <案件.json>  立案并启动案件工作流（重大事故隐患挂牌督办、经营性自建房整治）
   safeduty cases list [--type 类型] [--status open|closed] [--town 镇] [--overdue]   列出案件
   safeduty cases show <案件编号> | event <案件编号> <事件> [--file 事件.json] | types
@@ -92,6 +96,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'duties':
         return await (
           await lazy('./commands/duties.ts', 'dutiesCommand')
+        )(rest, io);
+      case 'assessment':
+        return await (
+          await lazy('./commands/assessment.ts', 'assessmentCommand')
         )(rest, io);
       case 'cases':
         return await (

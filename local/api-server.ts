@@ -42,7 +42,7 @@ export async function startApiServer(options: {
     void (async () => {
       const send = (r: ApiResult) => {
         res.writeHead(r.statusCode ?? 200, (r.headers ?? {}) as Record<string, string>);
-        res.end(r.body ?? '');
+        res.end(r.isBase64Encoded ? Buffer.from(r.body ?? '', 'base64') : (r.body ?? ''));
       };
       // Concatenated, not resolved against a base: a target such as `//x` is a path here, not a host.
       const target = req.url ?? '/';

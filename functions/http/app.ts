@@ -1,6 +1,7 @@
 import type { Catalog } from '../../workflows/catalog/index.ts';
 import { json } from './respond.ts';
 import { Router } from './router.ts';
+import { registerAssessmentRoutes } from './routes/assessment.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerCaseRoutes } from './routes/cases.ts';
 import { registerCycleRoutes } from './routes/cycles.ts';
@@ -26,6 +27,7 @@ export function buildRouter(catalog: Catalog): Router {
   registerCaseRoutes(router);
   registerAuditRoutes(router, catalog);
   registerDeliveryRoutes(router, catalog);
+  registerAssessmentRoutes(router, catalog);
   registerOpenApiRoute(router);
   return router;
 }

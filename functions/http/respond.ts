@@ -44,6 +44,21 @@ export function text(
   };
 }
 
+/** A file to download (an XLSX export): base64 in the event, as API Gateway and the local server pass it on. */
+export function binary(
+  status: number,
+  bytes: Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): ApiResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': contentType, ...SECURITY_HEADERS, ...headers },
+    body: bytes.toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
 /** Zod issues as field issues; an unknown-keys issue names each unknown field on its own. */
 export function zodIssues(err: ZodError): FieldIssue[] {
   return err.issues.flatMap((i): FieldIssue[] =>

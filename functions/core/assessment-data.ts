@@ -1,0 +1,89 @@
+// Gathers what the assessment of a year needs from the table: every cycle whose deadline falls in the year with its
+// responsible units and submissions, the cases of the year, the roster and its undeliverable addresses.
+import type { Catalog } from '../../workflows/catalog/index.ts';
+import { UNIT_KINDS, type Duty } from '../../workflows/catalog/schema.ts';
+import type { CaseTypes } from '../../workflows/cases/index.ts';
+import { toShanghaiIso } from '../../workflows/calendar.ts';
+import { listCasesByStatus } from '../adapters/case-store.ts';
+import { addressesStore } from '../adapters/outbox-store.ts';
+import { dutyRoster, listCycles, listSubmissions, listUnits } from '../adapters/store.ts';
+import { assess, type AssessedCase, type AssessedCycle, type Assessment } from './assessment.ts';
+import { caseSummary } from './cases.ts';
+import { mapLimit } from './concurrency.ts';
+import { undeliverableMarks } from './units.ts';
+
+/** Cycles read at once: each is one query for its submissions. */
+const CONCURRENCY = 8;
+
+/** The end of a year in Asia/Shanghai: the assessment of a past year counts everything due in it. */
+const yearEndMs = (year: number) => Date.parse(`${year + 1}-01-01T00:00:00+08:00`) - 1;
+
+export async function gatherAssessment(
+  catalog: Catalog,
+  types: CaseTypes,
+  year: number,
+  now: Date,
+): Promise<Assessment> {
+  const asOfMs = Math.min(now.getTime(), yearEndMs(year));
+  const y = String(year);
+  const rosters = new Map<string, Promise<string[]>>();
+  const rosterOf = (duty: Duty) => {
+    let p = rosters.get(duty.id);
+    if (!p) {
+      p = dutyRoster(duty).then((r) => r.units.map((u) => u.id));
+      rosters.set(duty.id, p);
+    }
+    return p;
+  };
+  const perDuty = await mapLimit(catalog.duties, CONCURRENCY, async (duty) =>
+    (await listCycles({ dutyId: duty.id }))
+      .filter((c) => c.deadline.slice(0, 4) === y && Date.parse(c.deadline) <= asOfMs)
+      .map((cycle) => ({ duty, cycle })),
+  );
+  const cycles = await mapLimit(
+    perDuty.flat(),
+    CONCURRENCY,
+    async ({ duty, cycle }): Promise<AssessedCycle> => ({
+      duty: { id: duty.id, titleZh: duty.titleZh },
+      cycle,
+      responsible: await rosterOf(duty),
+      submissions: cycle.status === 'cancelled' ? [] : await listSubmissions(duty.id, cycle.periodKey),
+    }),
+  );
+
+  const { cases: records } = await listCasesByStatus(['open', 'closed']);
+  const cases: AssessedCase[] = [];
+  for (const r of records) {
+    // The cases of the year: opened by its end, and not closed before it began.
+    if (r.openedAt.slice(0, 4) > y || (r.closedAt !== undefined && r.closedAt.slice(0, 4) < y)) continue;
+    const type = types.get(r.typeId);
+    if (!type) continue;
+    const s = caseSummary(type, r, new Date(asOfMs));
+    cases.push({
+      caseId: s.caseId,
+      typeTitleZh: s.typeTitleZh,
+      title: s.title,
+      responsibleUnitId: s.responsibleUnitId,
+      openedAt: s.openedAt,
+      term: s.term,
+      stageTitleZh: s.stageTitleZh,
+      status: s.status,
+      ...(s.closedAt ? { closedAt: s.closedAt } : {}),
+      overdueNow: s.overdue !== null,
+    });
+  }
+
+  const [units, known] = await Promise.all([
+    listUnits({ kinds: UNIT_KINDS, includeInactive: false }),
+    addressesStore.undeliverable(),
+  ]);
+  return assess({
+    year,
+    asOfMs,
+    asOf: toShanghaiIso(new Date(asOfMs)),
+    units,
+    cycles,
+    cases,
+    undeliverable: (u) => undeliverableMarks(u, known),
+  });
+}
