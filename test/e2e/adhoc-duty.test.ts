@@ -119,6 +119,19 @@ describe('an ad-hoc duty', () => {
     expect((audit.json.entries as { action: string }[]).map((e) => e.action)).toContain('adhoc-duty-created');
     const listed = await api(rt, 'GET', '/adhoc-duties');
     expect((listed.json.duties as { id: string }[]).map((d) => d.id)).toEqual([id]);
+    // And in the annual assessment: on time for the town that reported, missed for the others.
+    const assessed = await api(rt, 'GET', '/assessment?year=2023&limit=1000');
+    const dutyOf = (unitId: string) =>
+      (
+        assessed.json.units as {
+          unit: { id: string };
+          duties: { dutyId: string; onTime: number; missed: number }[];
+        }[]
+      )
+        .find((u) => u.unit.id === unitId)
+        ?.duties.find((d) => d.dutyId === id);
+    expect(dutyOf(onTime!.id)).toMatchObject({ onTime: 1, missed: 0 });
+    for (const t of late) expect(dutyOf(t.id), t.id).toMatchObject({ onTime: 0, missed: 1 });
   }, 300_000);
 
   it('moves reminders and escalations when the deadline is extended mid-way, and tells each town once', async () => {
