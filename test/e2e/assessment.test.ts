@@ -11,6 +11,7 @@ import { main } from '../../cli/main.ts';
 import { generateRoster, ROSTER_SIZES } from '../../local/roster.ts';
 import type { Runtime } from '../../local/runtime.ts';
 import { UNIT_KIND_ZH } from '../../workflows/catalog/schema.ts';
+import { launchBrowser } from '../support/browser.ts';
 import { api, startTestRuntime } from '../support/runtime.ts';
 
 const roster = generateRoster(ROSTER_SIZES.small, 2023);
@@ -235,6 +236,37 @@ describe('the annual assessment of the demo county', () => {
     const badYear = await api(rt, 'GET', '/assessment?year=23');
     expect(badYear.status).toBe(400);
     expect(badYear.json.issues).toEqual([{ field: 'year', problem: '应为四位年份，如 2023' }]);
+  });
+
+  it("prints a unit's page on A4 in a real browser, in Chinese", async () => {
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({
+        extraHTTPHeaders: { authorization: `Bearer ${rt.adminToken}` },
+        viewport: { width: 1000, height: 1300 },
+      });
+      const page = await context.newPage();
+      const res = await page.goto(`${rt.apiUrl}/assessment/ent-00001?year=2023&format=html`);
+      expect(res?.status()).toBe(200);
+      const name = roster.units.find((u) => u.id === 'ent-00001')!.name;
+      await expect(page.locator('h1').textContent()).resolves.toBe(`${name} 2023年度安全生产工作考核情况`);
+      // The case, with its term missed, in the second table.
+      await expect(page.locator('h2').allTextContents()).resolves.toEqual([
+        '一、各项职责完成情况',
+        '二、案件及整改期限',
+        '三、无法送达的联系人',
+      ]);
+      expect(await page.locator('table').nth(1).textContent()).toContain('逾期');
+      const dir = mkdtempSync(join(tmpdir(), 'safeduty-page-'));
+      await page.screenshot({ path: join(dir, 'assessment-page.png'), fullPage: true });
+      const pdf = await page.pdf({ format: 'A4', printBackground: true });
+      // One unit's year fits a few sheets of paper.
+      const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+      expect(pages).toBeGreaterThanOrEqual(1);
+      expect(pages).toBeLessThanOrEqual(3);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('exports from the CLI, and says what is missing when asked wrongly', async () => {
