@@ -4,6 +4,10 @@ import { CatalogError, UnknownDutyError } from '../workflows/catalog/index.ts';
 import { CaseTypeError } from '../workflows/cases/index.ts';
 import { catalogCommand, planCommand, calendarCommand } from './commands/foundation.ts';
 import { EXIT, UsageError, stdio, type Io } from './output.ts';
+import { useChineseValidationMessages } from '../functions/core/zod-zh.ts';
+
+// Roster files are checked here before they are sent: their problems read like the API's, in Chinese.
+useChineseValidationMessages();
 
 const HELP = `safeduty —— 安全生产职责提醒与督办
 

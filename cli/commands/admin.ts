@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { UNIT_KINDS, UNIT_KIND_ZH, type UnitKind } from '../../workflows/catalog/schema.ts';
+import {
+  UNIT_KIND_CHOICES_ZH,
+  UNIT_KIND_ZH,
+  unitKindOf,
+  type UnitKind,
+} from '../../workflows/catalog/schema.ts';
 import { parse } from '../main.ts';
 import { COMMON, InputRejected, call, callAllPages, run, target, type Target } from '../api-client.ts';
 import type { Leader, Unit } from '../../functions/core/model.ts';
 import { crossCheck, parseRosterCsv, parseRosterJson } from '../../functions/core/roster-import.ts';
-import { UsageError, type Io } from '../output.ts';
+import { UsageError, type Io, fileProblemZh } from '../output.ts';
 
 const counts = (c: { created: number; updated: number; unchanged: number }) =>
   `新增 ${c.created}、更新 ${c.updated}、未变 ${c.unchanged}`;
@@ -15,7 +20,7 @@ export async function unitsCommand(args: string[], io: Io): Promise<number> {
   if (sub === 'import') return unitsImport(rest, io);
   if (sub === 'list') return unitsList(rest, io);
   throw new UsageError(
-    '用法：safeduty units import <名册文件.csv|.json> [--api URL]，或 safeduty units list [--kind 类型] [--all] [--undeliverable]',
+    '用法：safeduty units import <名册文件.csv|.json> [--api 地址]，或 safeduty units list [--kind 类型] [--all] [--undeliverable]',
   );
 }
 
@@ -23,12 +28,12 @@ async function unitsImport(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, COMMON);
   const [file, ...extra] = positionals;
   if (!file || extra.length > 0)
-    throw new UsageError('用法：safeduty units import <名册文件.csv|.json> [--api URL]');
+    throw new UsageError('用法：safeduty units import <名册文件.csv|.json> [--api 地址]');
   let text: string;
   try {
     text = readFileSync(resolve(file), 'utf8');
   } catch (err) {
-    throw new UsageError(`无法读取名册文件 ${file}：${(err as Error).message}`);
+    throw new UsageError(`无法读取名册文件 ${file}：${fileProblemZh(err)}`);
   }
   const ext = extname(file).toLowerCase();
   const isCsv =
@@ -41,8 +46,8 @@ async function unitsImport(args: string[], io: Io): Promise<number> {
   if (!isCsv) {
     try {
       JSON.parse(text.replace(/^\uFEFF/, ''));
-    } catch (err) {
-      throw new UsageError(`名册文件不是有效的 JSON：${(err as Error).message}`);
+    } catch {
+      throw new UsageError('名册文件不是有效的 JSON，请检查括号、引号和逗号');
     }
   }
   const t = target(values);
@@ -183,12 +188,13 @@ async function unitsList(args: string[], io: Io): Promise<number> {
     undeliverable: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
-  if (values.kind !== undefined && !(UNIT_KINDS as readonly string[]).includes(values.kind))
-    throw new UsageError(`--kind 应为以下之一：${UNIT_KINDS.join('、')}`);
+  const kind = values.kind === undefined ? undefined : unitKindOf(values.kind);
+  if (values.kind !== undefined && !kind)
+    throw new UsageError(`--kind 中的“${values.kind}”不是单位类型，应为：${UNIT_KIND_CHOICES_ZH}`);
   const t = target(values);
   return run(io, async () => {
     const q = new URLSearchParams();
-    if (values.kind) q.set('kind', values.kind);
+    if (kind) q.set('kind', kind);
     if (values.all) q.set('includeInactive', 'true');
     if (values.undeliverable) q.set('undeliverable', 'true');
     const { items } = await callAllPages(t, `/units${q.size ? `?${q}` : ''}`, 'units');
@@ -213,7 +219,7 @@ export async function submitCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { ...COMMON, note: { type: 'string' } });
   const [dutyId, periodKey, unitId, ...extra] = positionals;
   if (!dutyId || !periodKey || !unitId || extra.length > 0)
-    throw new UsageError('用法：safeduty submit <职责ID> <周期编号> <单位ID> [--note 说明] [--api URL]');
+    throw new UsageError('用法：safeduty submit <职责ID> <周期编号> <单位ID> [--note 说明] [--api 地址]');
   const t = target(values);
   return run(io, async () => {
     const r = await call(

@@ -5,7 +5,7 @@ import { loadCaseTypes } from '../../workflows/cases/index.ts';
 import { ACTOR_ZH, CASE_POSITION_ZH, type CaseDeadlineRule } from '../../workflows/cases/schema.ts';
 import { parse } from '../main.ts';
 import { COMMON, call as apiCall, callAllPages, run, target, type Target } from '../api-client.ts';
-import { EXIT, UsageError, type Io } from '../output.ts';
+import { EXIT, UsageError, type Io, fileProblemZh } from '../output.ts';
 
 /**
  * `safeduty cases …`: open and list cases through the HTTP API (the local runtime by default, a deployment with
@@ -39,13 +39,13 @@ function readJsonObject(file: string, what: string): Record<string, unknown> {
   try {
     text = readFileSync(resolve(file), 'utf8');
   } catch (err) {
-    throw new UsageError(`无法读取${what}文件 ${file}：${(err as Error).message}`);
+    throw new UsageError(`无法读取${what}文件 ${file}：${fileProblemZh(err)}`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new UsageError(`${what}文件不是有效的 JSON：${(err as Error).message}`);
+  } catch {
+    throw new UsageError(`${what}文件不是有效的 JSON，请检查括号、引号和逗号`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new UsageError(`${what}文件应为 JSON 对象：${file}`);
@@ -92,7 +92,7 @@ async function openCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { ...COMMON, file: { type: 'string' } });
   const [type, ...extra] = positionals;
   if (!type || extra.length > 0 || !values.file)
-    throw new UsageError('用法：safeduty cases open <案件类型> --file <案件.json> [--api URL]');
+    throw new UsageError('用法：safeduty cases open <案件类型> --file <案件.json> [--api 地址]');
   const types = loadCaseTypes();
   if (!types.get(type))
     throw new UsageError(`未知的案件类型：${type}（可选：${types.types.map((t) => t.id).join('、')}）`);
@@ -170,7 +170,7 @@ async function eventCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { ...COMMON, file: { type: 'string' } });
   const [caseId, event, ...extra] = positionals;
   if (!caseId || !event || extra.length > 0)
-    throw new UsageError('用法：safeduty cases event <案件编号> <事件> [--file <事件.json>] [--api URL]');
+    throw new UsageError('用法：safeduty cases event <案件编号> <事件> [--file <事件.json>] [--api 地址]');
   const body = values.file ? readJsonObject(values.file, '事件') : {};
   const c = connection(values);
   return run(io, async () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UNIT_KINDS, UNIT_KIND_ZH, type UnitKind } from '../../workflows/catalog/schema.ts';
+import { unitKindOf } from '../../workflows/catalog/schema.ts';
 import { parse } from '../main.ts';
 import { COMMON, InputRejected, call, callAllPages, run, target } from '../api-client.ts';
-import { UsageError, type Io } from '../output.ts';
+import { UsageError, type Io, fileProblemZh } from '../output.ts';
 import { templateByName } from '../../functions/core/adhoc-templates.ts';
 
 const USAGE = `用法：
@@ -18,20 +18,6 @@ const USAGE = `用法：
   safeduty duties extend 编号 --deadline "2023-10-12 18:00" [--reason 原因]   延期（提醒与督办随之顺延，未报送单位收到一次通知）
   safeduty duties cancel 编号 --reason 原因                                 取消（不再发送提醒与督办，未报送单位收到一次通知）
   safeduty duties units 编号 [--add 单位ID,…] [--remove 单位ID,…] [--reason 原因]   添加或移出责任单位`;
-
-/** Unit kinds as people write them: the Chinese names (乡镇, 企业…) or the codes. */
-const KIND_NAMES: Record<string, UnitKind> = {
-  乡镇: 'town',
-  镇: 'town',
-  县直部门: 'county-department',
-  部门: 'county-department',
-  企业: 'enterprise',
-  班组场点: 'site',
-  场点: 'site',
-  县级议事机构: 'county-body',
-  ...Object.fromEntries(Object.entries(UNIT_KIND_ZH).map(([k, zh]) => [zh, k as UnitKind])),
-  ...Object.fromEntries(UNIT_KINDS.map((k) => [k, k])),
-};
 
 const list = (v: string | undefined) =>
   v === undefined
@@ -90,7 +76,7 @@ async function create(args: string[], io: Io): Promise<number> {
         unknown
       >;
     } catch (err) {
-      throw new UsageError(`无法读取专项工作文件 ${values.file}：${(err as Error).message}`);
+      throw new UsageError(`无法读取专项工作文件 ${values.file}：${fileProblemZh(err)}`);
     }
   } else {
     if (!values.title || !values.instruction)
@@ -273,7 +259,7 @@ function recurrence(values: { every?: string; from?: string; until?: string; tim
 function fromFlags(values: Record<string, string | boolean | undefined>): Record<string, unknown> {
   const v = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const kinds = list(v('kinds'))?.map((k) => {
-    const kind = KIND_NAMES[k];
+    const kind = unitKindOf(k);
     if (!kind)
       throw new UsageError(
         `--kinds 中的“${k}”不是单位类型，应为：乡镇、县直部门、企业、班组场点、县级议事机构`,

@@ -5,7 +5,7 @@ import { leaderSchema, unitSchema } from '../../functions/core/model.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from '../../local/roster.ts';
 import { simulate } from '../../local/simulate.ts';
 import { parse } from '../main.ts';
-import { EXIT, UsageError, type Io } from '../output.ts';
+import { EXIT, UsageError, type Io, fileProblemZh } from '../output.ts';
 
 const rosterFileSchema = z
   .object({ units: z.array(unitSchema), leaders: z.array(leaderSchema).default([]) })
@@ -18,7 +18,7 @@ export function loadRosterOption(county: string, seed: number): Roster {
   try {
     raw = JSON.parse(readFileSync(county, 'utf8'));
   } catch (err) {
-    throw new UsageError(`无法读取名册文件 ${county}：${(err as Error).message}`);
+    throw new UsageError(`无法读取名册文件 ${county}：${fileProblemZh(err)}`);
   }
   const r = rosterFileSchema.safeParse(raw);
   if (!r.success) {

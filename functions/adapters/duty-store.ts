@@ -46,7 +46,7 @@ export async function createAdhocDuty(record: AdhocDuty): Promise<void> {
   } catch (err) {
     if (isConditionFailed(err))
       throw new ConflictError(`duty ${record.duty.id} exists`, `职责编号已存在：${record.duty.id}`, [
-        { field: 'id', problem: 'already exists' },
+        { field: 'id', problem: '编号已存在' },
       ]);
     throw err;
   }
@@ -67,7 +67,7 @@ export async function replaceAdhocDuty(record: AdhocDuty, readVersion: number): 
   } catch (err) {
     if (isConditionFailed(err))
       throw new ConflictError(`duty ${record.duty.id} changed`, '该职责刚被他人修改，请刷新后重试', [
-        { field: 'id', problem: 'changed meanwhile' },
+        { field: 'id', problem: '已被他人修改' },
       ]);
     throw err;
   }

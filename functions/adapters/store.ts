@@ -381,7 +381,7 @@ export async function reviseCycle(
   } catch (err) {
     if (isConditionFailed(err))
       throw new ConflictError(`cycle ${dutyId}/${periodKey} closed`, '该工作周期已经结束，不能再修改', [
-        { field: 'id', problem: 'cycle closed' },
+        { field: 'id', problem: '已结束' },
       ]);
     throw err;
   }

@@ -95,14 +95,14 @@ export const caseEventItemSchema = z.object({
 });
 export type CaseEventItem = z.infer<typeof caseEventItemSchema>;
 
-const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期 YYYY-MM-DD');
 
 /** `reconciliation` is a route, never a case id. */
 export const caseIdSchema = idSchema.refine((s) => s !== 'reconciliation', 'is reserved');
 
 const textFields = z
-  .record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'must be a camelCase key'), freeText(5000))
-  .refine((r) => Object.keys(r).length <= 20, 'at most 20 fields');
+  .record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, '不是有效的字段名'), freeText(5000))
+  .refine((r) => Object.keys(r).length <= 20, '最多20个字段');
 
 export const openCaseBodySchema = z
   .object({
@@ -137,7 +137,7 @@ export type OpenCaseBody = z.infer<typeof openCaseBodySchema>;
 
 export const caseEventBodySchema = z
   .object({
-    event: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be an event id'),
+    event: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, '不是有效的事件编号'),
     person: casePersonSchema.optional(),
     note: freeText(5000).optional(),
     fields: textFields.default({}),

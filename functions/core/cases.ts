@@ -1,3 +1,4 @@
+import { UNIT_KIND_ZH } from '../../workflows/catalog/schema.ts';
 import { randomBytes } from 'node:crypto';
 import { parseDate, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../../workflows/calendar.ts';
 import { eventOf, stageOf, type CaseTypes } from '../../workflows/cases/index.ts';
@@ -69,7 +70,7 @@ export function requireType(types: CaseTypes, typeId: string): CaseType {
     throw new ValidationError(`unknown case type ${typeId}`, `未知的案件类型：${typeId}`, [
       {
         field: 'type',
-        problem: `unknown case type; expected one of: ${types.types.map((x) => x.id).join(', ')}`,
+        problem: `未知的案件类型，可用：${types.types.map((x) => `${x.id}（${x.titleZh}）`).join('、')}`,
       },
     ]);
   }
@@ -140,7 +141,7 @@ function checkFields(
   const issues: FieldIssue[] = [];
   const known = new Set(specs.map((f) => f.key));
   for (const key of Object.keys(given)) {
-    if (!known.has(key)) issues.push({ field: `${path}.${key}`, problem: 'unknown field' });
+    if (!known.has(key)) issues.push({ field: `${path}.${key}`, problem: '不认识的字段' });
   }
   const missing: FieldSpec[] = [];
   for (const f of specs) {
@@ -150,9 +151,9 @@ function checkFields(
       continue;
     }
     if (v.length > f.maxLength)
-      issues.push({ field: `${path}.${f.key}`, problem: `must be at most ${f.maxLength} characters` });
+      issues.push({ field: `${path}.${f.key}`, problem: `不能超过${f.maxLength}个字符` });
   }
-  for (const f of missing) issues.push({ field: `${path}.${f.key}`, problem: `required: ${f.labelZh}` });
+  for (const f of missing) issues.push({ field: `${path}.${f.key}`, problem: `必填：${f.labelZh}` });
   if (issues.length === 0) return;
   const zh =
     missing.length > 0
@@ -166,11 +167,11 @@ async function townOf(unit: Unit, explicit: string | undefined): Promise<string>
     const town = await getUnit(explicit);
     if (!town)
       throw new NotFoundError(`unknown town ${explicit}`, `未知的镇：${explicit}`, [
-        { field: 'townId', problem: 'unknown unit' },
+        { field: 'townId', problem: '单位不存在' },
       ]);
     if (town.kind !== 'town')
       throw new UnprocessableError(`${explicit} is not a town`, `${town.name}不是镇（经开区）`, [
-        { field: 'townId', problem: `a ${town.kind} is not a town` },
+        { field: 'townId', problem: `${UNIT_KIND_ZH[town.kind]}不是乡镇` },
       ]);
     return town.id;
   }
@@ -207,8 +208,8 @@ export async function openCase(
   checkFields(type.openFields, body.fields, 'fields', undefined);
   const [resp, sup] = await Promise.all([getUnit(body.responsibleUnitId), getUnit(body.supervisingUnitId)]);
   const notFound: FieldIssue[] = [];
-  if (!resp?.active) notFound.push({ field: 'responsibleUnitId', problem: 'unknown or inactive unit' });
-  if (!sup?.active) notFound.push({ field: 'supervisingUnitId', problem: 'unknown or inactive unit' });
+  if (!resp?.active) notFound.push({ field: 'responsibleUnitId', problem: '未知或已停用的单位' });
+  if (!sup?.active) notFound.push({ field: 'supervisingUnitId', problem: '未知或已停用的单位' });
   if (!resp?.active || !sup?.active)
     throw new NotFoundError(
       'unknown unit',
@@ -219,12 +220,14 @@ export async function openCase(
   if (!type.responsibleKinds.includes(resp.kind))
     kindIssues.push({
       field: 'responsibleUnitId',
-      problem: `a ${resp.kind} cannot be the responsible unit of this case type`,
+      problem: `${UNIT_KIND_ZH[resp.kind]}不能作为此类案件的责任单位`,
     });
   if (!type.supervisingKinds.includes(sup.kind))
-    kindIssues.push({ field: 'supervisingUnitId', problem: `a ${sup.kind} cannot supervise this case type` });
-  if (resp.id === sup.id)
-    kindIssues.push({ field: 'supervisingUnitId', problem: 'must differ from the responsible unit' });
+    kindIssues.push({
+      field: 'supervisingUnitId',
+      problem: `${UNIT_KIND_ZH[sup.kind]}不能作为此类案件的监管单位`,
+    });
+  if (resp.id === sup.id) kindIssues.push({ field: 'supervisingUnitId', problem: '不能与责任单位相同' });
   if (kindIssues.length > 0)
     throw new UnprocessableError(
       'units do not fit the case type',
@@ -239,7 +242,7 @@ export async function openCase(
   const term = termFrom(type, body.term, nowIso);
   if (Date.parse(term) <= now.getTime())
     throw new ValidationError('term in the past', '整改期限必须晚于当前时间', [
-      { field: 'term', problem: 'must be in the future' },
+      { field: 'term', problem: '应在今天之后' },
     ]);
   const initial = stageOf(type, type.initialStage);
   const firstPlan = planCase(type, {
@@ -262,7 +265,7 @@ export async function openCase(
       [
         {
           field: 'term',
-          problem: `must not be earlier than the ${initial.id} deadline ${firstPlan.deadline}`,
+          problem: `不能早于第一阶段的截止时间 ${firstPlan.deadline.slice(0, 16).replace('T', ' ')}`,
         },
       ],
     );
@@ -311,7 +314,7 @@ export async function openCase(
     if (!(await putNewCase(record))) {
       if (body.caseId)
         throw new ConflictError('case exists', `案件编号已存在：${body.caseId}`, [
-          { field: 'caseId', problem: 'already exists' },
+          { field: 'caseId', problem: '案件编号已存在' },
         ]);
       continue;
     }
@@ -424,7 +427,7 @@ export async function applyCaseEvent(
     const rec = await getCase(caseId);
     if (!rec)
       throw new NotFoundError(`unknown case ${caseId}`, `案件不存在：${caseId}`, [
-        { field: 'caseId', problem: 'unknown case' },
+        { field: 'caseId', problem: '未知的案件' },
       ]);
     const type = requireType(types, rec.typeId);
     const ev = eventOf(type, body.event);
@@ -433,7 +436,7 @@ export async function applyCaseEvent(
       throw new ValidationError(`unknown event ${body.event}`, `未知的事件：${body.event}`, [
         {
           field: 'event',
-          problem: `unknown event for ${type.id}; expected one of: ${type.events.map((e) => e.id).join(', ')}`,
+          problem: `此类案件没有这个事件，可用：${type.events.map((e) => e.id).join('、')}`,
         },
       ]);
     }
@@ -442,7 +445,7 @@ export async function applyCaseEvent(
       throw new ForbiddenError(
         `${role} may not send ${ev.id}`,
         `“${ev.titleZh}”只能由${ev.by.map((b) => ACTOR_ZH[b]).join('或')}办理`,
-        [{ field: 'event', problem: `only ${ev.by.join(', ')} may send this event` }],
+        [{ field: 'event', problem: `只有${ev.by.map((b) => ACTOR_ZH[b]).join('或')}可以办理此事项` }],
       );
     }
     const allowedNow = allowedEvents(type, rec).map((e) => e.titleZh);
@@ -450,17 +453,17 @@ export async function applyCaseEvent(
       throw new ConflictError(
         `event ${ev.id} not allowed in stage ${rec.stage}`,
         `案件当前处于“${stage.titleZh}”阶段，不能办理“${ev.titleZh}”${allowedNow.length ? `（当前可办理：${allowedNow.join('、')}）` : '（案件已办结）'}`,
-        [{ field: 'event', problem: `not allowed in stage ${rec.stage}` }],
+        [{ field: 'event', problem: `当前阶段（${rec.stage}）不能办理此事项` }],
       );
     }
     if (ev.opens && rec.request) {
       throw new ConflictError('a request is already pending', '已有待决定的申请，请等待决定后再提出', [
-        { field: 'event', problem: `request ${rec.request.id} is pending` },
+        { field: 'event', problem: `尚有待审批的申请（${rec.request.id}）` },
       ]);
     }
     if (ev.resolves && rec.request?.id !== ev.resolves.request) {
       throw new ConflictError('no pending request', '没有待决定的申请', [
-        { field: 'event', problem: `no pending ${ev.resolves.request} request` },
+        { field: 'event', problem: `没有待审批的申请（${ev.resolves.request}）` },
       ]);
     }
 
@@ -481,7 +484,7 @@ export async function applyCaseEvent(
       newTerm = toShanghaiIso(shanghaiInstant(body.newDeadline, type.termTime));
       if (Date.parse(newTerm) <= now.getTime())
         throw new ValidationError('newDeadline in the past', '新的整改期限必须晚于当前时间', [
-          { field: 'newDeadline', problem: 'must be in the future' },
+          { field: 'newDeadline', problem: '应在今天之后' },
         ]);
       if ((ev.opens || ev.resolves?.outcome === 'granted') && Date.parse(newTerm) <= Date.parse(rec.term))
         throw new ValidationError(

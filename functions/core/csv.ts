@@ -49,7 +49,7 @@ export function parseCsv(text: string): CsvRow[] {
         i++;
         const next = src[i];
         if (next !== undefined && next !== ',' && next !== '\r' && next !== '\n')
-          throw new CsvSyntaxError(line, 'unexpected character after a closing quote');
+          throw new CsvSyntaxError(line, '引号结束后紧跟了多余的字符（字段中的引号应写成两个）');
         continue;
       }
       if (c === '\n') line++;
@@ -81,7 +81,7 @@ export function parseCsv(text: string): CsvRow[] {
     fieldStarted = true;
     i++;
   }
-  if (quoted) throw new CsvSyntaxError(startLine, 'a quoted field is not closed');
+  if (quoted) throw new CsvSyntaxError(startLine, '有引号未闭合的字段');
   if (field !== '' || fields.length > 0 || fieldStarted) endRecord();
   return rows;
 }

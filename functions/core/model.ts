@@ -5,10 +5,7 @@ import { freeText, lineText } from './text.ts';
 /** Ids are used in keys, URLs and execution names, so they are kept to a safe alphabet. */
 export const idSchema = z
   .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    'must be 1–63 lowercase letters, digits or hyphens, starting with a letter or digit',
-  );
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, '应为1至63个小写字母、数字或连字符，以字母或数字开头');
 
 /**
  * SES accepts malformed addresses only to bounce them later (and the local SES accepts anything), so addresses are
@@ -21,14 +18,14 @@ export const emailSchema = z
   .max(254)
   .regex(
     /^(?=[^@]{1,64}@)[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/,
-    'must be a valid email address',
+    '不是有效的邮箱地址',
   );
 
 /** A phone number as people write it: digits, with an optional leading + and spaces or hyphens between. */
 export const phoneSchema = z
   .string()
   .trim()
-  .regex(/^\+?[0-9][0-9 -]{4,22}[0-9]$/, 'must be a phone number (digits, spaces or hyphens, optional +)');
+  .regex(/^\+?[0-9][0-9 -]{4,22}[0-9]$/, '不是有效的电话号码（数字，可含空格、连字符或开头的+）');
 
 export const personSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
-import { UNIT_KINDS } from '../../workflows/catalog/schema.ts';
+import { UNIT_KINDS, unitKindOf } from '../../workflows/catalog/schema.ts';
 import { appendAuditBatch, type AuditEntry } from '../adapters/audit.ts';
 import { releaseAddresses } from '../adapters/outbox-store.ts';
 import { listLeaders, listUnits, putLeaders, putUnits } from '../adapters/store.ts';
@@ -64,6 +64,25 @@ export const CSV_COLUMNS = {
   staffEmail: 'staffRepresentative.email',
 } as const;
 type Column = keyof typeof CSV_COLUMNS;
+
+/** The columns as a Chinese spreadsheet heads them; either name is accepted. */
+export const CSV_COLUMNS_ZH: Record<Column, string> = {
+  id: '单位编号',
+  name: '单位名称',
+  kind: '单位类型',
+  parent: '上级单位',
+  supervisingDepartment: '主管部门',
+  leaderInCharge: '分管县领导',
+  contactName: '联络人',
+  contactEmail: '联络人邮箱',
+  contactPhone: '联络人电话',
+  principalName: '主要负责人',
+  principalEmail: '主要负责人邮箱',
+  principalPhone: '主要负责人电话',
+  staffName: '职工代表',
+  staffEmail: '职工代表邮箱',
+};
+const COLUMN_BY_ZH = new Map(Object.entries(CSV_COLUMNS_ZH).map(([col, zh]) => [zh, col as Column]));
 const REQUIRED_COLUMNS: Column[] = [
   'id',
   'name',
@@ -98,26 +117,26 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
     return { located: empty, issues: [{ row: err.line, field: '(file)', problem: err.problem }] };
   }
   const [header, ...records] = rows;
-  if (!header) return { located: empty, issues: [{ row: 1, field: '(file)', problem: 'the file is empty' }] };
-  const columns = header.fields.map((f) => f.trim());
+  if (!header) return { located: empty, issues: [{ row: 1, field: '(file)', problem: '文件是空的' }] };
+  const columns = header.fields.map((f) => COLUMN_BY_ZH.get(f.trim()) ?? f.trim());
   const seen = new Set<string>();
   for (const col of columns) {
     if (!(col in CSV_COLUMNS))
       issues.push({
         row: header.line,
         field: col || '(empty)',
-        problem: `unknown column; expected ${Object.keys(CSV_COLUMNS).join(',')}`,
+        problem: `不认识的列；可用的列：${Object.values(CSV_COLUMNS_ZH).join('、')}（或其英文列名）`,
       });
-    else if (seen.has(col)) issues.push({ row: header.line, field: col, problem: 'duplicate column' });
+    else if (seen.has(col)) issues.push({ row: header.line, field: col, problem: '列名重复' });
     seen.add(col);
   }
   for (const col of REQUIRED_COLUMNS)
-    if (!seen.has(col)) issues.push({ row: header.line, field: col, problem: 'required column is missing' });
+    if (!seen.has(col)) issues.push({ row: header.line, field: col, problem: '缺少必需的列' });
   if (issues.length > 0) return { located: empty, issues };
   if (records.length === 0)
     return {
       located: empty,
-      issues: [{ row: header.line + 1, field: '(file)', problem: 'no units after the header' }],
+      issues: [{ row: header.line + 1, field: '(file)', problem: '表头之后没有任何单位' }],
     };
 
   const units: Unit[] = [];
@@ -127,7 +146,7 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
       issues.push({
         row: record.line,
         field: '(row)',
-        problem: `has ${record.fields.length} fields, the header has ${columns.length}`,
+        problem: `本行有 ${record.fields.length} 列，表头有 ${columns.length} 列`,
       });
       continue;
     }
@@ -140,7 +159,8 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
     const get = (c: Column) => (cell.get(c) ? cell.get(c) : undefined);
     raw.id = get('id') ?? '';
     raw.name = get('name') ?? '';
-    raw.kind = get('kind') ?? '';
+    // Excel users write the kind in Chinese (企业, 乡镇); the code is accepted too.
+    raw.kind = unitKindOf(get('kind') ?? '') ?? get('kind') ?? '';
     if (get('parent')) raw.parentId = get('parent');
     if (get('supervisingDepartment')) raw.supervisingDepartmentId = get('supervisingDepartment');
     if (get('leaderInCharge')) raw.leaderInChargeId = get('leaderInCharge');
@@ -154,7 +174,7 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
         issues.push({
           row: record.line,
           field: columnOf(fieldPath(i.path)),
-          problem: i.code === 'invalid_value' ? `must be one of ${UNIT_KINDS.join(', ')}` : i.message,
+          problem: i.message,
         });
       }
       continue;
@@ -186,7 +206,7 @@ export const rosterFileSchema = z
 
 /** A JSON roster (already parsed): zod reports every problem with its path, e.g. `units[3].contact.email`. */
 export function parseRosterJson(body: unknown): { located: Located; issues: RosterIssue[] } {
-  const r = rosterFileSchema.safeParse(body);
+  const r = rosterFileSchema.safeParse(withKindCodes(body));
   const at = (kind: 'units' | 'leaders') => (i: number, field: string) => ({
     field: `${kind}[${i}].${field}`,
     problem: '',
@@ -196,7 +216,7 @@ export function parseRosterJson(body: unknown): { located: Located; issues: Rost
       located: { units: [], leaders: [], unitAt: at('units'), leaderAt: at('leaders') },
       issues: r.error.issues.flatMap((i) =>
         i.code === 'unrecognized_keys'
-          ? i.keys.map((k) => ({ field: fieldPath([...i.path, k]), problem: 'unknown field' }))
+          ? i.keys.map((k) => ({ field: fieldPath([...i.path, k]), problem: '不认识的字段' }))
           : [{ field: fieldPath(i.path), problem: i.message }],
       ),
     };
@@ -219,7 +239,7 @@ export function crossCheck(located: Located, stored: Roster): RosterIssue[] {
       const where = located.unitAt(first, 'id');
       issues.push({
         ...located.unitAt(i, 'id'),
-        problem: `duplicate id ${u.id} (also at ${where.row !== undefined ? `row ${where.row}` : where.field})`,
+        problem: `编号 ${u.id} 重复（另见${where.row !== undefined ? `第 ${where.row} 行` : where.field}）`,
       });
     } else unitIndex.set(u.id, i);
   });
@@ -229,7 +249,7 @@ export function crossCheck(located: Located, stored: Roster): RosterIssue[] {
     if (first !== undefined)
       issues.push({
         ...located.leaderAt(i, 'id'),
-        problem: `duplicate id ${l.id} (also at leaders[${first}])`,
+        problem: `编号 ${l.id} 重复（另见 leaders[${first}]）`,
       });
     else leaderIndex.set(l.id, i);
   });
@@ -239,7 +259,7 @@ export function crossCheck(located: Located, stored: Roster): RosterIssue[] {
   for (const l of located.leaders) leaders.set(l.id, l);
   located.units.forEach((u, i) => {
     if (u.id === safetyOfficeUnitId() && !u.active)
-      issues.push({ ...located.unitAt(i, 'active'), problem: 'the safety office cannot be deactivated' });
+      issues.push({ ...located.unitAt(i, 'active'), problem: '县安委办不能停用' });
     for (const p of referenceProblems(
       u,
       (id) => units.get(id),
@@ -279,7 +299,7 @@ export async function importRoster(
   const { located, issues } = input.kind === 'csv' ? parseRosterCsv(input.text) : parseRosterJson(input.body);
   if (issues.length > 0) throw rejected(issues);
   if (located.units.length === 0 && located.leaders.length === 0)
-    throw rejected([{ field: '(body)', problem: 'the roster has no units and no leaders' }]);
+    throw rejected([{ field: '(body)', problem: '名册中既没有单位也没有领导' }]);
 
   const [storedUnits, storedLeaders] = await Promise.all([
     listUnits({ kinds: UNIT_KINDS, includeInactive: true }),
@@ -348,4 +368,18 @@ export async function importRoster(
     }
   await appendAuditBatch(audit);
   return summary;
+}
+
+/** A JSON roster whose units name their kind in Chinese (企业): the codes, so the schema reads them. */
+function withKindCodes(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || !Array.isArray((body as { units?: unknown }).units)) return body;
+  const b = body as { units: unknown[] };
+  return {
+    ...b,
+    units: b.units.map((u) =>
+      u && typeof u === 'object' && typeof (u as { kind?: unknown }).kind === 'string'
+        ? { ...u, kind: unitKindOf((u as { kind: string }).kind) ?? (u as { kind: string }).kind }
+        : u,
+    ),
+  };
 }

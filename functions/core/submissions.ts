@@ -1,4 +1,4 @@
-import { inDutyScope } from '../../workflows/catalog/schema.ts';
+import { inDutyScope, UNIT_KIND_ZH } from '../../workflows/catalog/schema.ts';
 import type { Catalog } from '../../workflows/catalog/index.ts';
 import { planCycle } from '../../workflows/plan.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
@@ -30,7 +30,7 @@ export async function recordSubmission(
   const duty = catalog.get(req.dutyId);
   if (!duty)
     throw new NotFoundError(`unknown duty ${req.dutyId}`, `未知的职责：${req.dutyId}`, [
-      { field: 'dutyId', problem: 'unknown duty' },
+      { field: 'dutyId', problem: '未知的职责' },
     ]);
   const plan = planCycle(duty, req.periodKey);
   const cycle = await getCycle(duty.id, plan.periodKey);
@@ -38,20 +38,20 @@ export async function recordSubmission(
     throw new NotFoundError(
       `no cycle ${duty.id} ${plan.periodKey}`,
       `该周期尚未开始：${duty.titleZh} ${plan.periodKey}`,
-      [{ field: 'periodKey', problem: 'no such cycle (not started yet)' }],
+      [{ field: 'periodKey', problem: '该周期尚未开始' }],
     );
   }
   const unit = await getUnit(req.unitId);
   if (!unit || !unit.active) {
     throw new NotFoundError(`unknown unit ${req.unitId}`, `未知或已停用的单位：${req.unitId}`, [
-      { field: 'unitId', problem: 'unknown or inactive unit' },
+      { field: 'unitId', problem: '未知或已停用的单位' },
     ]);
   }
   if (!inDutyScope(duty, unit)) {
     throw new UnprocessableError(
       `unit ${unit.id} is not responsible for ${duty.id}`,
       `${unit.name}不是“${duty.titleZh}”的责任单位`,
-      [{ field: 'unitId', problem: `a ${unit.kind} is not responsible for this duty` }],
+      [{ field: 'unitId', problem: `${UNIT_KIND_ZH[unit.kind]}不承担此项职责` }],
     );
   }
   const now = clock.now();

@@ -1,5 +1,5 @@
 import { toShanghaiIso } from '../../workflows/calendar.ts';
-import type { UnitKind } from '../../workflows/catalog/schema.ts';
+import { UNIT_KIND_ZH, type UnitKind } from '../../workflows/catalog/schema.ts';
 import { appendAudit } from '../adapters/audit.ts';
 import { releaseAddresses } from '../adapters/outbox-store.ts';
 import { getLeader, getUnit, putLeader, putUnit } from '../adapters/store.ts';
@@ -37,38 +37,37 @@ export function referenceProblems(
   const out: { field: Reference; problem: string }[] = [];
   if (unit.parentId !== undefined) {
     const parent = unitOf(unit.parentId);
-    if (unit.parentId === unit.id)
-      out.push({ field: 'parentId', problem: 'a unit cannot be its own parent' });
-    else if (!parent) out.push({ field: 'parentId', problem: `no such unit: ${unit.parentId}` });
+    if (unit.parentId === unit.id) out.push({ field: 'parentId', problem: '单位不能以自己为上级单位' });
+    else if (!parent) out.push({ field: 'parentId', problem: `单位不存在：${unit.parentId}` });
     else if (!PARENT_KINDS.includes(parent.kind))
       out.push({
         field: 'parentId',
-        problem: `must be a town or an enterprise, ${unit.parentId} is a ${parent.kind}`,
+        problem: `上级单位应为乡镇或企业，${unit.parentId} 是${UNIT_KIND_ZH[parent.kind]}`,
       });
     else if (unit.kind === 'enterprise' && parent.kind !== 'town')
-      out.push({ field: 'parentId', problem: 'the parent of an enterprise must be a town' });
+      out.push({ field: 'parentId', problem: '企业的上级单位应为乡镇' });
     else if (unit.active && !parent.active)
-      out.push({ field: 'parentId', problem: `unit ${unit.parentId} is inactive` });
+      out.push({ field: 'parentId', problem: `单位 ${unit.parentId} 已停用` });
   }
   if (unit.supervisingDepartmentId !== undefined) {
     const dept = unitOf(unit.supervisingDepartmentId);
     if (unit.supervisingDepartmentId === unit.id)
-      out.push({ field: 'supervisingDepartmentId', problem: 'a unit cannot supervise itself' });
+      out.push({ field: 'supervisingDepartmentId', problem: '单位不能以自己为主管部门' });
     else if (!dept)
       out.push({
         field: 'supervisingDepartmentId',
-        problem: `no such unit: ${unit.supervisingDepartmentId}`,
+        problem: `单位不存在：${unit.supervisingDepartmentId}`,
       });
     else if (!SUPERVISOR_KINDS.includes(dept.kind))
       out.push({
         field: 'supervisingDepartmentId',
-        problem: `must be a county department or county body, ${dept.id} is a ${dept.kind}`,
+        problem: `主管部门应为县直部门或县级议事机构，${dept.id} 是${UNIT_KIND_ZH[dept.kind]}`,
       });
     else if (unit.active && !dept.active)
-      out.push({ field: 'supervisingDepartmentId', problem: `unit ${dept.id} is inactive` });
+      out.push({ field: 'supervisingDepartmentId', problem: `单位 ${dept.id} 已停用` });
   }
   if (unit.leaderInChargeId !== undefined && !leaderOf(unit.leaderInChargeId))
-    out.push({ field: 'leaderInChargeId', problem: `no such county leader: ${unit.leaderInChargeId}` });
+    out.push({ field: 'leaderInChargeId', problem: `县领导不存在：${unit.leaderInChargeId}` });
   return out;
 }
 
@@ -139,7 +138,7 @@ function nowIso(): string {
 function idMismatch(bodyId: string | undefined, pathId: string): void {
   if (bodyId !== undefined && bodyId !== pathId)
     throw new ValidationError('id in the body differs from the path', '请求体中的 id 与地址中的不一致', [
-      { field: 'id', problem: `must be ${pathId} (the id in the path) or left out` },
+      { field: 'id', problem: `应与地址中的编号 ${pathId} 一致，或不填` },
     ]);
 }
 
@@ -192,7 +191,7 @@ function safetyOfficeConflict(): ConflictError {
   return new ConflictError(
     'the safety office cannot be deactivated',
     '县安委办是所有督办的最后一级，不能停用',
-    [{ field: 'id', problem: 'the safety office (last step of every escalation) cannot be deactivated' }],
+    [{ field: 'id', problem: '县安委办（每级督办的最后一环）不能停用' }],
   );
 }
 
@@ -204,7 +203,7 @@ export async function deactivateUnit(
   const existing = await getUnit(id);
   if (!existing)
     throw new NotFoundError(`unknown unit ${id}`, `单位不存在：${id}`, [
-      { field: 'id', problem: 'unknown unit' },
+      { field: 'id', problem: '单位不存在' },
     ]);
   if (!existing.active) return { status: 'unchanged', unit: unitOnly(existing) };
   if (existing.id === safetyOfficeUnitId()) throw safetyOfficeConflict();
@@ -224,7 +223,7 @@ export async function requireUnit(id: string): Promise<Unit> {
   const unit = await getUnit(id);
   if (!unit)
     throw new NotFoundError(`unknown unit ${id}`, `单位不存在：${id}`, [
-      { field: 'id', problem: 'unknown unit' },
+      { field: 'id', problem: '单位不存在' },
     ]);
   return unit;
 }
@@ -233,7 +232,7 @@ export async function requireLeader(id: string): Promise<Leader> {
   const leader = await getLeader(id);
   if (!leader)
     throw new NotFoundError(`unknown leader ${id}`, `县领导不存在：${id}`, [
-      { field: 'id', problem: 'unknown county leader' },
+      { field: 'id', problem: '县领导不存在' },
     ]);
   return leader;
 }

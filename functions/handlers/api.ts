@@ -15,6 +15,9 @@ import { Router, type RouteDoc } from '../http/router.ts';
 import { MAX_BODY_BYTES } from '../http/schemas.ts';
 import type { ApiEvent, ApiRequest, ApiResult } from '../http/types.ts';
 import { logger } from './common.ts';
+import { useChineseValidationMessages } from '../core/zod-zh.ts';
+
+useChineseValidationMessages();
 
 // Ad-hoc duties another container created are seen within seconds; this container's own at once.
 const catalog = liveCatalog(loadCatalog(), adhocCatalogDuties, { ttlMs: 5_000 });
@@ -26,7 +29,7 @@ function toRequest(event: ApiEvent): Omit<ApiRequest, 'route' | 'params'> {
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError('body too large', `请求体超过 ${MAX_BODY_BYTES / 1024 / 1024} MiB 上限`, [
-      { field: '(body)', problem: `must be at most ${MAX_BODY_BYTES} bytes` },
+      { field: '(body)', problem: `不能超过 ${MAX_BODY_BYTES} 字节` },
     ]);
   }
   const rawBody = bytes.toString('utf8');
@@ -39,7 +42,7 @@ function toRequest(event: ApiEvent): Omit<ApiRequest, 'route' | 'params'> {
       body = JSON.parse(rawBody);
     } catch {
       throw new ValidationError('malformed JSON', '请求体不是有效的 JSON', [
-        { field: '(body)', problem: 'malformed JSON' },
+        { field: '(body)', problem: '不是有效的 JSON' },
       ]);
     }
   }

@@ -63,7 +63,7 @@ export async function withIdempotency(req: ApiRequest, run: () => Promise<ApiRes
   if (key === undefined || !METHODS.has(req.method)) return run();
   if (!KEY.test(key))
     throw new ValidationError('bad idempotency key', '幂等键（Idempotency-Key）格式有误', [
-      { field: 'Idempotency-Key', problem: 'must be 1–128 visible ASCII characters' },
+      { field: 'Idempotency-Key', problem: '应为1至128个可见的ASCII字符' },
     ]);
   const fp = fingerprint(req);
   const claim = await claimIdempotencyKey(key, fp, clock.nowMs(), {
@@ -76,13 +76,13 @@ export async function withIdempotency(req: ApiRequest, run: () => Promise<ApiRes
       throw new UnprocessableError(
         'idempotency key reused for another request',
         '该幂等键已用于另一个不同的请求',
-        [{ field: 'Idempotency-Key', problem: 'already used for a different request' }],
+        [{ field: 'Idempotency-Key', problem: '已用于另一个不同的请求' }],
       );
     if (existing.status === 'in-progress')
       throw new ConflictError(
         'request with this key in progress',
         '使用同一幂等键的请求正在处理中，请稍后重试',
-        [{ field: 'Idempotency-Key', problem: 'a request with this key is still in progress' }],
+        [{ field: 'Idempotency-Key', problem: '使用此键的请求仍在处理中' }],
       );
     await recheckCredentials(req);
     const r = existing.response;

@@ -13,7 +13,7 @@ export const PAGE_MAX = 1000;
 export const pagingQuery = {
   limit: z
     .string()
-    .regex(/^\d{1,4}$/, `must be a whole number from 1 to ${PAGE_MAX}`)
+    .regex(/^\d{1,4}$/, `应为1至${PAGE_MAX}的整数`)
     .optional()
     .meta({ description: `items a page (default ${PAGE_DEFAULT}, at most ${PAGE_MAX})` }),
   cursor: z.string().max(2000).optional().meta({ description: 'the `next` of the previous page' }),
@@ -28,7 +28,7 @@ export interface Page<T> {
 
 function badCursor(): ValidationError {
   return new ValidationError('bad cursor', '翻页参数 cursor 无效，请从第一页重新查询', [
-    { field: 'cursor', problem: 'must be the `next` of a previous page' },
+    { field: 'cursor', problem: '应为上一页返回的 next' },
   ]);
 }
 
@@ -37,7 +37,7 @@ export function pageLimit(q: { limit?: string | undefined }): number {
   const limit = q.limit === undefined ? PAGE_DEFAULT : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX)
     throw new ValidationError('bad limit', `每页条数 limit 应为 1 到 ${PAGE_MAX}`, [
-      { field: 'limit', problem: `must be 1–${PAGE_MAX}` },
+      { field: 'limit', problem: `应为1至${PAGE_MAX}` },
     ]);
   return limit;
 }

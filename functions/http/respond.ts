@@ -63,7 +63,7 @@ export function binary(
 export function zodIssues(err: ZodError): FieldIssue[] {
   return err.issues.flatMap((i): FieldIssue[] =>
     i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => ({ field: fieldPath([...i.path, k]), problem: 'unknown field' }))
+      ? i.keys.map((k) => ({ field: fieldPath([...i.path, k]), problem: '不认识的字段' }))
       : [{ field: fieldPath(i.path), problem: i.message }],
   );
 }
@@ -95,7 +95,7 @@ export function errorBody(err: unknown, log: (e: unknown) => void): { status: nu
       body: {
         error: err.code,
         message: err.messageZh,
-        issues: [{ field: err.code === 'invalid-period' ? 'periodKey' : 'date', problem: err.message }],
+        issues: [{ field: err.code === 'invalid-period' ? 'periodKey' : 'date', problem: err.messageZh }],
       },
     };
   }
@@ -105,7 +105,7 @@ export function errorBody(err: unknown, log: (e: unknown) => void): { status: nu
       body: {
         error: 'not-found',
         message: err.messageZh,
-        issues: [{ field: 'dutyId', problem: 'unknown duty' }],
+        issues: [{ field: 'dutyId', problem: '未知的职责' }],
       },
     };
   }

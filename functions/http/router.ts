@@ -50,7 +50,7 @@ function decodeSegment(segment: string): string {
   } catch {
     // A malformed percent-escape is the client's mistake, never a server error.
     throw new ValidationError('malformed path', '请求地址的编码有误', [
-      { field: '(path)', problem: 'malformed percent-encoding' },
+      { field: '(path)', problem: '地址中的百分号编码有误' },
     ]);
   }
 }
@@ -101,7 +101,7 @@ export class Router {
     if (doc.altBodies?.some((a) => a.contentType === type)) return;
     const accepted = ['application/json', ...(doc.altBodies ?? []).map((a) => a.contentType)];
     throw new UnsupportedMediaTypeError(`unsupported media type ${type}`, '不支持该请求体格式', [
-      { field: 'Content-Type', problem: `must be one of ${accepted.join(', ')}` },
+      { field: 'Content-Type', problem: `应为 ${accepted.join('、')} 之一` },
     ]);
   }
 

@@ -14,10 +14,10 @@ import { cycleStatusSchema, evidenceSchema, idSchema, leaderSchema, unitSchema }
 /** Request bodies are limited to 1 MiB (API Gateway's own limit is 10 MB; ours is smaller on purpose). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const dutyIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a duty id');
+const dutyIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, '不是有效的职责编号');
 /** A period key's shape; whether it is a real period of the duty's kind is checked by the planner. */
 const periodKeySchema = z.string().min(4).max(10);
-const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期 YYYY-MM-DD');
 
 // ---------------------------------------------------------------- cycles and submissions
 
@@ -210,7 +210,7 @@ export const deliveryQuerySchema = z
       .string()
       .regex(
         /^(CYCLE#[a-z0-9-]+#[0-9A-Z-]+|CASE#[a-z0-9-]+|DELIVERY)$/,
-        'must be CYCLE#<duty>#<period>, CASE#<id> or DELIVERY',
+        '应为 CYCLE#职责#周期、CASE#案件编号 或 DELIVERY',
       )
       .optional()
       .meta({
@@ -219,7 +219,7 @@ export const deliveryQuerySchema = z
       }),
     limit: z
       .string()
-      .regex(/^\d{1,3}$/, 'must be a whole number')
+      .regex(/^\d{1,3}$/, '应为整数')
       .optional()
       .meta({ description: `page size, 1–${DELIVERY_PAGE_MAX} (default 50)` }),
     cursor: z

@@ -77,10 +77,10 @@ describe('POST /units/import', () => {
     expectErrorShape(r2);
     expect(r2.json.issues).toEqual(
       expect.arrayContaining([
-        { field: 'units[5].supervisingDepartmentId', problem: 'no such unit: dept-nowhere' },
-        { field: 'units[6].parentId', problem: expect.stringMatching(/town/) },
-        { field: 'units[7].leaderInChargeId', problem: 'no such county leader: leader-nobody' },
-        { field: 'units[9].id', problem: expect.stringMatching(/duplicate id county-safety-office/) },
+        { field: 'units[5].supervisingDepartmentId', problem: '单位不存在：dept-nowhere' },
+        { field: 'units[6].parentId', problem: '上级单位应为乡镇或企业，site-0001 是班组场点' },
+        { field: 'units[7].leaderInChargeId', problem: '县领导不存在：leader-nobody' },
+        { field: 'units[9].id', problem: expect.stringMatching(/编号 county-safety-office 重复/) },
       ]),
     );
     const list = await call(rt, 'GET', '/units?includeInactive=true');
@@ -105,9 +105,9 @@ describe('POST /units/import', () => {
     expectErrorShape(r);
     expect(r.json.issues).toEqual(
       expect.arrayContaining([
-        { row: 4, field: 'contactEmail', problem: 'must be a valid email address' },
-        { row: 6, field: 'kind', problem: expect.stringMatching(/must be one of town/) },
-        { row: 11, field: '(row)', problem: 'has 3 fields, the header has 12' },
+        { row: 4, field: 'contactEmail', problem: '不是有效的邮箱地址' },
+        { row: 6, field: 'kind', problem: '应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构' },
+        { row: 11, field: '(row)', problem: '本行有 3 列，表头有 12 列' },
       ]),
     );
     // A file whose rows parse but whose references do not resolve: named by row and column.
@@ -123,8 +123,8 @@ describe('POST /units/import', () => {
     // Leaders are not in a CSV: every leaderInCharge is unknown in an empty table, and the parent too.
     expect(r2.json.issues).toEqual(
       expect.arrayContaining([
-        { row: 8, field: 'parent', problem: 'no such unit: town-404' },
-        { row: 2, field: 'leaderInCharge', problem: 'no such county leader: leader-executive' },
+        { row: 8, field: 'parent', problem: '单位不存在：town-404' },
+        { row: 2, field: 'leaderInCharge', problem: '县领导不存在：leader-executive' },
       ]),
     );
     const header = await call(rt, 'POST', '/units/import', {
@@ -134,8 +134,8 @@ describe('POST /units/import', () => {
     expect(header.status).toBe(400);
     expect(header.json.issues).toEqual(
       expect.arrayContaining([
-        { row: 1, field: 'colour', problem: expect.stringMatching(/unknown column/) },
-        { row: 1, field: 'contactEmail', problem: 'required column is missing' },
+        { row: 1, field: 'colour', problem: expect.stringMatching(/不认识的列/) },
+        { row: 1, field: 'contactEmail', problem: '缺少必需的列' },
       ]),
     );
     const quote = await call(rt, 'POST', '/units/import', {

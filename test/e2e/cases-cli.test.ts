@@ -112,9 +112,7 @@ describe('safeduty cases (CLI)', () => {
     );
     expect(rejected.code).toBe(2);
     expect(rejected.err[0]).toBe('请求被拒绝（HTTP 400）：请求内容有误');
-    expect(rejected.err.slice(1)).toEqual(
-      expect.arrayContaining(['  - responsibleUnitId：Invalid input: expected string, received undefined']),
-    );
+    expect(rejected.err.slice(1)).toEqual(expect.arrayContaining(['  - responsibleUnitId：必填']));
 
     const wrongStage = await run('event', 'mh-cli-1', 'acceptance-passed');
     expect(wrongStage.code).toBe(2);

@@ -62,8 +62,8 @@ describe('safeduty units', () => {
     const r = await run('units', 'import', bad, '--api', rt.apiUrl);
     expect(r.code).toBe(2);
     expect(r.err).toContain('请求被拒绝（HTTP 400）：名册校验未通过：共 2 处问题，未写入任何数据');
-    expect(r.err).toContain('  - 第 3 行 contactEmail：must be a valid email address');
-    expect(r.err).toMatch(/第 3 行 kind：must be one of/);
+    expect(r.err).toContain('  - 第 3 行 contactEmail：不是有效的邮箱地址');
+    expect(r.err).toContain('第 3 行 kind：应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构');
     const list = await run('units', 'list', '--api', rt.apiUrl, '--kind', 'town', '--json');
     expect((JSON.parse(list.out) as { count: number }).count).toBe(2);
   });

@@ -547,8 +547,8 @@ describe('a major hidden danger under listed supervision (挂牌督办)', () => 
       /^整改方案须做到责任、措施、资金、时限和预案“五到位”，缺少：资金、预案$/,
     );
     expect(missing.json.issues).toEqual([
-      { field: 'fields.funding', problem: 'required: 资金' },
-      { field: 'fields.contingency', problem: 'required: 预案' },
+      { field: 'fields.funding', problem: '必填：资金' },
+      { field: 'fields.contingency', problem: '必填：预案' },
     ]);
     await expectRefused(
       { event: 'plan-submitted', fields: { ...FIVE_PARTS, funding: '   ' } },

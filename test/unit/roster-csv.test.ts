@@ -23,7 +23,7 @@ describe('CSV', () => {
     expect(parseCsv('a,b')).toEqual([{ line: 1, fields: ['a', 'b'] }]);
     expect(parseCsv('')).toEqual([]);
     expect(() => parseCsv('a,"b\n')).toThrow(CsvSyntaxError);
-    expect(() => parseCsv('"a"b,c')).toThrow(/after a closing quote/);
+    expect(() => parseCsv('"a"b,c')).toThrow(/引号结束后紧跟了多余的字符/);
   });
 
   it('round-trips any table of strings through toCsv and parseCsv', () => {
@@ -59,6 +59,29 @@ describe('CSV', () => {
 });
 
 describe('roster files', () => {
+  it('reads a spreadsheet headed in Chinese, with kinds written in Chinese', () => {
+    const r = parseRosterCsv(
+      '单位编号,单位名称,单位类型,上级单位,联络人,联络人邮箱,主要负责人,主要负责人邮箱\n' +
+        'town-009,古韩镇,乡镇,,甲,a@example.gov.cn,乙,b@example.gov.cn\n' +
+        'ent-009,古韩煤业,企业,town-009,丙,c@example.gov.cn,丁,d@example.gov.cn\n' +
+        'x-1,某,村,,戊,e@example.gov.cn,己,f@example.gov.cn\n',
+    );
+    expect(r.issues).toEqual([
+      { row: 4, field: 'kind', problem: '应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构' },
+    ]);
+    const ok = parseRosterCsv(
+      '单位编号,单位名称,单位类型,上级单位,联络人,联络人邮箱,主要负责人,主要负责人邮箱\n' +
+        'ent-009,古韩煤业,企业,town-009,丙,c@example.gov.cn,丁,d@example.gov.cn\n',
+    );
+    expect(ok.issues).toEqual([]);
+    expect(ok.located.units.map((u) => [u.id, u.kind, u.parentId])).toEqual([
+      ['ent-009', 'enterprise', 'town-009'],
+    ]);
+    expect(
+      parseRosterJson({ units: [{ ...exampleRoster().units[0], kind: '县直部门' }] }).located.units[0]?.kind,
+    ).toBe('county-department');
+  });
+
   it('reads the example CSV into the same units as the example JSON', () => {
     const csv = parseRosterCsv(exampleRosterCsv());
     const json = parseRosterJson(JSON.parse(JSON.stringify(exampleRoster())));
@@ -93,9 +116,9 @@ describe('roster files', () => {
         'town-002,,town,甲,a@example.gov.cn,乙,b@example.gov.cn,丙,\r\n',
     );
     expect(r.issues).toEqual([
-      { row: 2, field: 'id', problem: expect.stringMatching(/lowercase/) },
+      { row: 2, field: 'id', problem: '应为1至63个小写字母、数字或连字符，以字母或数字开头' },
       { row: 3, field: 'name', problem: '不能为空' },
-      { row: 3, field: 'staffEmail', problem: 'must be a valid email address' },
+      { row: 3, field: 'staffEmail', problem: '不是有效的邮箱地址' },
     ]);
   });
 
@@ -108,8 +131,8 @@ describe('roster files', () => {
       leaders: exampleRoster().leaders,
     });
     expect(issues).toEqual([
-      { field: 'units[1].id', problem: 'duplicate id town-001 (also at units[0].id)' },
-      { field: 'units[0].parentId', problem: 'no such unit: town-002' },
+      { field: 'units[1].id', problem: '编号 town-001 重复（另见units[0].id）' },
+      { field: 'units[0].parentId', problem: '单位不存在：town-002' },
     ]);
   });
 });

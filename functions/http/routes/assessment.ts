@@ -90,7 +90,7 @@ export function registerAssessmentRoutes(
       const u = a.units.find((x) => x.unit.id === id);
       if (!u)
         throw new NotFoundError(`no active unit ${id}`, `未知或已停用的单位：${id}`, [
-          { field: 'id', problem: 'unknown or inactive unit' },
+          { field: 'id', problem: '未知或已停用的单位' },
         ]);
       if (q.format === 'html') return html(200, assessmentPage(a, u));
       return json(200, { year: a.year, asOf: a.asOf, ...u });

@@ -30,13 +30,13 @@ export function registerAuditRoutes(router: Router, catalog: Catalog): void {
           parseDate(v);
         } catch {
           throw new ValidationError(`bad ${field} date`, '日期有误', [
-            { field, problem: 'must be a real date YYYY-MM-DD' },
+            { field, problem: '不是有效日期（YYYY-MM-DD）' },
           ]);
         }
       }
       if (q.from && q.to && q.from > q.to)
         throw new ValidationError('from after to', '起始日期晚于结束日期', [
-          { field: 'from', problem: 'must not be after to' },
+          { field: 'from', problem: '不能晚于结束日期（to）' },
         ]);
       const after = cursorKey(q);
       // A cursor from a listing with another range would resume outside this one.
@@ -44,7 +44,7 @@ export function registerAuditRoutes(router: Router, catalog: Catalog): void {
         throw new ValidationError(
           'cursor outside the range',
           '翻页参数 cursor 与日期范围不符，请从第一页重新查询',
-          [{ field: 'cursor', problem: 'must come from a page of the same from/to range' }],
+          [{ field: 'cursor', problem: '应来自相同起止日期的上一页' }],
         );
       const page = await listAudit(auditKey(subject), {
         limit: pageLimit(q),

@@ -88,7 +88,7 @@ async function requireCase(caseId: string): Promise<CaseRecord> {
   const c = await getCase(caseId);
   if (!c)
     throw new NotFoundError(`unknown case ${caseId}`, `案件不存在：${caseId}`, [
-      { field: 'id', problem: 'unknown case' },
+      { field: 'id', problem: '未知的案件' },
     ]);
   return c;
 }

@@ -249,7 +249,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       const cycle = await getCycle(duty.id, plan.periodKey);
       if (!cycle)
         throw new NotFoundError('no such cycle', `周期不存在：${duty.titleZh} ${plan.periodKey}`, [
-          { field: 'periodKey', problem: 'no such cycle' },
+          { field: 'periodKey', problem: '周期不存在' },
         ]);
       const [roster, subs, defaulters] = await Promise.all([
         dutyRoster(duty),
@@ -327,7 +327,7 @@ export function requireJsonObject(req: ApiRequest): void {
     (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
   ) {
     throw new ValidationError('body must be a JSON object', '请求体必须是 JSON 对象', [
-      { field: '(body)', problem: 'must be a JSON object' },
+      { field: '(body)', problem: '应为 JSON 对象' },
     ]);
   }
 }

@@ -29,7 +29,7 @@ function decodeCursor(s: string): DeliveryCursor {
     return c;
   } catch {
     throw new ValidationError('bad cursor', '翻页参数 cursor 无效，请从第一页重新查询', [
-      { field: 'cursor', problem: 'must be the `next` of a previous page' },
+      { field: 'cursor', problem: '应为上一页返回的 next' },
     ]);
   }
 }
@@ -39,7 +39,7 @@ function checkDate(field: 'from' | 'to', v: string): void {
     parseDate(v);
   } catch {
     throw new ValidationError(`bad ${field} date`, '日期有误', [
-      { field, problem: 'must be a real date YYYY-MM-DD' },
+      { field, problem: '不是有效日期（YYYY-MM-DD）' },
     ]);
   }
 }
@@ -66,16 +66,16 @@ export function registerDeliveryRoutes(router: Router, catalog: Catalog): void {
       checkDate('to', to);
       if (from > to)
         throw new ValidationError('from after to', '起始日期晚于结束日期', [
-          { field: 'from', problem: 'must not be after to' },
+          { field: 'from', problem: '不能晚于结束日期（to）' },
         ]);
       if (addDays(from, MAX_SPAN_DAYS - 1) < to)
         throw new ValidationError('span too long', `查询时间跨度不能超过 ${MAX_SPAN_DAYS} 天`, [
-          { field: 'from', problem: `the span from..to must be at most ${MAX_SPAN_DAYS} days` },
+          { field: 'from', problem: `起止日期相隔不能超过 ${MAX_SPAN_DAYS} 天` },
         ]);
       const limit = q.limit === undefined ? 50 : Number(q.limit);
       if (limit < 1 || limit > DELIVERY_PAGE_MAX)
         throw new ValidationError('bad limit', `每页条数应为 1 到 ${DELIVERY_PAGE_MAX}`, [
-          { field: 'limit', problem: `must be 1–${DELIVERY_PAGE_MAX}` },
+          { field: 'limit', problem: `应为1至${DELIVERY_PAGE_MAX}` },
         ]);
       const page = await queryDeliveries({
         from,

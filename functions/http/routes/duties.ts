@@ -100,7 +100,7 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
       const duty = catalog.get(id);
       if (!duty)
         throw new NotFoundError(`unknown duty ${id}`, `未知的职责：${id}`, [
-          { field: 'id', problem: 'unknown duty' },
+          { field: 'id', problem: '未知的职责' },
         ]);
       return json(200, withCurrentPeriod(duty));
     },
@@ -133,7 +133,7 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
       const existing = await getAdhocDuty(duty.id);
       if (existing && existing.meta.requestDigest !== digest)
         throw new ConflictError(`duty ${duty.id} exists`, `职责编号已存在：${duty.id}`, [
-          { field: 'id', problem: 'already exists' },
+          { field: 'id', problem: '编号已存在' },
         ]);
       const stored = existing ?? {
         duty,
@@ -219,20 +219,20 @@ export function registerDutyRoutes(router: Router, catalog: Catalog | LiveCatalo
     const current = await getAdhocDuty(id);
     if (!current)
       throw new NotFoundError(`unknown ad-hoc duty ${id}`, `未知的专项工作：${id}`, [
-        { field: 'id', problem: 'unknown ad-hoc duty' },
+        { field: 'id', problem: '未知的专项工作' },
       ]);
     const periodKey = changePeriod(current.duty, nowMs);
     const found = await getCycle(id, periodKey);
     const cancelling = action === 'adhoc-duty-cancelled';
     if (current.meta.status === 'cancelled' && !cancelling)
       throw new ConflictError(`duty ${id} cancelled`, '该专项工作已取消，不能再修改', [
-        { field: 'id', problem: 'cancelled' },
+        { field: 'id', problem: '已取消' },
       ]);
     const running = found && (found.status === 'open' || found.status === 'cancelled') ? found : undefined;
     // A one-off duty is its one cycle; a recurring duty changes for its later periods whatever its current one.
     if (current.duty.once && !running)
       throw new ConflictError(`cycle of ${id} not open`, '该专项工作已经结束，不能再修改', [
-        { field: 'id', problem: 'cycle closed' },
+        { field: 'id', problem: '已结束' },
       ]);
     const revision = await apply(current.duty, nowMs);
     let stored = current;
