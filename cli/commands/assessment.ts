@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from '../main.ts';
-import { COMMON, call, callAllPages, run, target } from '../api-client.ts';
+import { COMMON, InputRejected, call, callAllPages, run, target } from '../api-client.ts';
 import { UsageError, type Io } from '../output.ts';
 
 const USAGE = `用法：
@@ -55,7 +55,7 @@ export async function assessmentCommand(args: string[], io: Io): Promise<number>
     if (values.xlsx !== undefined) {
       const r = await call(t, 'GET', `/assessment?year=${year}&format=xlsx`);
       const file = resolve(values.xlsx);
-      writeFileSync(file, r.bytes);
+      save(file, r.bytes);
       return io.out(`已导出 ${year} 年度考核工作簿：${file}`);
     }
     if (values.unit !== undefined) {
@@ -63,7 +63,7 @@ export async function assessmentCommand(args: string[], io: Io): Promise<number>
       if (values.html !== undefined) {
         const r = await call(t, 'GET', `${path}&format=html`);
         const file = resolve(values.html);
-        writeFileSync(file, r.bytes);
+        save(file, r.bytes);
         return io.out(`已生成 ${year} 年度考核页面（可用浏览器打开并打印）：${file}`);
       }
       const r = await call(t, 'GET', path);
@@ -90,4 +90,16 @@ export async function assessmentCommand(args: string[], io: Io): Promise<number>
     );
     for (const u of units) io.out(`  ${u.unit.id}  ${u.unit.name}  ${line(u.totals)}`);
   });
+}
+
+function save(file: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(file, bytes);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new InputRejected(
+      `无法写入 ${file}：${code === 'ENOENT' ? '所在文件夹不存在' : code === 'EACCES' || code === 'EPERM' ? '没有写入权限' : code === 'EISDIR' ? '这是一个文件夹' : '写入失败'}`,
+      [],
+    );
+  }
 }

@@ -600,9 +600,25 @@ export async function setCycleGeneration(
   ioCounters.writes += 1;
 }
 
-export async function listCycles(filter: { dutyId?: string; status?: CycleStatus }): Promise<CycleRecord[]> {
+export async function listCycles(filter: {
+  dutyId?: string;
+  status?: CycleStatus;
+  /** With a duty: only periods whose keys start with one of these years (a key's first four characters). */
+  years?: { from: number; to: number };
+}): Promise<CycleRecord[]> {
   let items: Record<string, unknown>[];
-  if (filter.dutyId) {
+  if (filter.dutyId && filter.years) {
+    items = await queryAll({
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': `CYCLES#${filter.dutyId}`,
+        ':from': String(filter.years.from),
+        // '~' sorts after every character of a period key: every key of the last year.
+        ':to': `${filter.years.to}~`,
+      },
+    });
+  } else if (filter.dutyId) {
     items = await queryAll({
       IndexName: 'GSI1',
       KeyConditionExpression: 'GSI1PK = :pk',
@@ -650,6 +666,19 @@ export async function putSubmission(s: Submission): Promise<{ created: boolean; 
 /** Bulk submissions for the simulator; not conditional (the simulator never repeats one). */
 export async function putSubmissions(subs: Submission[]): Promise<void> {
   await batchPut(subs.map(submissionItem));
+}
+
+/** Who reported for a cycle and when: only those attributes, not the notes and evidence (the assessment's reads). */
+export async function listSubmissionTimes(
+  dutyId: string,
+  periodKey: string,
+): Promise<{ unitId: string; submittedAt: string }[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sub)',
+    ExpressionAttributeValues: { ':pk': keys.cyclePk(dutyId, periodKey), ':sub': 'SUB#' },
+    ProjectionExpression: 'unitId, submittedAt',
+  });
+  return items.map((i) => ({ unitId: String(i.unitId), submittedAt: String(i.submittedAt) }));
 }
 
 export async function listSubmissions(dutyId: string, periodKey: string): Promise<Submission[]> {

@@ -6,7 +6,7 @@ import type { CaseTypes } from '../../workflows/cases/index.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import { listCasesByStatus } from '../adapters/case-store.ts';
 import { addressesStore } from '../adapters/outbox-store.ts';
-import { dutyRoster, listCycles, listSubmissions, listUnits } from '../adapters/store.ts';
+import { dutyRoster, listCycles, listDefaulters, listSubmissionTimes, listUnits } from '../adapters/store.ts';
 import { assess, type AssessedCase, type AssessedCycle, type Assessment } from './assessment.ts';
 import { caseSummary } from './cases.ts';
 import { mapLimit } from './concurrency.ts';
@@ -36,19 +36,25 @@ export async function gatherAssessment(
     return p;
   };
   const perDuty = await mapLimit(catalog.duties, CONCURRENCY, async (duty) =>
-    (await listCycles({ dutyId: duty.id }))
+    // A period due in the year starts in it or the year before (a weekly key of the old year, due in January).
+    (await listCycles({ dutyId: duty.id, years: { from: year - 1, to: year } }))
       .filter((c) => c.deadline.slice(0, 4) === y && Date.parse(c.deadline) <= asOfMs)
       .map((cycle) => ({ duty, cycle })),
   );
   const cycles = await mapLimit(
     perDuty.flat(),
     CONCURRENCY,
-    async ({ duty, cycle }): Promise<AssessedCycle> => ({
-      duty: { id: duty.id, titleZh: duty.titleZh },
-      cycle,
-      responsible: await rosterOf(duty),
-      submissions: cycle.status === 'cancelled' ? [] : await listSubmissions(duty.id, cycle.periodKey),
-    }),
+    async ({ duty, cycle }): Promise<AssessedCycle> => {
+      if (cycle.status === 'cancelled')
+        return { duty: { id: duty.id, titleZh: duty.titleZh }, cycle, responsible: [], submissions: [] };
+      const submissions = await listSubmissionTimes(duty.id, cycle.periodKey);
+      // A closed cycle owed what it recorded at its close; an open one owes the roster as it is.
+      const responsible =
+        cycle.status === 'closed'
+          ? [...new Set([...submissions.map((s) => s.unitId), ...(await listDefaulters(cycle))])]
+          : await rosterOf(duty);
+      return { duty: { id: duty.id, titleZh: duty.titleZh }, cycle, responsible, submissions };
+    },
   );
 
   const { cases: records } = await listCasesByStatus(['open', 'closed']);
@@ -69,12 +75,11 @@ export async function gatherAssessment(
       stageTitleZh: s.stageTitleZh,
       status: s.status,
       ...(s.closedAt ? { closedAt: s.closedAt } : {}),
-      overdueNow: s.overdue !== null,
     });
   }
 
   const [units, known] = await Promise.all([
-    listUnits({ kinds: UNIT_KINDS, includeInactive: false }),
+    listUnits({ kinds: UNIT_KINDS, includeInactive: true }),
     addressesStore.undeliverable(),
   ]);
   return assess({

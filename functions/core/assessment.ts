@@ -9,9 +9,12 @@ import type { UndeliverableMark } from './units.ts';
 export interface AssessedCycle {
   duty: Pick<Duty, 'id' | 'titleZh'>;
   cycle: Pick<CycleRecord, 'periodKey' | 'deadline' | 'status' | 'trackedSince'>;
-  /** The units responsible for it (the duty's roster, narrowed by its scope). */
+  /**
+   * The units that owed it: for a closed cycle, those that reported and its defaulters (as recorded at the close,
+   * whatever the roster has become since); for an open one, the duty's roster now.
+   */
   responsible: readonly string[];
-  submissions: readonly Pick<Submission, 'unitId' | 'submittedAt' | 'late'>[];
+  submissions: readonly Pick<Submission, 'unitId' | 'submittedAt'>[];
 }
 
 /** A case as the assessment shows it: its term and whether it was kept. */
@@ -26,8 +29,6 @@ export interface AssessedCase {
   stageTitleZh: string;
   status: 'open' | 'closed';
   closedAt?: string;
-  /** Open and past a deadline now (a stage's, or an undecided request's). */
-  overdueNow: boolean;
 }
 
 export type CaseTermResult = 'kept' | 'missed' | 'running';
@@ -64,18 +65,23 @@ export interface Assessment {
 const rate = (onTime: number, owed: number) =>
   owed === 0 ? null : Math.round((onTime / owed) * 1000) / 1000;
 
-/** Whether a case's term was kept: closed by its term, or not (closed later, or open past it). */
+/**
+ * Whether a case's term was kept: closed by it, or not (closed later, or still open past it). Judged by the term
+ * alone: a stage late on the way is the overdue ledger's business, not the term's.
+ */
 export function termResult(c: AssessedCase, asOfMs: number): CaseTermResult {
-  // A term is an instant (a date alone: its end, Asia/Shanghai): kept when closed by then.
+  // A term is an instant (a date alone: its end, Asia/Shanghai).
   const termEnd = c.term.includes('T') ? Date.parse(c.term) : Date.parse(`${c.term}T23:59:59.999+08:00`);
-  if (c.closedAt) return Date.parse(c.closedAt) <= termEnd ? 'kept' : 'missed';
-  return asOfMs > termEnd || c.overdueNow ? 'missed' : 'running';
+  if (c.closedAt && Date.parse(c.closedAt) <= asOfMs)
+    return Date.parse(c.closedAt) <= termEnd ? 'kept' : 'missed';
+  return asOfMs > termEnd ? 'missed' : 'running';
 }
 
 /**
  * The assessment of every unit. A unit owes a period once its deadline has passed — unless the period was
  * cancelled, or the deadline came before the unit joined the roster or before the duty was tracked (the fair start:
- * nobody could have reminded it). Submitted by the deadline: on time; after it: late; not at all: missed.
+ * nobody could have reminded it). Submitted by the deadline (the cycle's, as extended): on time; after it: late;
+ * not at all: missed. Units deactivated since appear where they owed something.
  */
 export function assess(input: {
   year: number;
@@ -118,7 +124,7 @@ export function assess(input: {
       const s = byId.get(unitId);
       // A submission recorded after the assessment's instant did not exist then.
       if (s && Date.parse(s.submittedAt) <= input.asOfMs) {
-        if (s.late) {
+        if (Date.parse(s.submittedAt) > due) {
           r.late++;
           r.latePeriods.push(cycle.periodKey);
         } else r.onTime++;
@@ -129,6 +135,7 @@ export function assess(input: {
     }
   }
   const units = [...input.units]
+    .filter((u) => u.active || byUnit.has(u.id))
     .sort((a, b) => a.id.localeCompare(b.id))
     .map((u): UnitAssessment => {
       const duties = [...(byUnit.get(u.id)?.values() ?? [])].map((d) => ({

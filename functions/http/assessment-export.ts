@@ -74,10 +74,30 @@ export async function assessmentWorkbook(a: Assessment): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = '襄垣县安全生产工作提醒系统（safeduty）';
   wb.title = `${a.year}年度安全生产工作考核`;
+  // What the workbook is and how it was counted, first, for whoever opens it later.
+  const about = wb.addWorksheet('说明');
+  about.columns = [{ width: 16 }, { width: 90 }];
+  about.addRow([`${a.year}年度安全生产工作考核`]).font = { bold: true, size: 14 };
+  for (const [k, v] of [
+    ['统计截至', instantLabel(a.asOf)],
+    ['计入范围', '截止时间已过的各期；已取消的各期，以及单位列入名册或职责开始跟踪之前截止的各期不计入'],
+    ['按时完成', '截止时间前报送'],
+    ['逾期补报', '截止时间后报送（延期的专项工作按延期后的截止时间）'],
+    ['未报', '统计时仍未报送'],
+    ['按时率', '按时完成 ÷ 应报期数'],
+    ['案件期限执行', '按期完成：整改期限前办结；逾期：期限后办结或期限已过仍未办结；期限未到：尚在期限内'],
+  ])
+    about.addRow([k, v]);
   const sheet = (name: string, header: readonly string[], widths: number[]) => {
-    const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+    const ws = wb.addWorksheet(name, {
+      views: [{ state: 'frozen', ySplit: 1 }],
+      // Printed on A4 across, as wide as the page, the header repeated on every sheet of paper.
+      pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 },
+    });
     ws.addRow([...header]).font = { bold: true };
     ws.columns.forEach((c, i) => (c.width = widths[i] ?? 12));
+    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: header.length } };
+    ws.pageSetup.printTitlesRow = '1:1';
     return ws;
   };
   const percent = (ws: ExcelJS.Worksheet, column: number) => (ws.getColumn(column).numFmt = '0.0%');

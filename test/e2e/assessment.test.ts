@@ -277,7 +277,8 @@ describe('the annual assessment of the demo county', () => {
     expect(saved.out).toBe(`已导出 2023 年度考核工作簿：${file}`);
     const copy = new ExcelJS.Workbook();
     await copy.xlsx.readFile(file);
-    expect(copy.worksheets.map((w) => w.name)).toEqual(['汇总', '职责明细', '案件', '无法送达']);
+    expect(copy.worksheets.map((w) => w.name)).toEqual(['说明', '汇总', '职责明细', '案件', '无法送达']);
+    expect(String(copy.getWorksheet('说明')?.getCell('B2').value)).toBe('2023年3月2日（星期四）12:00');
     const listed = await cli('assessment', '--api', rt.apiUrl, '--year', '2023');
     expect(listed.code).toBe(0);
     expect(listed.out.split('\n')[0]).toBe(

@@ -28,24 +28,29 @@ describe('assess', () => {
       year: 2023,
       asOfMs: ASOF,
       asOf: '2023-04-10T12:00:00+08:00',
-      units: [unit('town-a'), unit('town-b', '2023-02-15T00:00:00+08:00')],
+      units: [
+        unit('town-a'),
+        unit('town-b', '2023-02-15T00:00:00+08:00'),
+        { ...unit('town-c'), active: false },
+        { ...unit('town-d'), active: false },
+      ],
       undeliverable: () => [],
       cases: [],
       cycles: [
         {
           duty,
           cycle: cycle('2023-01', '2023-01-31T18:00:00+08:00'),
-          responsible: ['town-a', 'town-b', 'town-gone'],
-          submissions: [{ unitId: 'town-a', submittedAt: '2023-01-30T10:00:00+08:00', late: false }],
+          responsible: ['town-a', 'town-b', 'town-c', 'town-gone'],
+          submissions: [{ unitId: 'town-a', submittedAt: '2023-01-30T10:00:00+08:00' }],
         },
         {
           duty,
           cycle: cycle('2023-02', '2023-02-28T18:00:00+08:00'),
           responsible: ['town-a', 'town-b'],
           submissions: [
-            { unitId: 'town-a', submittedAt: '2023-03-02T10:00:00+08:00', late: true },
+            { unitId: 'town-a', submittedAt: '2023-03-02T10:00:00+08:00' },
             // Recorded after the assessment's instant: not there yet.
-            { unitId: 'town-b', submittedAt: '2023-04-11T10:00:00+08:00', late: true },
+            { unitId: 'town-b', submittedAt: '2023-04-11T10:00:00+08:00' },
           ],
         },
         // Cancelled, due after the instant, and due before the duty was tracked: none of them owed.
@@ -85,7 +90,9 @@ describe('assess', () => {
     ]);
     // town-b joined in February: January is not its to answer for; February is missed as of the instant.
     expect(b1?.totals).toEqual({ owed: 1, onTime: 0, late: 0, missed: 1, onTimeRate: 0 });
-    expect(a.units.map((u) => u.unit.id)).toEqual(['town-a', 'town-b']);
+    // town-c, deactivated since, still answers for January; town-d, deactivated and owing nothing, is not listed.
+    expect(a.units.map((u) => u.unit.id)).toEqual(['town-a', 'town-b', 'town-c']);
+    expect(a.units[2]?.totals.missed).toBe(1);
   });
 
   it('a case keeps its term when closed by it; open past it, or closed after it, it did not', () => {
@@ -98,7 +105,6 @@ describe('assess', () => {
       term: '2023-03-31T18:00:00+08:00',
       stageTitleZh: '整改中',
       status: 'open',
-      overdueNow: false,
     };
     expect(termResult(c, Date.parse('2023-03-20T00:00:00+08:00'))).toBe('running');
     expect(termResult(c, Date.parse('2023-04-01T00:00:00+08:00'))).toBe('missed');
