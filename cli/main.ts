@@ -61,8 +61,37 @@ async function lazy(path: string, name: string): Promise<Command> {
   return cmd;
 }
 
+/**
+ * `safeduty <command> [<sub>] --help`: the usage lines of that command (and subcommand), with their explanations;
+ * all of them when none matches.
+ */
+function helpFor(command: string, sub: string | undefined): string {
+  const lines = HELP.split('\n');
+  const pick = (prefix: string) => {
+    const out: string[] = [];
+    let taking = false;
+    for (const l of lines) {
+      if (l.startsWith('  safeduty ')) taking = l.startsWith(prefix);
+      else if (!l.startsWith('    ')) taking = false;
+      if (taking) out.push(l);
+    }
+    return out;
+  };
+  const own = sub && !sub.startsWith('-') ? pick(`  safeduty ${command} ${sub}`) : [];
+  const found = own.length > 0 ? own : pick(`  safeduty ${command}`);
+  return found.length > 0 ? ['用法：', ...found].join('\n') : HELP;
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
+  if (
+    command !== undefined &&
+    !['-h', '--help', 'help'].includes(command) &&
+    (rest.includes('--help') || rest.includes('-h'))
+  ) {
+    io.out(helpFor(command, rest[0]));
+    return EXIT.ok;
+  }
   try {
     switch (command) {
       case undefined:

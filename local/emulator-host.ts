@@ -11,7 +11,12 @@ const dynamo = await startDynamo({
   ...(options.path ? { path: options.path } : {}),
   ...(options.dynamoPort ? { port: options.dynamoPort } : {}),
 });
-const ses = await startSes({ port: options.sesPort ?? 0 });
+const ses = await startSes({ port: options.sesPort ?? 0 }).catch(
+  (err: NodeJS.ErrnoException & { port?: number }) => {
+    process.stdout.write(`${JSON.stringify({ error: { code: err.code ?? err.message, port: err.port } })}\n`);
+    process.exit(1);
+  },
+);
 process.stdout.write(`${JSON.stringify({ dynamo: dynamo.endpoint, ses: ses.endpoint })}\n`);
 
 const stop = () => {

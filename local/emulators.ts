@@ -57,7 +57,10 @@ export async function startSes(options: { port?: number }): Promise<{ endpoint: 
   };
   const port = options.port ?? 0;
   const server = await mod.default({ port, host: '127.0.0.1' });
-  const actual = (server.address() as AddressInfo).port;
+  // Its listen callback is also called when listening failed (Express 5): no address then means the port is taken.
+  const address = server.address() as AddressInfo | null;
+  if (!address) throw Object.assign(new Error(`port ${port} in use`), { code: 'EADDRINUSE', port });
+  const actual = address.port;
   const endpoint = `http://127.0.0.1:${actual}`;
   // Its inbox lives in module state: a runtime started again in the same process starts with an empty one.
   await fetch(`${endpoint}/clear-store`, { method: 'POST' });
@@ -149,6 +152,7 @@ export async function startEmulatorHost(options: {
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {
+    // A port already taken is reported on the line instead of the endpoints.
     const rl = createInterface({ input: child.stdout });
     rl.once('line', (l) => {
       rl.close();
@@ -156,7 +160,12 @@ export async function startEmulatorHost(options: {
     });
     child.once('exit', (code) => reject(new Error(`emulator host exited with code ${code}`)));
   });
-  const endpoints = JSON.parse(line) as { dynamo: string; ses: string };
+  const endpoints = JSON.parse(line) as {
+    dynamo: string;
+    ses: string;
+    error?: { code: string; port?: number };
+  };
+  if (endpoints.error) throw Object.assign(new Error(endpoints.error.code), endpoints.error);
   return {
     ...endpoints,
     pid: child.pid,

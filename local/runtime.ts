@@ -206,7 +206,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ses = { endpoint: host.ses, close: async () => undefined };
   } else {
     const d = await startDynamo({ path: dynamoPath });
-    const s = await startSes({ port: options.sesPort ?? 0 });
+    const s = await startSes({ port: options.sesPort ?? 0 }).catch(async (err: unknown) => {
+      await closeServer(d.server);
+      throw err;
+    });
     dynamo = { endpoint: d.endpoint, close: () => closeServer(d.server) };
     ses = { endpoint: s.endpoint, close: () => closeServer(s.server) };
   }
@@ -394,14 +397,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return run;
   };
 
-  const api = await startApiServer({
-    port: options.port ?? 0,
-    clock: vclock,
-    advanceTo,
-    adminToken,
-    faults,
-    mail,
-  });
+  let api: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    api = await startApiServer({
+      port: options.port ?? 0,
+      clock: vclock,
+      advanceTo,
+      adminToken,
+      faults,
+      mail,
+    });
+  } catch (err) {
+    // The port is taken (another safeduty running): stop what was started, so the process can end and say so.
+    schedulerOn = false;
+    await Promise.allSettled([closeServer(sfnServer.server), ses.close(), mail.close()]);
+    await dynamo.close().catch(() => undefined);
+    configureInvocations(undefined);
+    restoreClock();
+    throw err;
+  }
   process.env.CONSOLE_URL = api.url;
 
   let ticker: NodeJS.Timeout | undefined;

@@ -31,10 +31,6 @@ const line = (r: Omit<DutyRow, 'titleZh'>) =>
 
 /** 安委办's annual assessment: the summary, one unit's detail, the workbook or a unit's printable page. */
 export async function assessmentCommand(args: string[], io: Io): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out(USAGE);
-    return 0;
-  }
   const { values, positionals } = parse(args, {
     ...COMMON,
     year: { type: 'string' },

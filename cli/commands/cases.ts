@@ -197,7 +197,8 @@ function offsetZh(o: Offset): string {
 }
 
 async function typesCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  // --api and --data are accepted as on every command; the types are the deployment's own files, read here.
+  const { values, positionals } = parse(args, COMMON);
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
   const types = loadCaseTypes();
   if (values.json) {

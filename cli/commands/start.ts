@@ -58,6 +58,12 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
           '请给出更晚的时间，或换一个数据目录（--data）。',
       );
     if (err instanceof DeliveryPolicyError) throw new UsageError(err.messageZh);
+    const e = err as { code?: string; port?: number };
+    if (e.code === 'EADDRINUSE')
+      throw new UsageError(
+        `端口 ${e.port ?? ''} 已被占用（也许已有一个 safeduty 在运行）：请先停止它，` +
+          '或用 --port（HTTP 接口）、--ses-port（邮件收件箱）换一个端口。',
+      );
     throw err;
   }
   if (saved !== undefined && !clockStart)

@@ -3,6 +3,8 @@
 // test — except what the request itself said (an id, a value) and the technical names an official types anyway.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main.ts';
@@ -235,5 +237,50 @@ describe('no English reaches a county official', () => {
       else process.env.SAFEDUTY_ADMIN_TOKEN = saved;
     }
     expect(found).toEqual([]);
+  });
+
+  it('a port already taken at start-up is one Chinese sentence with the fix, and nothing is left running', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      for (const option of ['--port', '--ses-port']) {
+        const err: string[] = [];
+        const out: string[] = [];
+        const code = await main(
+          ['start', option, String(port), '--data', mkdtempSync(join(tmpdir(), 'safeduty-port-'))],
+          { out: (l) => out.push(l), err: (l) => err.push(l) },
+        );
+        expect(code, option).toBe(2);
+        expect(err.at(-1)).toBe(
+          `端口 ${port} 已被占用（也许已有一个 safeduty 在运行）：请先停止它，或用 --port（HTTP 接口）、--ses-port（邮件收件箱）换一个端口。`,
+        );
+      }
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
+  it('--help after any command or subcommand shows its usage, in Chinese', async () => {
+    for (const [args, line] of [
+      [['units', 'list', '--help'], '  safeduty units list'],
+      [['duties', 'extend', '-h'], '  safeduty duties extend'],
+      [['assessment', '--help'], '  safeduty assessment --year'],
+      [['cases', 'types', '--help'], '  safeduty cases show'],
+    ] as const) {
+      const out: string[] = [];
+      const code = await main([...args], { out: (l) => out.push(l), err: (l) => out.push(l) });
+      expect(code, args.join(' ')).toBe(0);
+      expect(out.join('\n'), args.join(' ')).toContain(line);
+      expect(out.join('\n')).toMatch(/^用法：/);
+    }
+    const types: string[] = [];
+    expect(
+      await main(['cases', 'types', '--api', rt.apiUrl], {
+        out: (l) => types.push(l),
+        err: (l) => types.push(l),
+      }),
+    ).toBe(0);
+    expect(types.join('\n')).toContain('重大事故隐患挂牌督办整改');
   });
 });
