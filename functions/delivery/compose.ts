@@ -94,6 +94,26 @@ function unitNames(units: readonly NoticeUnit[]): string {
 
 const SCOPE_RANK = { unit: 0, department: 1, leader: 2, office: 3 } as const;
 
+/** What the duty asks for, where it comes from, and each unit's link to record it. */
+function whatToDo(
+  duty: Duty | undefined,
+  units: readonly NoticeUnit[],
+  cycle: { dutyId: string; periodKey: string },
+  linkExpires: string,
+  ctx: ComposeContext,
+): Line[] {
+  const lines: Line[] = [];
+  if (duty) lines.push({ text: `需提交：${duty.evidenceZh}` }, { text: clauseText(duty.clause) });
+  for (const u of units)
+    lines.push({
+      link: {
+        caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用，${instantLabel(toShanghaiIso(new Date(linkExpires)))}前有效）`,
+        url: ctx.links.unit(u.id, cycle.dutyId, cycle.periodKey, linkExpires),
+      },
+    });
+  return lines;
+}
+
 function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
   const b = bodies[0] as CycleReminderBody;
   const duty = ctx.duty(b.dutyId);
@@ -109,14 +129,7 @@ function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
       text: `截止时间：${instantLabel(b.deadline)}，${last ? `这是本期最后一次提醒，距截止还有${left}` : `距截止还有${left}`}。`,
     },
   ];
-  if (duty) lines.push({ text: `需提交：${duty.evidenceZh}` }, { text: clauseText(duty.clause) });
-  for (const u of units)
-    lines.push({
-      link: {
-        caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用，${instantLabel(toShanghaiIso(new Date(b.linkExpires)))}前有效）`,
-        url: ctx.links.unit(u.id, b.dutyId, b.periodKey, b.linkExpires),
-      },
-    });
+  lines.push(...whatToDo(duty, units, b, b.linkExpires, ctx));
   const title = `${b.titleZh}（${period}）`;
   return {
     title,
@@ -173,16 +186,7 @@ function changeItem(bodies: CycleChangeBody[], ctx: ComposeContext): Item {
       break;
   }
   if (reason) lines.push({ text: reason });
-  if (b.linkExpires) {
-    if (duty) lines.push({ text: `需提交：${duty.evidenceZh}` }, { text: clauseText(duty.clause) });
-    for (const u of units)
-      lines.push({
-        link: {
-          caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用，${instantLabel(toShanghaiIso(new Date(b.linkExpires)))}前有效）`,
-          url: ctx.links.unit(u.id, b.dutyId, b.periodKey, b.linkExpires),
-        },
-      });
-  }
+  if (b.linkExpires) lines.push(...whatToDo(duty, units, b, b.linkExpires, ctx));
   return {
     title,
     lines,
