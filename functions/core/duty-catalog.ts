@@ -1,6 +1,7 @@
 import type { Catalog } from '../../workflows/catalog/index.ts';
 import { UnknownDutyError } from '../../workflows/catalog/index.ts';
 import type { Duty, UnitKind } from '../../workflows/catalog/schema.ts';
+import { clock } from './clock.ts';
 
 /**
  * The catalog a function works with: the deployment's duties (built in, or its catalog file) and the ad-hoc
@@ -20,7 +21,9 @@ export function liveCatalog(
   options: { ttlMs?: number; nowMs?: () => number } = {},
 ): LiveCatalog {
   const ttlMs = options.ttlMs ?? 30_000;
-  const nowMs = options.nowMs ?? Date.now;
+  // The domain clock: on a virtual clock the refreshes fall at the same virtual instants every run (a simulation
+  // repeated in one process reads the same), and a clock set back (a new run) reads afresh.
+  const nowMs = options.nowMs ?? (() => clock.nowMs());
   let adhoc = new Map<string, Duty>();
   let loadedAt = -Infinity;
   const all = (): Duty[] => [...base.duties, ...adhoc.values()];
@@ -38,7 +41,8 @@ export function liveCatalog(
     },
     forKind: (kind: UnitKind) => all().filter((d) => d.enabled && d.responsibleKinds.includes(kind)),
     async refresh({ force = false } = {}) {
-      if (!force && nowMs() - loadedAt < ttlMs) return;
+      const age = nowMs() - loadedAt;
+      if (!force && age >= 0 && age < ttlMs) return;
       const duties = await load();
       // Built-in ids win: an ad-hoc duty can never shadow one (creation refuses such ids anyway).
       adhoc = new Map(duties.filter((d) => base.get(d.id) === undefined).map((d) => [d.id, d]));
