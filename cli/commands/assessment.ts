@@ -3,31 +3,17 @@ import { resolve } from 'node:path';
 import { parse } from '../main.ts';
 import { COMMON, InputRejected, call, callAllPages, run, target } from '../api-client.ts';
 import { UsageError, type Io } from '../output.ts';
+import { onTimeRateZh, type DutyRecordOfUnit, type UnitAssessment } from '../../functions/core/assessment.ts';
 
 const USAGE = `用法：
   safeduty assessment --year 2023                    各单位的年度考核汇总（截止时间已过的各期）
   safeduty assessment --year 2023 --xlsx 考核.xlsx    导出工作簿（汇总、职责明细、案件、无法送达）
   safeduty assessment --year 2023 --unit town-001 [--html 考核.html]   一个单位的明细，或可打印的页面`;
 
-interface DutyRow {
-  titleZh: string;
-  owed: number;
-  onTime: number;
-  late: number;
-  missed: number;
-  onTimeRate: number | null;
-}
-interface UnitRow {
-  unit: { id: string; name: string };
-  totals: Omit<DutyRow, 'titleZh'>;
-  duties: DutyRow[];
-  cases: { caseId: string; title: string; termResult: string }[];
-  undeliverable: { address: string }[];
-}
+type Figures = Pick<DutyRecordOfUnit, 'owed' | 'onTime' | 'late' | 'missed' | 'onTimeRate'>;
 
-const rate = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
-const line = (r: Omit<DutyRow, 'titleZh'>) =>
-  `应报 ${r.owed}，按时 ${r.onTime}，逾期补报 ${r.late}，未报 ${r.missed}，按时率 ${rate(r.onTimeRate)}`;
+const line = (r: Figures) =>
+  `应报 ${r.owed}，按时 ${r.onTime}，逾期补报 ${r.late}，未报 ${r.missed}，按时率 ${onTimeRateZh(r.onTimeRate)}`;
 
 /** 安委办's annual assessment: the summary, one unit's detail, the workbook or a unit's printable page. */
 export async function assessmentCommand(args: string[], io: Io): Promise<number> {
@@ -64,7 +50,7 @@ export async function assessmentCommand(args: string[], io: Io): Promise<number>
       }
       const r = await call(t, 'GET', path);
       if (values.json) return io.out(r.text);
-      const u = r.json as UnitRow & { asOf: string };
+      const u = r.json as UnitAssessment & { asOf: string };
       io.out(
         `${u.unit.name}（${u.unit.id}）${year} 年度考核，统计截至 ${u.asOf.slice(0, 16).replace('T', ' ')}：`,
       );
@@ -80,7 +66,7 @@ export async function assessmentCommand(args: string[], io: Io): Promise<number>
     }
     const { first, items } = await callAllPages(t, `/assessment?year=${year}`, 'units');
     if (values.json) return io.out(JSON.stringify({ ...first, count: items.length, units: items }));
-    const units = items as UnitRow[];
+    const units = items as UnitAssessment[];
     io.out(
       `${year} 年度考核，共 ${units.length} 个单位，统计截至 ${String(first.asOf).slice(0, 16).replace('T', ' ')}：`,
     );

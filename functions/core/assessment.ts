@@ -62,6 +62,9 @@ export interface Assessment {
   units: UnitAssessment[];
 }
 
+/** An on-time rate as people read it: `83.3%`, or `—` when nothing was owed. */
+export const onTimeRateZh = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
+
 const rate = (onTime: number, owed: number) =>
   owed === 0 ? null : Math.round((onTime / owed) * 1000) / 1000;
 

@@ -2,7 +2,12 @@
 // Everything a person reads is Chinese: kinds, periods and dates in the words of the notice.
 import ExcelJS from 'exceljs';
 import { UNIT_KIND_ZH } from '../../workflows/catalog/schema.ts';
-import type { Assessment, CaseTermResult, UnitAssessment } from '../core/assessment.ts';
+import {
+  onTimeRateZh,
+  type Assessment,
+  type CaseTermResult,
+  type UnitAssessment,
+} from '../core/assessment.ts';
 import { escapeHtml } from '../core/html.ts';
 import { dateLabel, instantLabel, periodLabel } from '../core/labels.ts';
 
@@ -16,7 +21,6 @@ const TERM_ZH: Record<CaseTermResult, string> = { kept: '按期完成', missed: 
 const STATUS_ZH = { open: '办理中', closed: '已办结' } as const;
 
 const dateOf = (iso: string | undefined) => (iso ? dateLabel(iso.slice(0, 10)) : '');
-const rateText = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
 const periods = (keys: readonly string[]) => keys.map((k) => periodLabel(k)).join('、');
 
 /** Town and department names, for the columns that place each unit. */
@@ -195,7 +199,7 @@ export function assessmentPage(a: Assessment, u: UnitAssessment): string {
   const t = u.totals;
   const body = [
     `<p class="meta">单位编号：${escapeHtml(u.unit.id)}\u3000${escapeHtml(place)}<br>统计截至：${escapeHtml(instantLabel(a.asOf))}（截止时间已过的各期）</p>`,
-    `<p class="total">应报 <b>${t.owed}</b> 期，按时完成 <b>${t.onTime}</b> 期，逾期补报 <b>${t.late}</b> 期，未报 <b>${t.missed}</b> 期，按时率 <b>${rateText(t.onTimeRate)}</b>。</p>`,
+    `<p class="total">应报 <b>${t.owed}</b> 期，按时完成 <b>${t.onTime}</b> 期，逾期补报 <b>${t.late}</b> 期，未报 <b>${t.missed}</b> 期，按时率 <b>${onTimeRateZh(t.onTimeRate)}</b>。</p>`,
     '<h2>一、各项职责完成情况</h2>',
     table(
       ['职责', '应报', '按时', '逾期补报', '未报', '按时率', '逾期补报的期次', '未报的期次'],
@@ -205,7 +209,7 @@ export function assessmentPage(a: Assessment, u: UnitAssessment): string {
         d.onTime,
         d.late,
         d.missed,
-        rateText(d.onTimeRate),
+        onTimeRateZh(d.onTimeRate),
         periods(d.latePeriods) || '—',
         periods(d.missedPeriods) || '—',
       ]),

@@ -37,6 +37,14 @@ const startCounty = () =>
     reconciler: false,
   });
 
+/** Every item about a duty in the mail sent so far, with its recipient and send time. */
+const itemsAbout = (runtime: Runtime, title: string) =>
+  sentMails(runtime).flatMap((m) =>
+    mailItems(m)
+      .filter((i) => i.title.includes(title))
+      .map((i) => ({ ...i, to: m.to[0]?.toLowerCase() ?? '', at: m.at })),
+  );
+
 const NATIONAL_DAY = {
   titleZh: '国庆节前安全生产大检查',
   instructionZh: '各乡镇于9月27日前完成国庆节前安全生产大检查，并报送检查情况。',
@@ -72,11 +80,7 @@ describe('an ad-hoc duty', () => {
     expect(sub.status).toBe(201);
 
     await rt.advanceTo(new Date('2023-10-09T12:00:00+08:00'));
-    const items = sentMails(rt).flatMap((m) =>
-      mailItems(m)
-        .filter((i) => i.title.includes('国庆节前安全生产大检查'))
-        .map((i) => ({ ...i, to: m.to[0]?.toLowerCase() ?? '', at: m.at })),
-    );
+    const items = itemsAbout(rt, '国庆节前安全生产大检查');
     const contact = (u: (typeof towns)[number]) => u.contact.email.toLowerCase();
 
     // Reminders before the deadline to every town that had not reported; none to the town that had.
@@ -166,11 +170,7 @@ describe('an ad-hoc duty', () => {
     await api(rt, 'POST', `/cycles/${id}/2023/submissions`, { unitId: afterExtension!.id, note: '已完成' });
     await rt.advanceTo(new Date('2023-10-17T12:00:00+08:00'));
 
-    const items = sentMails(rt).flatMap((m) =>
-      mailItems(m)
-        .filter((i) => i.title.includes('国庆节前安全生产大检查'))
-        .map((i) => ({ ...i, to: m.to[0]?.toLowerCase() ?? '', at: m.at })),
-    );
+    const items = itemsAbout(rt, '国庆节前安全生产大检查');
     const contact = (u: (typeof towns)[number]) => u.contact.email.toLowerCase();
     // Told once, with the old and new deadline and the reason; the town that had reported is not told.
     for (const t of [afterExtension!, ...late]) {
@@ -235,11 +235,7 @@ describe('an ad-hoc duty', () => {
     expect(tooLate.status).toBe(409);
     await rt.advanceTo(new Date('2023-10-16T12:00:00+08:00'));
 
-    const items = sentMails(rt).flatMap((m) =>
-      mailItems(m)
-        .filter((i) => i.title.includes('国庆节前安全生产大检查'))
-        .map((i) => ({ ...i, to: m.to[0]?.toLowerCase() ?? '', at: m.at })),
-    );
+    const items = itemsAbout(rt, '国庆节前安全生产大检查');
     const mine = (u: { contact: { email: string } }) =>
       items.filter((i) => i.to === u.contact.email.toLowerCase());
     const cancelledAt = Date.parse('2023-09-26T12:00:00+08:00');

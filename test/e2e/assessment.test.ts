@@ -12,6 +12,7 @@ import { generateRoster, ROSTER_SIZES } from '../../local/roster.ts';
 import type { Runtime } from '../../local/runtime.ts';
 import { UNIT_KIND_ZH } from '../../workflows/catalog/schema.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { openMajorHazard } from '../support/case-county.ts';
 import { api, startTestRuntime } from '../support/runtime.ts';
 
 const roster = generateRoster(ROSTER_SIZES.small, 2023);
@@ -81,16 +82,13 @@ beforeAll(async () => {
     reconcileEveryMs: 24 * 3_600_000,
     faults: { ses: { bounceAddresses: [bouncing] } },
   });
-  const opened = await api(rt, 'POST', '/cases', {
-    type: 'major-hazard-rectification',
-    title: '液氨储罐区安全阀失效',
+  const opened = await openMajorHazard(rt, {
     responsibleUnitId: 'ent-00001',
     supervisingUnitId: 'dept-emergency',
     term: { until: '2023-02-20' },
-    fields: { hazard: '液氨储罐区2号储罐安全阀校验过期', grade: '重大事故隐患' },
   });
   expect(opened.status, JSON.stringify(opened.json)).toBe(201);
-  caseId = String(opened.json.caseId);
+  caseId = opened.caseId;
   await rt.advanceTo(new Date('2023-02-06T10:00:00+08:00'));
   await someReport();
   await rt.advanceTo(new Date('2023-02-15T19:00:00+08:00'));
