@@ -73,7 +73,7 @@ export async function call(
   t: Target,
   method: string,
   path: string,
-  options: { body?: string; contentType?: string; idempotent?: boolean } = {},
+  options: { body?: string | Uint8Array; contentType?: string; idempotent?: boolean } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { authorization: `Bearer ${t.token}` };
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';

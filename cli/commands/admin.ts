@@ -9,7 +9,16 @@ import {
 import { parse } from '../main.ts';
 import { COMMON, InputRejected, call, callAllPages, run, target, type Target } from '../api-client.ts';
 import type { Leader, Unit } from '../../functions/core/model.ts';
-import { crossCheck, parseRosterCsv, parseRosterJson } from '../../functions/core/roster-import.ts';
+import {
+  crossCheck,
+  decodeCsvBytes,
+  parseRosterCsv,
+  parseRosterJson,
+  parseRosterXlsx,
+  planRoster,
+  type ImportSummary,
+} from '../../functions/core/roster-import.ts';
+import { XLSX_TYPE } from '../../functions/http/schemas.ts';
 import { UsageError, type Io, fileProblemZh } from '../output.ts';
 
 const counts = (c: { created: number; updated: number; unchanged: number }) =>
@@ -24,47 +33,122 @@ export async function unitsCommand(args: string[], io: Io): Promise<number> {
   );
 }
 
+const IMPORT_USAGE =
+  '用法：safeduty units import <名册文件.csv|.xlsx|.json> [--dry-run] [--yes] [--encoding utf-8|gbk] [--api 地址]';
+
+interface RosterFile {
+  format: 'csv' | 'xlsx' | 'json';
+  bytes: Buffer;
+  /** The decoded text of a CSV or JSON file. */
+  text: string;
+}
+
 async function unitsImport(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, COMMON);
+  const { values, positionals } = parse(args, {
+    ...COMMON,
+    'dry-run': { type: 'boolean' },
+    yes: { type: 'boolean' },
+    encoding: { type: 'string' },
+  });
   const [file, ...extra] = positionals;
-  if (!file || extra.length > 0)
-    throw new UsageError('用法：safeduty units import <名册文件.csv|.json> [--api 地址]');
-  let text: string;
+  if (!file || extra.length > 0) throw new UsageError(IMPORT_USAGE);
+  const encoding = values.encoding?.toLowerCase().replace(/^utf8$/, 'utf-8');
+  if (encoding !== undefined && !['utf-8', 'gbk', 'gb18030'].includes(encoding))
+    throw new UsageError(`--encoding 应为 utf-8 或 gbk（GB18030 同 gbk），不是“${values.encoding}”`);
+  const ext = extname(file).toLowerCase();
+  if (ext === '.xls')
+    throw new UsageError('不支持旧版 Excel（.xls）文件：请在 Excel 中“另存为” .xlsx 或 CSV 后再导入');
+  let bytes: Buffer;
   try {
-    text = readFileSync(resolve(file), 'utf8');
+    bytes = readFileSync(resolve(file));
   } catch (err) {
     throw new UsageError(`无法读取名册文件 ${file}：${fileProblemZh(err)}`);
   }
-  const ext = extname(file).toLowerCase();
-  const isCsv =
-    ext === '.csv' ||
-    (ext !== '.json' &&
-      !text
-        .replace(/^\uFEFF/, '')
-        .trimStart()
-        .startsWith('{'));
-  if (!isCsv) {
+  // An .xlsx is a zip archive: "PK" whatever the file is called.
+  const isXlsx =
+    ext === '.xlsx' || (ext !== '.csv' && ext !== '.json' && bytes.subarray(0, 2).toString() === 'PK');
+  const csvType = `text/csv${encoding ? `; charset=${encoding}` : ''}`;
+  const text = isXlsx ? '' : decodeCsvBytes(bytes, csvType);
+  const format = isXlsx
+    ? 'xlsx'
+    : ext === '.csv' || (ext !== '.json' && !text.trimStart().startsWith('{'))
+      ? 'csv'
+      : 'json';
+  if (format === 'json') {
     try {
-      JSON.parse(text.replace(/^\uFEFF/, ''));
+      JSON.parse(text);
     } catch {
       throw new UsageError('名册文件不是有效的 JSON，请检查括号、引号和逗号');
     }
   }
   const t = target(values);
   // Over the API's 1 MiB body limit (a city's roster): checked whole here, then sent in batches.
-  if (Buffer.byteLength(text) > ONE_REQUEST_BYTES)
-    return importInBatches(t, text, isCsv, io, values.json === true);
-  return run(io, async () => {
-    const r = await call(t, 'POST', '/units/import', {
-      body: isCsv ? text : text.replace(/^\uFEFF/, ''),
-      contentType: isCsv ? 'text/csv; charset=utf-8' : 'application/json',
+  if (bytes.length > ONE_REQUEST_BYTES) return importInBatches(t, { format, bytes, text }, values, io);
+  const send = (dryRun: boolean) =>
+    call(t, 'POST', `/units/import${dryRun ? '?dryRun=true' : ''}`, {
+      body: format === 'json' ? text : bytes,
+      contentType: format === 'xlsx' ? XLSX_TYPE : format === 'csv' ? csvType : 'application/json',
       idempotent: true,
     });
+  return run(io, async () => {
+    const preview = (await send(true)).json as ImportSummary;
+    if (values['dry-run']) return values.json ? io.out(JSON.stringify(preview)) : showPlan(preview, io);
+    if (preview.contactsReplaced > 0 && !values.yes) return refuseOverwrite(preview, io);
+    const r = await send(false);
     if (values.json) return io.out(r.text);
-    const s = r.json as { units: Parameters<typeof counts>[0]; leaders: Parameters<typeof counts>[0] };
-    io.out(`名册已导入：单位 ${counts(s.units)}；县领导 ${counts(s.leaders)}。`);
+    showPlan(r.json as ImportSummary, io);
   });
 }
+
+const CHANGES_SHOWN = 30;
+
+/** What an import wrote (or, in a dry run, would write): counts, then each change, people replaced spelt out. */
+function showPlan(s: ImportSummary, io: Io, batches?: number): void {
+  io.out(
+    `${s.dryRun ? '预览（未写入任何数据）' : `名册已导入${batches ? `（${batches} 批）` : ''}`}：` +
+      `单位 ${counts(s.units)}；县领导 ${counts(s.leaders)}。`,
+  );
+  for (const c of s.changes.slice(0, CHANGES_SHOWN)) {
+    const who = `${c.kind === 'unit' ? '单位' : '县领导'} ${c.id} ${c.name}`;
+    if (c.action === 'created') {
+      io.out(`  ${s.dryRun ? '将新增' : '新增'} ${who}`);
+      continue;
+    }
+    io.out(`  ${s.dryRun ? '将更新' : '更新'} ${who}：${(c.fields ?? []).map(fieldZh).join('、')}`);
+    for (const p of c.contacts ?? [])
+      io.out(
+        `      ${POSITION_ZH[p.position]}：${p.before ? personZh(p.before) : '（无）'} → ${p.after ? personZh(p.after) : '（无）'}`,
+      );
+  }
+  if (s.changesTotal > CHANGES_SHOWN)
+    io.out(`  ……另有 ${s.changesTotal - CHANGES_SHOWN} 项变更未列出（加 --json 查看全部）`);
+}
+
+/** An import that would replace people on existing entries waits for --yes: the preview says who. */
+function refuseOverwrite(preview: ImportSummary, io: Io): never {
+  showPlan(preview, io);
+  throw new UsageError(
+    `导入将替换 ${preview.contactsReplaced} 个已有单位或县领导的联系人（见上），未写入任何数据。` +
+      '核对无误后加 --yes 重新运行。',
+  );
+}
+
+const personZh = (p: { name: string; email: string }) => `${p.name} <${p.email}>`;
+
+const FIELD_ZH: Record<string, string> = {
+  name: '名称',
+  titleZh: '职务',
+  kind: '类型',
+  parentId: '上级单位',
+  supervisingDepartmentId: '主管部门',
+  leaderInChargeId: '分管县领导',
+  contact: '联络员',
+  principal: '主要负责人',
+  staffRepresentative: '职工代表',
+  holder: '任职人',
+  active: '启用状态',
+};
+const fieldZh = (f: string) => FIELD_ZH[f] ?? f;
 
 /** A roster file larger than this goes in batches (the API takes bodies up to 1 MiB). */
 const ONE_REQUEST_BYTES = 1024 * 1024 - 16 * 1024;
@@ -79,43 +163,52 @@ const BATCH_BYTES = 700 * 1024;
  */
 async function importInBatches(
   t: Target,
-  text: string,
-  isCsv: boolean,
+  file: RosterFile,
+  options: { json?: boolean | undefined; 'dry-run'?: boolean | undefined; yes?: boolean | undefined },
   io: Io,
-  json: boolean,
 ): Promise<number> {
-  const parsed = isCsv
-    ? parseRosterCsv(text)
-    : parseRosterJson(JSON.parse(text.replace(/^\uFEFF/, '')) as unknown);
-  const { units, leaders } = parsed.located;
   return run(io, async () => {
-    if (parsed.issues.length > 0)
-      throw new InputRejected(`名册有 ${parsed.issues.length} 处问题，未写入任何数据：`, parsed.issues);
+    const parsed =
+      file.format === 'csv'
+        ? parseRosterCsv(file.text)
+        : file.format === 'xlsx'
+          ? await parseRosterXlsx(file.bytes)
+          : parseRosterJson(JSON.parse(file.text) as unknown);
     const [stored, storedLeaders] = await Promise.all([
       callAllPages(t, '/units?includeInactive=true', 'units'),
       callAllPages(t, '/leaders', 'leaders'),
     ]);
-    const cross = crossCheck(parsed.located, {
-      units: stored.items as Unit[],
-      leaders: storedLeaders.items as Leader[],
-    });
-    if (cross.length > 0) throw new InputRejected(`名册有 ${cross.length} 处问题，未写入任何数据：`, cross);
-    const batches = batchesOf(orderByReference(units), leaders);
-    const total = {
-      units: { created: 0, updated: 0, unchanged: 0 },
-      leaders: { created: 0, updated: 0, unchanged: 0 },
-    };
+    const storedUnits = (stored.items as (Unit & { undeliverable?: unknown; joinedAt?: unknown })[]).map(
+      ({ undeliverable: _u, joinedAt: _j, ...u }) => u,
+    );
+    const leadersNow = (storedLeaders.items as (Leader & { undeliverable?: unknown })[]).map(
+      ({ undeliverable: _u, ...l }) => l,
+    );
+    const issues = [
+      ...parsed.issues,
+      ...(parsed.issues.some((i) => i.row === 1 || i.field === '(file)')
+        ? []
+        : crossCheck(parsed.located, { units: storedUnits, leaders: leadersNow }, parsed.idsInFile)),
+    ].sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+    if (issues.length > 0)
+      throw new InputRejected(`名册有 ${issues.length} 处问题，未写入任何数据：`, issues);
+    const plan = planRoster(parsed.located, storedUnits, leadersNow, options['dry-run'] === true);
+    if (options['dry-run'])
+      return options.json ? io.out(JSON.stringify(plan.summary)) : showPlan(plan.summary, io);
+    if (plan.summary.contactsReplaced > 0 && !options.yes) return refuseOverwrite(plan.summary, io);
+    // Only what changes is sent: a rerun after a failed batch sends just the rest.
+    const batches =
+      plan.units.length + plan.leaders.length === 0
+        ? []
+        : batchesOf(orderByReference(plan.units), plan.leaders);
     let done = 0;
     for (const [n, batch] of batches.entries()) {
       try {
-        const r = await call(t, 'POST', '/units/import', {
+        await call(t, 'POST', '/units/import', {
           body: JSON.stringify(batch),
           contentType: 'application/json',
           idempotent: true,
         });
-        const s = r.json as typeof total;
-        for (const k of ['units', 'leaders'] as const)
-          for (const c of ['created', 'updated', 'unchanged'] as const) total[k][c] += s[k][c];
       } catch (err) {
         io.err(
           `第 ${n + 1}/${batches.length} 批导入失败${n > 0 ? `；此前 ${n} 批（单位 ${done} 个）已写入` : ''}。` +
@@ -124,12 +217,11 @@ async function importInBatches(
         throw err;
       }
       done += batch.units.length;
-      if (!json) io.out(`第 ${n + 1}/${batches.length} 批已导入（单位 ${done}/${units.length}）`);
+      if (!options.json)
+        io.out(`第 ${n + 1}/${batches.length} 批已导入（单位 ${done}/${plan.units.length}）`);
     }
-    if (json) return io.out(JSON.stringify({ ...total, batches: batches.length }));
-    io.out(
-      `名册已导入（${batches.length} 批）：单位 ${counts(total.units)}；县领导 ${counts(total.leaders)}。`,
-    );
+    if (options.json) return io.out(JSON.stringify({ ...plan.summary, batches: batches.length }));
+    showPlan(plan.summary, io, batches.length);
   });
 }
 

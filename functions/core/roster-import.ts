@@ -8,7 +8,9 @@ import { addressKey } from '../notices/model.ts';
 import { auditKey } from './audit-subjects.ts';
 import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
-import { CsvSyntaxError, parseCsv } from './csv.ts';
+import type { Cell } from 'exceljs';
+import iconv from 'iconv-lite';
+import { CsvSyntaxError, parseCsv, type CsvRow } from './csv.ts';
 import { ValidationError, fieldPath, type FieldIssue } from './errors.ts';
 import { leaderSchema, unitSchema, type Leader, type Unit } from './model.ts';
 import {
@@ -96,29 +98,114 @@ const COLUMN_OF_FIELD = new Map<string, Column>(
   Object.entries(CSV_COLUMNS).map(([col, field]) => [field, col as Column]),
 );
 
-function columnOf(field: string): string {
-  return COLUMN_OF_FIELD.get(field) ?? field.split('.')[0] ?? field;
+/** The column a unit field came from, named as the file's header names it (联络人邮箱 or contactEmail). */
+function columnOf(field: string, heading: ReadonlyMap<string, string> = new Map()): string {
+  const col = COLUMN_OF_FIELD.get(field) ?? field.split('.')[0] ?? field;
+  return heading.get(col) ?? col;
 }
 
+/** What a parsed file holds: the valid entries, every problem, and every id a row named (valid or not). */
+export interface ParsedRoster {
+  located: Located;
+  issues: RosterIssue[];
+  /** Ids of every row, including rows with problems: a reference to one of them is not a second problem. */
+  idsInFile: Set<string>;
+}
+
+const EMPTY: Located = {
+  units: [],
+  leaders: [],
+  unitAt: (_i, field) => ({ field, problem: '' }),
+  leaderAt: (_i, field) => ({ field, problem: '' }),
+};
+
 /** Parses a CSV roster; every problem in the file is collected before anything is reported. */
-export function parseRosterCsv(text: string): { located: Located; issues: RosterIssue[] } {
-  const issues: RosterIssue[] = [];
-  const empty: Located = {
-    units: [],
-    leaders: [],
-    unitAt: (_i, field) => ({ field, problem: '' }),
-    leaderAt: (_i, field) => ({ field, problem: '' }),
-  };
+export function parseRosterCsv(text: string): ParsedRoster {
   let rows;
   try {
     rows = parseCsv(text);
   } catch (err) {
     if (!(err instanceof CsvSyntaxError)) throw err;
-    return { located: empty, issues: [{ row: err.line, field: '(file)', problem: err.problem }] };
+    return {
+      located: EMPTY,
+      issues: [{ row: err.line, field: '(file)', problem: err.problem }],
+      idsInFile: new Set(),
+    };
   }
+  return parseRosterRows(rows);
+}
+
+/**
+ * Parses an Excel workbook (.xlsx): the first worksheet, laid out like the CSV (the header in row 1). Cells are
+ * read as the text Excel shows, so a numeric id or a phone number keeps its digits.
+ */
+export async function parseRosterXlsx(bytes: Buffer): Promise<ParsedRoster> {
+  const { default: ExcelJS } = await import('exceljs');
+  const book = new ExcelJS.Workbook();
+  try {
+    await book.xlsx.load(bytes as unknown as ArrayBuffer);
+  } catch {
+    return {
+      located: EMPTY,
+      issues: [
+        {
+          field: '(file)',
+          problem: '不是有效的 Excel 工作簿（.xlsx）；旧版 .xls 请在 Excel 中另存为 .xlsx 或 CSV',
+        },
+      ],
+      idsInFile: new Set(),
+    };
+  }
+  const sheet = book.worksheets[0];
+  const rows: CsvRow[] = [];
+  if (sheet) {
+    const width = sheet.getRow(1).cellCount;
+    sheet.eachRow({ includeEmpty: false }, (row, line) => {
+      const fields: string[] = [];
+      for (let c = 1; c <= Math.max(width, row.cellCount); c++) fields.push(cellText(row.getCell(c)));
+      // Trailing empty cells beyond the header are Excel's formatting, not data.
+      while (fields.length > width && fields[fields.length - 1] === '') fields.pop();
+      if (fields.some((f) => f.trim() !== '')) rows.push({ line, fields });
+    });
+  }
+  return parseRosterRows(rows);
+}
+
+function cellText(cell: Cell): string {
+  const v = cell.value;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object' && 'text' in v && typeof v.text === 'string') return v.text; // hyperlink (an email)
+  if (typeof v === 'object' && 'richText' in v) return v.richText.map((r) => r.text).join('');
+  if (typeof v === 'object' && 'result' in v) return String(v.result ?? ''); // formula
+  return cell.text;
+}
+
+/**
+ * The text of a CSV file as Excel saves it: UTF-8 (with or without a byte order mark), or GB18030/GBK, the default
+ * of a Chinese Windows. A declared charset is followed; otherwise bytes that are not valid UTF-8 are read as
+ * GB18030 (a superset of GBK and GB2312).
+ */
+export function decodeCsvBytes(bytes: Buffer, contentType: string): string {
+  const charset = /charset\s*=\s*"?([\w-]+)/i.exec(contentType)?.[1]?.toLowerCase();
+  if (charset && /^(gb18030|gbk|gb2312|cp936|x-gbk)$/.test(charset)) return iconv.decode(bytes, 'gb18030');
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3).toString('utf8');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return iconv.decode(bytes, 'gb18030');
+  }
+}
+
+/** The rows of a CSV file or a worksheet, header first. */
+function parseRosterRows(rows: CsvRow[]): ParsedRoster {
+  const issues: RosterIssue[] = [];
+  const idsInFile = new Set<string>();
+  const empty = EMPTY;
   const [header, ...records] = rows;
-  if (!header) return { located: empty, issues: [{ row: 1, field: '(file)', problem: '文件是空的' }] };
+  if (!header)
+    return { located: empty, issues: [{ row: 1, field: '(file)', problem: '文件是空的' }], idsInFile };
   const columns = header.fields.map((f) => COLUMN_BY_ZH.get(f.trim()) ?? f.trim());
+  const heading = new Map(columns.map((c, i) => [c, header.fields[i]?.trim() ?? c]));
   const seen = new Set<string>();
   for (const col of columns) {
     if (!(col in CSV_COLUMNS))
@@ -132,16 +219,19 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
   }
   for (const col of REQUIRED_COLUMNS)
     if (!seen.has(col)) issues.push({ row: header.line, field: col, problem: '缺少必需的列' });
-  if (issues.length > 0) return { located: empty, issues };
+  if (issues.length > 0) return { located: empty, issues, idsInFile };
   if (records.length === 0)
     return {
       located: empty,
       issues: [{ row: header.line + 1, field: '(file)', problem: '表头之后没有任何单位' }],
+      idsInFile,
     };
 
   const units: Unit[] = [];
   const lines: number[] = [];
   for (const record of records) {
+    const rowId = (record.fields[columns.indexOf('id')] ?? '').trim();
+    if (rowId) idsInFile.add(rowId);
     if (record.fields.length !== columns.length) {
       issues.push({
         row: record.line,
@@ -173,7 +263,7 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
       for (const i of r.error.issues) {
         issues.push({
           row: record.line,
-          field: columnOf(fieldPath(i.path)),
+          field: columnOf(fieldPath(i.path), heading),
           problem: i.message,
         });
       }
@@ -186,10 +276,11 @@ export function parseRosterCsv(text: string): { located: Located; issues: Roster
     located: {
       units,
       leaders: [],
-      unitAt: (i, field) => ({ row: lines[i] ?? 0, field: columnOf(field), problem: '' }),
+      unitAt: (i, field) => ({ row: lines[i] ?? 0, field: columnOf(field, heading), problem: '' }),
       leaderAt: (_i, field) => ({ field, problem: '' }),
     },
     issues,
+    idsInFile,
   };
 }
 
@@ -205,7 +296,15 @@ export const rosterFileSchema = z
   .strict();
 
 /** A JSON roster (already parsed): zod reports every problem with its path, e.g. `units[3].contact.email`. */
-export function parseRosterJson(body: unknown): { located: Located; issues: RosterIssue[] } {
+export function parseRosterJson(body: unknown): ParsedRoster {
+  const idsInFile = new Set<string>();
+  for (const list of ['units', 'leaders'] as const) {
+    const entries = body && typeof body === 'object' ? (body as Record<string, unknown>)[list] : undefined;
+    if (Array.isArray(entries))
+      for (const e of entries as unknown[])
+        if (e && typeof e === 'object' && typeof (e as { id?: unknown }).id === 'string')
+          idsInFile.add((e as { id: string }).id);
+  }
   const r = rosterFileSchema.safeParse(withKindCodes(body));
   const at = (kind: 'units' | 'leaders') => (i: number, field: string) => ({
     field: `${kind}[${i}].${field}`,
@@ -219,18 +318,24 @@ export function parseRosterJson(body: unknown): { located: Located; issues: Rost
           ? i.keys.map((k) => ({ field: fieldPath([...i.path, k]), problem: '不认识的字段' }))
           : [{ field: fieldPath(i.path), problem: i.message }],
       ),
+      idsInFile,
     };
   }
-  return { located: { ...r.data, unitAt: at('units'), leaderAt: at('leaders') }, issues: [] };
+  return { located: { ...r.data, unitAt: at('units'), leaderAt: at('leaders') }, issues: [], idsInFile };
 }
 
 // ---------------------------------------------------------------- checking and writing
 
 /**
  * Problems that need the stored roster: duplicates inside the file, and references (parent, supervising
- * department, leader in charge) that resolve neither in the file nor in the table.
+ * department, leader in charge) that resolve neither in the file nor in the table. A reference to a row of the file
+ * that has problems of its own (`idsInFile`) is not reported again: its row already is.
  */
-export function crossCheck(located: Located, stored: Roster): RosterIssue[] {
+export function crossCheck(
+  located: Located,
+  stored: Roster,
+  idsInFile: ReadonlySet<string> = new Set(),
+): RosterIssue[] {
   const issues: RosterIssue[] = [];
   const unitIndex = new Map<string, number>();
   located.units.forEach((u, i) => {
@@ -264,8 +369,12 @@ export function crossCheck(located: Located, stored: Roster): RosterIssue[] {
       u,
       (id) => units.get(id),
       (id) => leaders.get(id),
-    ))
-      issues.push({ ...located.unitAt(i, p.field satisfies Reference), problem: p.problem });
+    )) {
+      const target = u[p.field satisfies Reference];
+      const rowWithProblems =
+        target !== undefined && idsInFile.has(target) && !units.has(target) && !leaders.has(target);
+      if (!rowWithProblems) issues.push({ ...located.unitAt(i, p.field), problem: p.problem });
+    }
   });
   return issues;
 }
@@ -273,7 +382,7 @@ export function crossCheck(located: Located, stored: Roster): RosterIssue[] {
 function rejected(issues: RosterIssue[]): ValidationError {
   const shown = issues.slice(0, MAX_ISSUES);
   if (issues.length > MAX_ISSUES)
-    shown.push({ field: '(more)', problem: `${issues.length - MAX_ISSUES} more problems not listed` });
+    shown.push({ field: '(more)', problem: `另有 ${issues.length - MAX_ISSUES} 处问题未列出` });
   return new ValidationError(
     `roster rejected: ${issues.length} problem(s)`,
     `名册校验未通过：共 ${issues.length} 处问题，未写入任何数据`,
@@ -281,68 +390,96 @@ function rejected(issues: RosterIssue[]): ValidationError {
   );
 }
 
-export interface ImportSummary {
-  units: { created: number; updated: number; unchanged: number };
-  leaders: { created: number; updated: number; unchanged: number };
+/** One position whose person changes: who it was and who it will be. */
+export interface ContactChange {
+  position: 'contact' | 'principal' | 'staffRepresentative' | 'holder';
+  before?: { name: string; email: string; phone?: string };
+  after?: { name: string; email: string; phone?: string };
 }
 
+/** What an import does (or, in a dry run, would do) to one record. */
+export interface RosterChange {
+  kind: 'unit' | 'leader';
+  id: string;
+  name: string;
+  action: 'created' | 'updated';
+  /** The fields that change (for an update). */
+  fields?: string[];
+  /** People replaced on an existing entry: an import never overwrites them without saying so. */
+  contacts?: ContactChange[];
+}
+
+export interface ImportSummary {
+  dryRun: boolean;
+  units: { created: number; updated: number; unchanged: number };
+  leaders: { created: number; updated: number; unchanged: number };
+  /** Existing units and leaders whose people change. */
+  contactsReplaced: number;
+  /** Every created or updated record (the first 2,000; `changesTotal` says how many there are). */
+  changes: RosterChange[];
+  changesTotal: number;
+}
+
+const MAX_CHANGES = 2_000;
+const POSITIONS = ['contact', 'principal', 'staffRepresentative'] as const;
+
+function contactChanges(before: Unit, after: Unit): ContactChange[] {
+  return POSITIONS.flatMap((position) => {
+    const b = before[position];
+    const a = after[position];
+    if (canonical(b ?? null) === canonical(a ?? null)) return [];
+    return [{ position, ...(b ? { before: b } : {}), ...(a ? { after: a } : {}) }];
+  });
+}
+
+/** An import's input: a JSON body, CSV bytes (UTF-8 or GB18030, see decodeCsvBytes) or an Excel workbook. */
+export type RosterInput =
+  { kind: 'json'; body: unknown } | { kind: 'csv'; text: string } | { kind: 'xlsx'; bytes: Buffer };
+
 /**
- * Imports a roster (JSON `{ leaders, units }` or CSV text). Everything is validated first — each row's fields,
- * duplicates, and references against the file and the table — and nothing is written if anything is wrong.
- * Then leaders and the new or changed units are batch-written (leaders first, so references resolve), with
- * one audit entry per record written. Units not in the file are left as they are.
+ * Imports a roster (JSON `{ leaders, units }`, CSV text or an .xlsx workbook). Everything is validated in one
+ * pass — each row's fields, duplicates, and references against the file and the table — and nothing is written if
+ * anything is wrong: every problem is listed at once. `dryRun` stops there and says what would be written,
+ * including each existing unit whose people would be replaced. Otherwise leaders and the new or changed units are
+ * batch-written (leaders first, so references resolve), with one audit entry per record written. Units not in the
+ * file are left as they are.
  */
 export async function importRoster(
-  input: { kind: 'json'; body: unknown } | { kind: 'csv'; text: string },
+  input: RosterInput,
   ctx: ChangeContext,
+  options: { dryRun?: boolean } = {},
 ): Promise<ImportSummary> {
-  const { located, issues } = input.kind === 'csv' ? parseRosterCsv(input.text) : parseRosterJson(input.body);
-  if (issues.length > 0) throw rejected(issues);
-  if (located.units.length === 0 && located.leaders.length === 0)
+  const { located, issues, idsInFile } =
+    input.kind === 'csv'
+      ? parseRosterCsv(input.text)
+      : input.kind === 'xlsx'
+        ? await parseRosterXlsx(input.bytes)
+        : parseRosterJson(input.body);
+  const fileLevel = issues.some((i) => i.field === '(file)' || i.row === 1);
+  if (fileLevel) throw rejected(issues);
+  if (issues.length === 0 && located.units.length === 0 && located.leaders.length === 0)
     throw rejected([{ field: '(body)', problem: '名册中既没有单位也没有领导' }]);
 
   const [storedUnits, storedLeaders] = await Promise.all([
     listUnits({ kinds: UNIT_KINDS, includeInactive: true }),
     listLeaders(),
   ]);
-  const cross = crossCheck(located, { units: storedUnits, leaders: storedLeaders });
-  if (cross.length > 0) throw rejected(cross);
+  const cross = crossCheck(located, { units: storedUnits, leaders: storedLeaders }, idsInFile);
+  if (issues.length + cross.length > 0) throw rejected(byRow([...issues, ...cross]));
 
+  const dryRun = options.dryRun === true;
+  const plan = planRoster(located, storedUnits.map(unitOnly), storedLeaders, dryRun);
+  if (dryRun) return plan.summary;
   const at = toShanghaiIso(clock.now());
-  const audit: AuditEntry[] = [];
-  const summary: ImportSummary = {
-    units: { created: 0, updated: 0, unchanged: 0 },
-    leaders: { created: 0, updated: 0, unchanged: 0 },
-  };
-  const diff = <T extends { id: string }>(
-    incoming: T[],
-    stored: T[],
-    kind: 'unit' | 'leader',
-    counts: ImportSummary['units'],
-  ): T[] => {
-    const before = new Map(stored.map((x) => [x.id, x]));
-    const changed: T[] = [];
-    for (const x of incoming) {
-      const old = before.get(x.id);
-      if (old && canonical(old) === canonical(x)) {
-        counts.unchanged++;
-        continue;
-      }
-      counts[old ? 'updated' : 'created']++;
-      changed.push(x);
-      audit.push({
-        subject: auditKey({ kind, id: x.id }),
-        at,
-        actor: ctx.actor,
-        action: `${kind}-${old ? 'updated' : 'created'}`,
-        route: ctx.route,
-        details: { import: input.kind, ...(old ? { changed: changedFields(old, x) } : {}) },
-      });
-    }
-    return changed;
-  };
-  const leaders = diff(located.leaders, storedLeaders, 'leader', summary.leaders);
-  const units = diff(located.units, storedUnits.map(unitOnly), 'unit', summary.units);
+  const audit: AuditEntry[] = plan.all.map((c) => ({
+    subject: auditKey({ kind: c.kind, id: c.id }),
+    at,
+    actor: ctx.actor,
+    action: `${c.kind}-${c.action}`,
+    route: ctx.route,
+    details: { import: input.kind, ...(c.fields ? { changed: c.fields } : {}) },
+  }));
+  const { units, leaders, summary } = plan;
   const stored = new Map(storedUnits.map((u) => [u.id, u]));
   await putLeaders(leaders);
   await putUnits(units.map((u) => rosterEntry(u, stored.get(u.id), at)));
@@ -368,6 +505,78 @@ export async function importRoster(
     }
   await appendAuditBatch(audit);
   return summary;
+}
+
+/**
+ * What importing a checked roster does to the stored one: the new and changed records, and the summary the
+ * answer (or a dry run) gives. Pure: the CLI plans a roster too large for one request with it.
+ */
+export function planRoster(
+  located: Roster,
+  storedUnits: readonly Unit[],
+  storedLeaders: readonly Leader[],
+  dryRun: boolean,
+): { summary: ImportSummary; units: Unit[]; leaders: Leader[]; all: RosterChange[] } {
+  const all: RosterChange[] = [];
+  const summary: ImportSummary = {
+    dryRun,
+    units: { created: 0, updated: 0, unchanged: 0 },
+    leaders: { created: 0, updated: 0, unchanged: 0 },
+    contactsReplaced: 0,
+    changes: [],
+    changesTotal: 0,
+  };
+  const diff = <T extends { id: string }>(
+    incoming: readonly T[],
+    stored: readonly T[],
+    kind: 'unit' | 'leader',
+    counts: ImportSummary['units'],
+    describe: (x: T, old: T | undefined) => Pick<RosterChange, 'name' | 'contacts'>,
+  ): T[] => {
+    const before = new Map(stored.map((x) => [x.id, x]));
+    const changed: T[] = [];
+    for (const x of incoming) {
+      const old = before.get(x.id);
+      if (old && canonical(old) === canonical(x)) {
+        counts.unchanged++;
+        continue;
+      }
+      counts[old ? 'updated' : 'created']++;
+      changed.push(x);
+      const { name, contacts } = describe(x, old);
+      if (contacts && contacts.length > 0) summary.contactsReplaced++;
+      all.push({
+        kind,
+        id: x.id,
+        name,
+        action: old ? 'updated' : 'created',
+        ...(old ? { fields: changedFields(old, x) } : {}),
+        ...(contacts && contacts.length > 0 ? { contacts } : {}),
+      });
+    }
+    return changed;
+  };
+  const leaders = diff(located.leaders, storedLeaders, 'leader', summary.leaders, (l, old) => ({
+    name: l.titleZh,
+    ...(old && canonical(old.holder) !== canonical(l.holder)
+      ? { contacts: [{ position: 'holder' as const, before: old.holder, after: l.holder }] }
+      : {}),
+  }));
+  const units = diff(located.units, storedUnits, 'unit', summary.units, (u, old) => ({
+    name: u.name,
+    ...(old ? { contacts: contactChanges(old, u) } : {}),
+  }));
+  summary.changesTotal = all.length;
+  summary.changes = all.slice(0, MAX_CHANGES);
+  return { summary, units, leaders, all };
+}
+
+/** Problems in file order: by row, then as found. */
+function byRow(issues: RosterIssue[]): RosterIssue[] {
+  return issues
+    .map((issue, n) => ({ issue, n }))
+    .sort((a, b) => (a.issue.row ?? 0) - (b.issue.row ?? 0) || a.n - b.n)
+    .map((x) => x.issue);
 }
 
 /** A JSON roster whose units name their kind in Chinese (企业): the codes, so the schema reads them. */

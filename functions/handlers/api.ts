@@ -55,6 +55,7 @@ function toRequest(event: ApiEvent): Omit<ApiRequest, 'route' | 'params'> {
     headers,
     body,
     rawBody,
+    rawBytes: bytes,
     event,
   };
 }

@@ -148,7 +148,11 @@ function operation(method: string, template: string, doc: RouteDoc): Json {
     }
     for (const alt of doc.altBodies ?? []) {
       content[alt.contentType] = {
-        schema: { type: 'string', ...(alt.description ? { description: alt.description } : {}) },
+        schema: {
+          type: 'string',
+          ...(alt.binary ? { format: 'binary' } : {}),
+          ...(alt.description ? { description: alt.description } : {}),
+        },
         example: alt.example,
       };
     }

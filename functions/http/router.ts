@@ -23,7 +23,7 @@ export interface RouteDoc {
   /** The JSON request body: a schema with `.meta({ id, example })`. */
   body?: z.ZodType;
   /** Other accepted request media types (CSV, HTML forms), each with an example. */
-  altBodies?: { contentType: string; example: string; description?: string }[];
+  altBodies?: { contentType: string; example: string; description?: string; binary?: boolean }[];
   /** Success responses: status → description and, when not JSON, the media type. */
   responses: Record<string, { description: string; contentType?: string; schema?: z.ZodType }>;
   /** Extra error statuses the route answers besides the common ones. */

@@ -168,6 +168,17 @@ export const dutyParamsSchema = z
   .object({ id: dutyIdSchema.meta({ example: 'risk-prejudgment-weekly' }) })
   .strict();
 
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+export const rosterImportQuerySchema = z
+  .object({
+    dryRun: z
+      .enum(['true', 'false'])
+      .optional()
+      .meta({ description: 'true: check and say what would be written, write nothing', example: 'true' }),
+  })
+  .strict();
+
 export const overdueQuerySchema = z
   .object({
     format: z.enum(['json', 'csv']).optional().meta({ description: 'csv: UTF-8 with BOM, for Excel' }),

@@ -18,5 +18,7 @@ export interface ApiRequest {
   /** Parsed JSON body (undefined when there is none). */
   body: unknown;
   rawBody: string;
+  /** The body as sent (a CSV in GB18030, an Excel workbook). */
+  rawBytes: Buffer;
   event: ApiEvent;
 }

@@ -171,6 +171,8 @@ describe('each request example against the live route', () => {
       );
       const admin = op.security.some((s) => 'admin' in s);
       for (const [type, media] of Object.entries(op.requestBody.content)) {
+        // A binary body (an Excel workbook) has a description for its example; test/e2e/roster-files covers it.
+        if (media.schema.format === 'binary') continue;
         const body = type === 'application/json' ? JSON.stringify(media.example) : String(media.example);
         const r = await call(rt, method, `${url}${query.size ? `?${query}` : ''}`, {
           body,

@@ -39,7 +39,10 @@ describe('safeduty units', () => {
     withToken();
     const r = await run('units', 'import', 'examples/roster.json', '--api', rt.apiUrl);
     expect(r, r.err).toMatchObject({ code: 0 });
-    expect(r.out).toBe('名册已导入：单位 新增 9、更新 0、未变 0；县领导 新增 3、更新 0、未变 0。');
+    expect(r.out.split('\n')[0]).toBe(
+      '名册已导入：单位 新增 9、更新 0、未变 0；县领导 新增 3、更新 0、未变 0。',
+    );
+    expect(r.out).toContain('  新增 单位 town-001 青山镇');
   });
 
   it('imports the example CSV with the token from the data folder', async () => {

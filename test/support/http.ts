@@ -29,7 +29,7 @@ export interface Reply {
 
 /**
  * One request to the local API. Admin token by default (`auth: false` sends none, a string sends that token);
- * a string body is sent as is, anything else as JSON.
+ * a string or byte body is sent as is, anything else as JSON.
  */
 export async function call(
   rt: Runtime,
@@ -38,8 +38,8 @@ export async function call(
   options: { body?: unknown; headers?: Record<string, string>; auth?: boolean | string } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = {};
-  if (options.body !== undefined && typeof options.body !== 'string')
-    headers['content-type'] = 'application/json';
+  const raw = typeof options.body === 'string' || options.body instanceof Uint8Array;
+  if (options.body !== undefined && !raw) headers['content-type'] = 'application/json';
   if (options.auth !== false)
     headers.authorization = `Bearer ${typeof options.auth === 'string' ? options.auth : rt.adminToken}`;
   Object.assign(headers, options.headers ?? {});
@@ -47,7 +47,7 @@ export async function call(
     method,
     headers,
     ...(options.body !== undefined
-      ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }
+      ? { body: raw ? (options.body as string | Uint8Array) : JSON.stringify(options.body) }
       : {}),
   });
   const bytes = new Uint8Array(await res.arrayBuffer());

@@ -18,6 +18,7 @@ function request(claims?: Record<string, unknown>, headers: Record<string, strin
     headers,
     body: undefined,
     rawBody: '',
+    rawBytes: Buffer.alloc(0),
     event,
   };
 }

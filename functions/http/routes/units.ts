@@ -1,7 +1,7 @@
 import { UNIT_KINDS } from '../../../workflows/catalog/schema.ts';
 import { pageOf } from '../paging.ts';
 import { listLeaders, listUnits } from '../../adapters/store.ts';
-import { importRoster } from '../../core/roster-import.ts';
+import { decodeCsvBytes, importRoster, type RosterInput } from '../../core/roster-import.ts';
 import { addressesStore } from '../../adapters/outbox-store.ts';
 import {
   undeliverableMarks,
@@ -22,6 +22,8 @@ import {
   leaderParamsSchema,
   noQuerySchema,
   rosterImportSchema,
+  rosterImportQuerySchema,
+  XLSX_TYPE,
   unitBodySchema,
   leaderListQuerySchema,
   unitListQuerySchema,
@@ -169,29 +171,55 @@ export function registerUnitRoutes(router: Router): void {
     '/units/import',
     async (req) => {
       const ctx = adminContext(req);
-      noQuerySchema.parse(req.query);
+      const q = rosterImportQuerySchema.parse(req.query);
       const type = (req.headers['content-type'] ?? '').toLowerCase();
-      const summary = type.startsWith('text/csv')
-        ? await importRoster({ kind: 'csv', text: req.rawBody }, ctx)
-        : await importRoster({ kind: 'json', body: req.body ?? {} }, ctx);
-      return json(200, summary);
+      const input: RosterInput = type.startsWith('text/csv')
+        ? { kind: 'csv', text: decodeCsvBytes(req.rawBytes, type) }
+        : type.startsWith(XLSX_TYPE)
+          ? { kind: 'xlsx', bytes: req.rawBytes }
+          : { kind: 'json', body: req.body ?? {} };
+      return json(200, await importRoster(input, ctx, { dryRun: q.dryRun === 'true' }));
     },
     {
-      summary: 'Import a roster (JSON or CSV)',
+      summary: 'Import a roster (JSON, CSV or Excel)',
       description:
-        'Everything is validated first — fields, duplicate ids, and references against the file and the stored ' +
-        'roster — and nothing is written if any row is wrong: 400 listing each problem with its `row` (CSV line, ' +
-        'header = 1) or path (JSON) and field. Then leaders and new or changed units are written in batches, ' +
-        'with an audit entry each. Units not in the file are not touched. CSV header: ' +
-        '`id,name,kind,parent,supervisingDepartment,leaderInCharge,contactName,contactEmail,principalName,principalEmail[,staffName,staffEmail]`; ' +
-        'CSV holds units only (leaders must exist) and every unit in it is active.',
+        'Everything is validated in one pass — fields, duplicate ids, and references against the file and the ' +
+        'stored roster — and nothing is written if any row is wrong: 400 listing every problem with its `row` ' +
+        '(CSV or worksheet line, header = 1) or path (JSON) and field. `dryRun=true` stops there and answers what ' +
+        'would be written. Then leaders and new or changed units are written in batches, with an audit entry ' +
+        'each. Units not in the file are not touched. The answer lists each created or updated record ' +
+        '(`changes`), with the people an update replaces on an existing unit (`contacts`, counted in ' +
+        '`contactsReplaced`). CSV and Excel columns, in Chinese or English: ' +
+        '单位编号/id, 单位名称/name, 单位类型/kind (企业, 乡镇… or the code), 上级单位/parent, 主管部门/supervisingDepartment, ' +
+        '分管县领导/leaderInCharge, 联络人/contactName, 联络人邮箱/contactEmail, 联络人电话/contactPhone, 主要负责人/principalName, ' +
+        '主要负责人邮箱/principalEmail, 主要负责人电话/principalPhone, 职工代表/staffName, 职工代表邮箱/staffEmail; ' +
+        'they hold units only (leaders must exist) and every unit in them is active. A CSV may be UTF-8 (with or ' +
+        'without a byte order mark) or GB18030/GBK, as Chinese Excel saves it: declared by `charset=gbk` or ' +
+        'detected. An Excel workbook is read from its first worksheet.',
       tags,
       auth: 'admin',
+      query: rosterImportQuerySchema,
       body: rosterImportSchema,
       altBodies: [
-        { contentType: 'text/csv', example: ROSTER_CSV_EXAMPLE, description: 'UTF-8, BOM allowed' },
+        {
+          contentType: 'text/csv',
+          example: ROSTER_CSV_EXAMPLE,
+          description: 'UTF-8 (BOM allowed) or GB18030/GBK (`charset=gbk`, or detected)',
+        },
+        {
+          contentType: XLSX_TYPE,
+          example: '（.xlsx 工作簿：第一个工作表，第 1 行为表头，列与 CSV 相同）',
+          description: 'Excel workbook, first worksheet',
+          binary: true,
+        },
       ],
-      responses: { 200: { description: '`{ units, leaders }`, each `{ created, updated, unchanged }`' } },
+      responses: {
+        200: {
+          description:
+            '`{ dryRun, units, leaders, contactsReplaced, changes, changesTotal }`: counts `{ created, updated, ' +
+            'unchanged }` and each record written (or, in a dry run, that would be)',
+        },
+      },
     },
   );
 
