@@ -20,9 +20,17 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty calendar add-workdays <日期> <天数> [--json]
 
 管理员命令（通过 HTTP 接口；默认本地 http://127.0.0.1:8080，--api <地址> 指定部署环境）：
-  safeduty units import <名册文件.csv|.json>    导入名册（先全部校验，有误则不写入任何数据）
+  safeduty units import <名册文件.csv|.xlsx|.json> [--dry-run] [--yes] [--encoding gbk]
+                                               导入名册（一次列出全部问题，有误不写入；替换已有联系人前先预览，加 --yes 确认）
   safeduty units list [--kind 类型] [--all] [--undeliverable]
                                                列出单位（--all 含已停用；--undeliverable 只列邮箱无法送达的）
+  safeduty units show <单位编号>                 查看一个单位
+  safeduty units add <单位编号> --name 名称 --kind 企业 --contact-name … --contact-email … --principal-name … --principal-email …
+  safeduty units edit <单位编号> [--contact-email 新邮箱] [--principal-name …] [--activate] …   只修改给出的项
+  safeduty units deactivate <单位编号>           停用单位（历史记录保留）
+  safeduty units export [--xlsx --out 名册.xlsx] [--all]   导出名册（CSV 或 Excel，可修改后再导入）
+  safeduty leaders list | show <领导编号>        县领导
+  safeduty leaders edit <领导编号> [--title 职务] [--name 姓名] [--email 邮箱] [--phone 电话]   只修改给出的项
   safeduty submit <职责ID> <周期编号> <单位ID> [--note 说明]   代单位记录完成情况
   safeduty overdue [--csv]                       逾期清单（--csv 输出可用 Excel 打开的 CSV）
   safeduty deliveries [--from 日期] [--to 日期] [--recipient 邮箱] [--status sent|failed|suppressed] [--all]
@@ -113,6 +121,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'units':
         return await (
           await lazy('./commands/admin.ts', 'unitsCommand')
+        )(rest, io);
+      case 'leaders':
+        return await (
+          await lazy('./commands/roster.ts', 'leadersCommand')
         )(rest, io);
       case 'submit':
         return await (

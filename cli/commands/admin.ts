@@ -20,6 +20,15 @@ import {
 } from '../../functions/core/roster-import.ts';
 import { XLSX_TYPE } from '../../functions/http/schemas.ts';
 import { UsageError, type Io, fileProblemZh } from '../output.ts';
+import {
+  POSITION_ZH,
+  UNITS_ONE_USAGE,
+  unitsAdd,
+  unitsDeactivate,
+  unitsEdit,
+  unitsExport,
+  unitsShow,
+} from './roster.ts';
 
 const counts = (c: { created: number; updated: number; unchanged: number }) =>
   `新增 ${c.created}、更新 ${c.updated}、未变 ${c.unchanged}`;
@@ -28,8 +37,13 @@ export async function unitsCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'import') return unitsImport(rest, io);
   if (sub === 'list') return unitsList(rest, io);
+  if (sub === 'show') return unitsShow(rest, io);
+  if (sub === 'add') return unitsAdd(rest, io);
+  if (sub === 'edit') return unitsEdit(rest, io);
+  if (sub === 'deactivate') return unitsDeactivate(rest, io);
+  if (sub === 'export') return unitsExport(rest, io);
   throw new UsageError(
-    '用法：safeduty units import <名册文件.csv|.json> [--api 地址]，或 safeduty units list [--kind 类型] [--all] [--undeliverable]',
+    `用法：\n${IMPORT_USAGE}\nsafeduty units list [--kind 类型] [--all] [--undeliverable]\n${UNITS_ONE_USAGE}`,
   );
 }
 
@@ -264,13 +278,6 @@ function batchesOf(
   batches.push(current);
   return batches;
 }
-
-const POSITION_ZH = {
-  contact: '联络员',
-  principal: '主要负责人',
-  staffRepresentative: '职工代表',
-  holder: '本人',
-} as const;
 
 async function unitsList(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {

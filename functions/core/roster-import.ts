@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
-import { UNIT_KINDS, unitKindOf } from '../../workflows/catalog/schema.ts';
+import { UNIT_KINDS, UNIT_KIND_ZH, unitKindOf } from '../../workflows/catalog/schema.ts';
 import { appendAuditBatch, type AuditEntry } from '../adapters/audit.ts';
 import { releaseAddresses } from '../adapters/outbox-store.ts';
 import { listLeaders, listUnits, putLeaders, putUnits } from '../adapters/store.ts';
@@ -84,6 +84,30 @@ export const CSV_COLUMNS_ZH: Record<Column, string> = {
   staffName: '职工代表',
   staffEmail: '职工代表邮箱',
 };
+/** The export's header: every column, in Chinese, as the import reads it back. */
+export const ROSTER_HEADER_ZH: readonly string[] = Object.values(CSV_COLUMNS_ZH);
+
+/** A unit as one row under ROSTER_HEADER_ZH, its kind in Chinese. */
+export function rosterRow(u: Unit): string[] {
+  const cells: Record<Column, string | undefined> = {
+    id: u.id,
+    name: u.name,
+    kind: UNIT_KIND_ZH[u.kind],
+    parent: u.parentId,
+    supervisingDepartment: u.supervisingDepartmentId,
+    leaderInCharge: u.leaderInChargeId,
+    contactName: u.contact.name,
+    contactEmail: u.contact.email,
+    contactPhone: u.contact.phone,
+    principalName: u.principal.name,
+    principalEmail: u.principal.email,
+    principalPhone: u.principal.phone,
+    staffName: u.staffRepresentative?.name,
+    staffEmail: u.staffRepresentative?.email,
+  };
+  return (Object.keys(CSV_COLUMNS_ZH) as Column[]).map((c) => cells[c] ?? '');
+}
+
 const COLUMN_BY_ZH = new Map(Object.entries(CSV_COLUMNS_ZH).map(([col, zh]) => [zh, col as Column]));
 const REQUIRED_COLUMNS: Column[] = [
   'id',

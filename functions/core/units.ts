@@ -6,8 +6,9 @@ import { getLeader, getUnit, putLeader, putUnit } from '../adapters/store.ts';
 import { auditKey } from './audit-subjects.ts';
 import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
-import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
-import type { Leader, Unit, UnitRecord } from './model.ts';
+import type { z } from 'zod';
+import { ConflictError, NotFoundError, ValidationError, fieldPath } from './errors.ts';
+import { leaderSchema, unitSchema, type Leader, type Unit, type UnitRecord } from './model.ts';
 import { addressKey } from '../notices/model.ts';
 
 /** Who changes the roster, and through which route: both go into the audit entry. */
@@ -192,6 +193,53 @@ function safetyOfficeConflict(): ConflictError {
     'the safety office cannot be deactivated',
     '县安委办是所有督办的最后一级，不能停用',
     [{ field: 'id', problem: '县安委办（每级督办的最后一环）不能停用' }],
+  );
+}
+
+/**
+ * A JSON merge patch (RFC 7396) applied to a stored entry: objects merge, `null` removes, anything else replaces.
+ * The result is checked whole by the caller, with the same rules as a full write.
+ */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as object) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** Changes some fields of a unit: the merged unit is checked and saved as a PUT would be. */
+export async function patchUnit(
+  id: string,
+  patch: object,
+  ctx: ChangeContext,
+): Promise<{ status: SaveStatus; unit: Unit }> {
+  const existing = await requireUnit(id);
+  const merged = unitSchema.safeParse(mergePatch(unitOnly(existing), patch));
+  if (!merged.success) throw patchRejected(merged.error);
+  return saveUnit(id, merged.data, ctx);
+}
+
+/** Changes a leader's title or holder (or some of the holder's fields). */
+export async function patchLeader(
+  id: string,
+  patch: object,
+  ctx: ChangeContext,
+): Promise<{ status: SaveStatus; leader: Leader }> {
+  const existing = await requireLeader(id);
+  const merged = leaderSchema.safeParse(mergePatch(existing, patch));
+  if (!merged.success) throw patchRejected(merged.error);
+  return saveLeader(id, merged.data, ctx);
+}
+
+function patchRejected(error: z.ZodError): ValidationError {
+  return new ValidationError(
+    'patched entry is invalid',
+    '修改后的记录不完整或有误',
+    error.issues.map((i) => ({ field: fieldPath(i.path), problem: i.message })),
   );
 }
 

@@ -3,7 +3,14 @@ import { unitKindSchema } from '../../workflows/catalog/schema.ts';
 import { rosterFileSchema } from '../core/roster-import.ts';
 import { freeText } from '../core/text.ts';
 import { pagingQuery } from './paging.ts';
-import { cycleStatusSchema, evidenceSchema, idSchema, leaderSchema, unitSchema } from '../core/model.ts';
+import {
+  cycleStatusSchema,
+  evidenceSchema,
+  idSchema,
+  leaderSchema,
+  personSchema,
+  unitSchema,
+} from '../core/model.ts';
 
 /*
  * Request bodies and parameters: the same schemas validate requests and generate /openapi.json. Every object is
@@ -100,11 +107,58 @@ export const unitBodySchema = unitSchema
   .strict()
   .meta({ id: 'UnitRequest', example: exampleTown });
 
+/** A person in a patch: any of the fields; `phone: null` removes the phone. */
+const personPatchSchema = z
+  .object({
+    name: personSchema.shape.name.optional(),
+    email: personSchema.shape.email.optional(),
+    phone: personSchema.shape.phone.unwrap().nullable().optional(),
+  })
+  .strict();
+
+/**
+ * PATCH /units/{id}: a JSON merge patch (RFC 7396). Only the fields given change; a person's fields merge with
+ * the stored ones; `null` removes an optional field (parent, supervising department, leader, staff
+ * representative, a phone).
+ */
+export const unitPatchSchema = z
+  .object({
+    name: unitSchema.shape.name.optional(),
+    kind: unitSchema.shape.kind.optional(),
+    parentId: idSchema.nullable().optional(),
+    supervisingDepartmentId: idSchema.nullable().optional(),
+    leaderInChargeId: idSchema.nullable().optional(),
+    contact: personPatchSchema.optional(),
+    principal: personPatchSchema.optional(),
+    staffRepresentative: personPatchSchema.nullable().optional(),
+    active: z.boolean().optional(),
+  })
+  .strict()
+  .meta({
+    id: 'UnitPatch',
+    example: { contact: { name: '刘海燕', email: 'town-001.liu@example.gov.cn', phone: '0357-1234567' } },
+  });
+
+/** PATCH /leaders/{id}: the title or the holder, or some of the holder's fields. */
+export const leaderPatchSchema = z
+  .object({
+    titleZh: leaderSchema.shape.titleZh.optional(),
+    holder: personPatchSchema.optional(),
+  })
+  .strict()
+  .meta({ id: 'LeaderPatch', example: { holder: { email: 'wang.jianguo@example.gov.cn' } } });
+
 export const unitListQuerySchema = z
   .object({
     kind: unitKindSchema.optional(),
     includeInactive: z.enum(['true', 'false']).optional(),
     undeliverable: z.enum(['true', 'false']).optional(),
+    format: z
+      .enum(['json', 'csv', 'xlsx'])
+      .optional()
+      .meta({
+        description: 'csv or xlsx: the whole list as a roster file the import reads back (not paged)',
+      }),
     ...pagingQuery,
   })
   .strict();

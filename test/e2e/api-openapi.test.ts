@@ -126,6 +126,8 @@ describe('each request example against the live route', () => {
     'PUT /units/{id}': () => ({}),
     'POST /units/import': () => ({}),
     'PUT /leaders/{id}': () => ({}),
+    'PATCH /units/{id}': () => ({}),
+    'PATCH /leaders/{id}': () => ({}),
     'POST /cycles/{dutyId}/{periodKey}/submissions': () => ({}),
     'POST /links/{token}': () => ({
       token: signLink(

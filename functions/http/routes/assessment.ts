@@ -9,10 +9,9 @@ import { requireAdmin } from '../auth.ts';
 import { pageOf, pagingQuery } from '../paging.ts';
 import { binary, html, json } from '../respond.ts';
 import type { Router } from '../router.ts';
-import { unitParamsSchema } from '../schemas.ts';
+import { XLSX_TYPE, unitParamsSchema } from '../schemas.ts';
 
 const tags = ['考核'];
-const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 const yearSchema = z
   .string()
@@ -51,7 +50,7 @@ export function registerAssessmentRoutes(
       const q = assessmentQuerySchema.parse(req.query);
       const a = await gatherAssessment(catalog, types, q.year, clock.now());
       if (q.format === 'xlsx')
-        return binary(200, await assessmentWorkbook(a), XLSX, {
+        return binary(200, await assessmentWorkbook(a), XLSX_TYPE, {
           'content-disposition': `attachment; filename="assessment-${q.year}.xlsx"; filename*=UTF-8''${encodeURIComponent(`${q.year}年度安全生产工作考核.xlsx`)}`,
         });
       const page = pageOf(a.units, (u) => u.unit.id, q);

@@ -1,7 +1,13 @@
 import { UNIT_KINDS } from '../../../workflows/catalog/schema.ts';
 import { pageOf } from '../paging.ts';
 import { listLeaders, listUnits } from '../../adapters/store.ts';
-import { decodeCsvBytes, importRoster, type RosterInput } from '../../core/roster-import.ts';
+import {
+  ROSTER_HEADER_ZH,
+  decodeCsvBytes,
+  importRoster,
+  rosterRow,
+  type RosterInput,
+} from '../../core/roster-import.ts';
 import { addressesStore } from '../../adapters/outbox-store.ts';
 import {
   undeliverableMarks,
@@ -10,8 +16,13 @@ import {
   requireUnit,
   saveLeader,
   saveUnit,
+  patchLeader,
+  patchUnit,
   type ChangeContext,
 } from '../../core/units.ts';
+import { shanghaiDateOf } from '../../../workflows/calendar.ts';
+import { clock } from '../../core/clock.ts';
+import { tableDownload } from '../table-export.ts';
 import { leaderSchema, unitSchema } from '../../core/model.ts';
 import { requireAdmin } from '../auth.ts';
 import { json } from '../respond.ts';
@@ -19,6 +30,8 @@ import type { Router } from '../router.ts';
 import {
   ROSTER_CSV_EXAMPLE,
   leaderBodySchema,
+  leaderPatchSchema,
+  unitPatchSchema,
   leaderParamsSchema,
   noQuerySchema,
   rosterImportSchema,
@@ -78,6 +91,15 @@ export function registerUnitRoutes(router: Router): void {
         unitPeople,
       );
       const units = q.undeliverable === 'true' ? all.filter((u) => u.undeliverable) : all;
+      if (q.format === 'csv' || q.format === 'xlsx') {
+        const date = shanghaiDateOf(clock.now());
+        return tableDownload(
+          q.format,
+          { title: `单位名册-${date}`, name: `roster-${date}` },
+          ROSTER_HEADER_ZH,
+          units.map(rosterRow),
+        );
+      }
       const page = pageOf(units, (u) => u.id, q);
       return json(200, { count: page.items.length, total: page.total, next: page.next, units: page.items });
     },
@@ -86,11 +108,12 @@ export function registerUnitRoutes(router: Router): void {
       description:
         'Active units by default; `includeInactive=true` adds deactivated ones; `undeliverable=true` keeps ' +
         'those with a position whose address cannot be delivered to (listed in `undeliverable`: position, ' +
-        "address, reason, since). Sorted by id, paged (`limit`, `cursor` = the previous page's `next`).",
+        "address, reason, since). Sorted by id, paged (`limit`, `cursor` = the previous page's `next`). " +
+        '`format=csv|xlsx` gives the whole list as a roster file, headed in Chinese, that the import reads back.',
       tags,
       auth: 'admin',
       query: unitListQuerySchema,
-      responses: { 200: { description: '`{ count, total, next, units }`' } },
+      responses: { 200: { description: '`{ count, total, next, units }`, or the CSV or workbook' } },
     },
   );
 
@@ -140,6 +163,34 @@ export function registerUnitRoutes(router: Router): void {
         201: { description: 'created', schema: unitSchema },
       },
       errors: [409],
+    },
+  );
+
+  router.add(
+    'PATCH',
+    '/units/{id}',
+    async (req) => {
+      const ctx = adminContext(req);
+      const { id } = unitParamsSchema.parse(req.params);
+      noQuerySchema.parse(req.query);
+      const patch = unitPatchSchema.parse(req.body ?? {});
+      const r = await patchUnit(id, patch, ctx);
+      const [unit] = await withMarks([r.unit], unitPeople);
+      return json(200, unit);
+    },
+    {
+      summary: 'Change some fields of a unit',
+      description:
+        'A JSON merge patch (RFC 7396): only the fields given change, a person merges field by field ' +
+        '(`{"contact":{"email":"…"}}` keeps the name), and `null` removes an optional field. The result is ' +
+        'checked whole, as a PUT (400 naming the field), and audited as `unit:<id>`. A corrected address clears ' +
+        "its undeliverable mark. Use it to change one contact's email without sending the whole unit.",
+      tags,
+      auth: 'admin',
+      params: unitParamsSchema,
+      body: unitPatchSchema,
+      responses: { 200: { description: 'the unit as saved', schema: unitSchema } },
+      errors: [404, 409],
     },
   );
 
@@ -277,6 +328,7 @@ export function registerUnitRoutes(router: Router): void {
     },
     {
       summary: 'Create or replace a county leader (分管县领导)',
+      // (PATCH below changes some fields.)
       description:
         'A leader record is a position and who holds it; a change of person is a PUT here, with no change to ' +
         'units or workflows. Audited as `leader:<id>`.',
@@ -288,6 +340,32 @@ export function registerUnitRoutes(router: Router): void {
         200: { description: 'replaced (or unchanged)', schema: leaderSchema },
         201: { description: 'created', schema: leaderSchema },
       },
+    },
+  );
+
+  router.add(
+    'PATCH',
+    '/leaders/{id}',
+    async (req) => {
+      const ctx = adminContext(req);
+      const { id } = leaderParamsSchema.parse(req.params);
+      noQuerySchema.parse(req.query);
+      const patch = leaderPatchSchema.parse(req.body ?? {});
+      const r = await patchLeader(id, patch, ctx);
+      const [leader] = await withMarks([r.leader], leaderPeople);
+      return json(200, leader);
+    },
+    {
+      summary: "Change a county leader's title or holder",
+      description:
+        'A JSON merge patch: `{"holder":{"email":"…"}}` changes the address and keeps the name. Checked whole and ' +
+        'audited as `leader:<id>`.',
+      tags,
+      auth: 'admin',
+      params: leaderParamsSchema,
+      body: leaderPatchSchema,
+      responses: { 200: { description: 'the leader as saved', schema: leaderSchema } },
+      errors: [404],
     },
   );
 }
