@@ -32,7 +32,9 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty leaders list | show <领导编号>        县领导
   safeduty leaders edit <领导编号> [--title 职务] [--name 姓名] [--email 邮箱] [--phone 电话]   只修改给出的项
   safeduty submit <职责ID> <周期编号> <单位ID> [--note 说明]   代单位记录完成情况
-  safeduty overdue [--csv]                       逾期清单（--csv 输出可用 Excel 打开的 CSV）
+  safeduty overdue [--town 乡镇] [--department 部门] [--duty 职责ID] [--period 周期] [--level 级别]
+                                                 逾期清单，可按乡镇、主管部门、职责、周期、督办级别筛选
+  safeduty overdue --csv [--out 文件] | --xlsx --out 逾期清单.xlsx   导出（含乡镇、主管部门列，中文日期）
   safeduty deliveries [--from 日期] [--to 日期] [--recipient 邮箱] [--status sent|failed|suppressed] [--all]
                                                  邮件发送记录：谁在何时收到哪些提醒，哪些地址无法送达及原因
   safeduty duties create --title 标题 --instruction 要求 --kinds 乡镇 --deadline "2023-09-27 18:00" [--towns …] [--document 文号]

@@ -22,7 +22,7 @@ export const stdio: Io = {
 export function fileProblemZh(err: unknown): string {
   const code = (err as { code?: string }).code;
   if (code === 'ENOENT') return '文件不存在';
-  if (code === 'EACCES' || code === 'EPERM') return '没有读取权限';
+  if (code === 'EACCES' || code === 'EPERM') return '没有访问权限';
   if (code === 'EISDIR') return '这是一个文件夹，不是文件';
   if (err instanceof SyntaxError) return '不是有效的 JSON';
   return '无法读取';

@@ -23,6 +23,7 @@ import { UsageError, type Io, fileProblemZh } from '../output.ts';
 import {
   POSITION_ZH,
   UNITS_ONE_USAGE,
+  saveDownload,
   unitsAdd,
   unitsDeactivate,
   unitsEdit,
@@ -344,22 +345,40 @@ export async function submitCommand(args: string[], io: Io): Promise<number> {
 }
 
 export async function overdueCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { ...COMMON, csv: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    ...COMMON,
+    csv: { type: 'boolean' },
+    xlsx: { type: 'boolean' },
+    out: { type: 'string' },
+    town: { type: 'string' },
+    department: { type: 'string' },
+    duty: { type: 'string' },
+    period: { type: 'string' },
+    level: { type: 'string' },
+  });
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
-  if (values.csv && values.json) throw new UsageError('--csv 与 --json 只能选一个');
+  if ([values.csv, values.xlsx, values.json].filter(Boolean).length > 1)
+    throw new UsageError('--csv、--xlsx 与 --json 只能选一个');
+  if (values.xlsx && !values.out) throw new UsageError('Excel 文件需要写入文件：加 --out 逾期清单.xlsx');
+  const filter = new URLSearchParams();
+  for (const k of ['town', 'department', 'duty', 'period', 'level'] as const)
+    if (values[k] !== undefined) filter.set(k, values[k]);
   const t = target(values);
   return run(io, async () => {
-    if (values.csv) {
-      const r = await call(t, 'GET', '/overdue?format=csv');
+    if (values.csv || values.xlsx) {
+      filter.set('format', values.xlsx ? 'xlsx' : 'csv');
+      const r = await call(t, 'GET', `/overdue?${filter}`);
+      if (values.out) return saveDownload(values.out, r.bytes, io, '逾期清单');
       // Keep the byte order mark: redirected to a file, the CSV opens in Excel with its Chinese intact.
       return io.out(r.text.replace(/\r\n$/, ''));
     }
-    const all = await callAllPages(t, '/overdue', 'items');
+    const all = await callAllPages(t, `/overdue${filter.size ? `?${filter}` : ''}`, 'items');
     const asOf = String(all.first.asOf);
     if (values.json) return io.out(JSON.stringify({ asOf, count: all.items.length, items: all.items }));
     const items = all.items as {
       unitId: string;
       unitName: string;
+      townName?: string;
       titleZh: string;
       workdaysOverdue: number;
       escalationLevel: number;
@@ -368,7 +387,7 @@ export async function overdueCommand(args: string[], io: Io): Promise<number> {
     io.out(`截至 ${asOf}，逾期未完成 ${items.length} 项：`);
     for (const i of items)
       io.out(
-        `  ${i.unitName}（${i.unitId}）  ${i.titleZh}  逾期 ${i.workdaysOverdue} 个工作日${i.escalationLevel ? `，已第 ${i.escalationLevel} 级督办` : ''}`,
+        `  ${i.unitName}（${i.unitId}${i.townName && i.townName !== i.unitName ? `，${i.townName}` : ''}）  ${i.titleZh}  逾期 ${i.workdaysOverdue} 个工作日${i.escalationLevel ? `，已第 ${i.escalationLevel} 级督办` : ''}`,
       );
   });
 }

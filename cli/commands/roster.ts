@@ -206,13 +206,18 @@ export async function unitsExport(args: string[], io: Io): Promise<number> {
     if (values.all) q.set('includeInactive', 'true');
     const r = await call(t, 'GET', `/units?${q}`);
     if (!values.out) return io.out(r.text.replace(/\r\n$/, ''));
-    try {
-      writeFileSync(resolve(values.out), r.bytes);
-    } catch (err) {
-      throw new UsageError(`无法写入 ${values.out}：${fileProblemZh(err)}`);
-    }
-    io.out(`名册已导出到 ${values.out}`);
+    saveDownload(values.out, r.bytes, io, '名册');
   });
+}
+
+/** Writes a downloaded file (a workbook, a CSV) where the user asked, and says so. */
+export function saveDownload(path: string, bytes: Uint8Array, io: Io, what: string): void {
+  try {
+    writeFileSync(resolve(path), bytes);
+  } catch (err) {
+    throw new UsageError(`无法写入 ${path}：${fileProblemZh(err)}`);
+  }
+  io.out(`${what}已导出到 ${path}`);
 }
 
 // ---------------------------------------------------------------- leaders

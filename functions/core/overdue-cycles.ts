@@ -83,6 +83,8 @@ export async function overdueCycleItems(catalog: Catalog, now: Date): Promise<Ov
       return missing.map((u) => ({
         kind: 'cycle',
         item: cycleItem(c.dutyId, c.periodKey),
+        dutyId: c.dutyId,
+        periodKey: c.periodKey,
         titleZh,
         unitId: u.id,
         unitName: u.name,

@@ -153,12 +153,9 @@ export const unitListQuerySchema = z
     kind: unitKindSchema.optional(),
     includeInactive: z.enum(['true', 'false']).optional(),
     undeliverable: z.enum(['true', 'false']).optional(),
-    format: z
-      .enum(['json', 'csv', 'xlsx'])
-      .optional()
-      .meta({
-        description: 'csv or xlsx: the whole list as a roster file the import reads back (not paged)',
-      }),
+    format: z.enum(['json', 'csv', 'xlsx']).optional().meta({
+      description: 'csv or xlsx: the whole list as a roster file the import reads back (not paged)',
+    }),
     ...pagingQuery,
   })
   .strict();
@@ -235,7 +232,22 @@ export const rosterImportQuerySchema = z
 
 export const overdueQuerySchema = z
   .object({
-    format: z.enum(['json', 'csv']).optional().meta({ description: 'csv: UTF-8 with BOM, for Excel' }),
+    format: z
+      .enum(['json', 'csv', 'xlsx'])
+      .optional()
+      .meta({ description: 'csv (UTF-8 with BOM) or xlsx, for Excel: the whole filtered ledger, one file' }),
+    town: idSchema
+      .optional()
+      .meta({ description: 'units in this town (itself, or up its parents)', example: 'town-001' }),
+    department: idSchema.optional().meta({ description: 'units this county department supervises' }),
+    duty: dutyIdSchema.optional().meta({ description: "a duty's cycles" }),
+    period: periodKeySchema.optional().meta({ description: 'cycles of this period' }),
+    level: z
+      .enum(['0', '1', '2', '3', '4', '5'])
+      .optional()
+      .meta({ description: 'escalation level reached (0: not yet escalated)' }),
+    kind: z.enum(['cycle', 'case']).optional(),
+    unit: idSchema.optional(),
     // JSON is paged; the CSV is the whole ledger, one file.
     ...pagingQuery,
   })

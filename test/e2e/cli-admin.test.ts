@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import ExcelJS from 'exceljs';
+import { OVERDUE_CSV_HEADER } from '../../functions/core/overdue-ledger.ts';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.ts';
@@ -143,13 +145,60 @@ describe('safeduty overdue', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^截至 2023-02-08T10:00:00\+08:00，逾期未完成 \d+ 项：/);
     expect(r.out).toContain(
-      '河东建筑工程有限公司（ent-0002）  基层单位安全风险隐患周预判（2023年第6周（2月6日至2月12日））  逾期 2 个工作日，已第 2 级督办',
+      '河东建筑工程有限公司（ent-0002，河东镇）  基层单位安全风险隐患周预判（2023年第6周（2月6日至2月12日））  逾期 2 个工作日，已第 2 级督办',
     );
     expect(r.out).not.toContain('青山镇（town-001）  基层单位安全风险隐患周预判');
     const csv = await run('overdue', '--csv', '--api', rt.apiUrl);
     expect(csv.code).toBe(0);
-    expect(csv.out.startsWith('\uFEFF单位编号,单位名称,')).toBe(true);
+    expect(csv.out.startsWith('\uFEFF单位编号,单位名称,所在乡镇,主管部门,')).toBe(true);
+    expect(csv.out).toContain(
+      'ent-0002,河东建筑工程有限公司,河东镇,县住房和城乡建设局,周期职责,基层单位安全风险隐患周预判（2023年第6周（2月6日至2月12日））,cycle:risk-prejudgment-weekly:2023-W06,2023年2月6日 18:00,2,第2级',
+    );
     expect((await run('overdue', '--csv', '--json')).code).toBe(2);
+  });
+
+  it('filters the ledger by town, duty, period and level, and saves it as Excel', async () => {
+    withToken();
+    const all = JSON.parse((await run('overdue', '--json', '--api', rt.apiUrl)).out) as {
+      items: { unitId: string; townId?: string; dutyId?: string; escalationLevel: number }[];
+    };
+    const town = await run('overdue', '--town', 'town-002', '--json', '--api', rt.apiUrl);
+    const inTown = (JSON.parse(town.out) as typeof all).items;
+    expect(inTown.length).toBeGreaterThan(0);
+    expect(inTown).toEqual(all.items.filter((i) => i.townId === 'town-002'));
+    const filtered = await run(
+      'overdue',
+      '--duty',
+      'risk-prejudgment-weekly',
+      '--period',
+      '2023-W06',
+      '--level',
+      '2',
+      '--json',
+      '--api',
+      rt.apiUrl,
+    );
+    const items = (JSON.parse(filtered.out) as typeof all).items;
+    expect(items.map((i) => i.unitId)).toContain('ent-0002');
+    expect(items.every((i) => i.dutyId === 'risk-prejudgment-weekly' && i.escalationLevel === 2)).toBe(true);
+    const none = await run('overdue', '--town', 'town-009', '--api', rt.apiUrl);
+    expect(none.out).toMatch(/没有逾期未完成的事项/);
+    const bad = await run('overdue', '--level', '七', '--api', rt.apiUrl);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('level');
+
+    const file = join(dir.path, 'overdue.xlsx');
+    const x = await run('overdue', '--xlsx', '--out', file, '--town', 'town-002', '--api', rt.apiUrl);
+    expect(x.code, x.err).toBe(0);
+    expect(x.out).toBe(`逾期清单已导出到 ${file}`);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(readFileSync(file) as unknown as ArrayBuffer);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.getRow(1).values).toEqual([undefined, ...OVERDUE_CSV_HEADER]);
+    expect(sheet.rowCount).toBe(inTown.length + 1);
+    expect(sheet.getCell('C2').text).toBe('河东镇');
+    expect(sheet.getCell('H2').text).toMatch(/^2023年2月\d+日 18:00$/);
+    expect((await run('overdue', '--xlsx')).err).toContain('加 --out 逾期清单.xlsx');
   });
 });
 

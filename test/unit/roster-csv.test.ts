@@ -193,6 +193,6 @@ describe('overdue ledger', () => {
     ]);
     const csv = overdueCsv(await listOverdue(now));
     expect(csv.startsWith('\uFEFF单位编号,')).toBe(true);
-    expect(csv).toContain("c,c单位,案件,'=重大隐患整改,case:c-1,2023-02-06T18:00:00+08:00,2,2\r\n");
+    expect(csv).toContain("c,c单位,,,案件,'=重大隐患整改,case:c-1,2023年2月6日 18:00,2,第2级\r\n");
   });
 });
