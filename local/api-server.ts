@@ -75,7 +75,10 @@ export async function startApiServer(options: {
         const mails = options.mail
           .since(Number.isFinite(since) ? since : 0)
           .filter((m) => !to || m.to.some((a) => a.toLowerCase() === to));
-        return send(jsonReply(200, { count: mails.length, mails }));
+        // `limit`: the newest N, newest first (the console's mail view); without it, all in send order.
+        const limit = Number(url.searchParams.get('limit'));
+        const shown = Number.isInteger(limit) && limit > 0 ? mails.slice(-limit).reverse() : mails;
+        return send(jsonReply(200, { count: mails.length, mails: shown }));
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;

@@ -69,8 +69,9 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
   if (saved !== undefined && !clockStart)
     io.out(`（虚拟时钟从上次停止处继续：${toShanghaiIso(new Date(saved))}；要跳到其他时间请用 --clock）`);
   io.out('');
+  io.out(`  管理控制台：       ${runtime.apiUrl}/console/#token=${runtime.adminToken}`);
   io.out(`  HTTP 接口：        ${runtime.apiUrl}   （健康检查：${runtime.apiUrl}/health）`);
-  io.out(`  邮件收件箱：       ${runtime.sesUrl}/   （所有发出的提醒和督办邮件都在这里）`);
+  io.out(`  邮件：             控制台的“邮件”页，按收件人查看发出的每封提醒和督办（虚拟发送时间）`);
   io.out(
     `  虚拟时钟：         ${runtime.apiUrl}/_local/clock   当前 ${toShanghaiIso(runtime.clock.now())}，速度 ${speed} 倍`,
   );

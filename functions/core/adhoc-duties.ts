@@ -32,7 +32,7 @@ import { freeText, lineText } from './text.ts';
 
 const timeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '应为时刻 HH:MM');
 const idList = z.array(z.string().min(1).max(63)).min(1).max(5000);
-const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期 YYYY-MM-DD');
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期，格式如 2023-06-30');
 
 /**
  * "Every Friday during the flood season": a weekly deadline on a weekday, or a monthly one on a day of the month,
@@ -320,7 +320,7 @@ export async function buildAdhocDuty(
 // ---------------------------------------------------------------- changes while it runs
 
 const dateTimeSchema = z
-  .object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期 YYYY-MM-DD'), time: timeSchema })
+  .object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期，格式如 2023-06-30'), time: timeSchema })
   .strict();
 
 export const extendBodySchema = z

@@ -8,6 +8,7 @@ import { listCasesByStatus } from '../adapters/case-store.ts';
 import { addressesStore } from '../adapters/outbox-store.ts';
 import { dutyRoster, listCycles, listDefaulters, listSubmissionTimes, listUnits } from '../adapters/store.ts';
 import { assess, type AssessedCase, type AssessedCycle, type Assessment } from './assessment.ts';
+import type { CycleRecord } from './model.ts';
 import { caseSummary } from './cases.ts';
 import { mapLimit } from './concurrency.ts';
 import { undeliverableMarks } from './units.ts';
@@ -18,14 +19,15 @@ const CONCURRENCY = 8;
 /** The end of a year in Asia/Shanghai: the assessment of a past year counts everything due in it. */
 const yearEndMs = (year: number) => Date.parse(`${year + 1}-01-01T00:00:00+08:00`) - 1;
 
-export async function gatherAssessment(
-  catalog: Catalog,
-  types: CaseTypes,
-  year: number,
-  now: Date,
-): Promise<Assessment> {
-  const asOfMs = Math.min(now.getTime(), yearEndMs(year));
-  const y = String(year);
+/**
+ * The cycles of the catalog's duties whose period keys start in `years` and that `keep` selects, each with the
+ * units that owed it and its submissions.
+ */
+export async function gatherCycles(
+  catalog: Pick<Catalog, 'duties'>,
+  years: { from: number; to: number },
+  keep: (c: CycleRecord, duty: Duty) => boolean,
+): Promise<AssessedCycle[]> {
   const rosters = new Map<string, Promise<string[]>>();
   const rosterOf = (duty: Duty) => {
     let p = rosters.get(duty.id);
@@ -36,25 +38,36 @@ export async function gatherAssessment(
     return p;
   };
   const perDuty = await mapLimit(catalog.duties, CONCURRENCY, async (duty) =>
-    // A period due in the year starts in it or the year before (a weekly key of the old year, due in January).
-    (await listCycles({ dutyId: duty.id, years: { from: year - 1, to: year } }))
-      .filter((c) => c.deadline.slice(0, 4) === y && Date.parse(c.deadline) <= asOfMs)
+    (await listCycles({ dutyId: duty.id, years }))
+      .filter((c) => keep(c, duty))
       .map((cycle) => ({ duty, cycle })),
   );
-  const cycles = await mapLimit(
-    perDuty.flat(),
-    CONCURRENCY,
-    async ({ duty, cycle }): Promise<AssessedCycle> => {
-      if (cycle.status === 'cancelled')
-        return { duty: { id: duty.id, titleZh: duty.titleZh }, cycle, responsible: [], submissions: [] };
-      const submissions = await listSubmissionTimes(duty.id, cycle.periodKey);
-      // A closed cycle owed what it recorded at its close; an open one owes the roster as it is.
-      const responsible =
-        cycle.status === 'closed'
-          ? [...new Set([...submissions.map((s) => s.unitId), ...(await listDefaulters(cycle))])]
-          : await rosterOf(duty);
-      return { duty: { id: duty.id, titleZh: duty.titleZh }, cycle, responsible, submissions };
-    },
+  return mapLimit(perDuty.flat(), CONCURRENCY, async ({ duty, cycle }): Promise<AssessedCycle> => {
+    if (cycle.status === 'cancelled')
+      return { duty: { id: duty.id, titleZh: duty.titleZh }, cycle, responsible: [], submissions: [] };
+    const submissions = await listSubmissionTimes(duty.id, cycle.periodKey);
+    // A closed cycle owed what it recorded at its close; an open one owes the roster as it is.
+    const responsible =
+      cycle.status === 'closed'
+        ? [...new Set([...submissions.map((s) => s.unitId), ...(await listDefaulters(cycle))])]
+        : await rosterOf(duty);
+    return { duty: { id: duty.id, titleZh: duty.titleZh }, cycle, responsible, submissions };
+  });
+}
+
+export async function gatherAssessment(
+  catalog: Catalog,
+  types: CaseTypes,
+  year: number,
+  now: Date,
+): Promise<Assessment> {
+  const asOfMs = Math.min(now.getTime(), yearEndMs(year));
+  const y = String(year);
+  // A period due in the year starts in it or the year before (a weekly key of the old year, due in January).
+  const cycles = await gatherCycles(
+    catalog,
+    { from: year - 1, to: year },
+    (c) => c.deadline.slice(0, 4) === y && Date.parse(c.deadline) <= asOfMs,
   );
 
   const { cases: records } = await listCasesByStatus(['open', 'closed']);

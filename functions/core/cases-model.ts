@@ -95,7 +95,7 @@ export const caseEventItemSchema = z.object({
 });
 export type CaseEventItem = z.infer<typeof caseEventItemSchema>;
 
-const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期 YYYY-MM-DD');
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期，格式如 2023-06-30');
 
 /** `reconciliation` is a route, never a case id. */
 export const caseIdSchema = idSchema.refine((s) => s !== 'reconciliation', 'is reserved');
@@ -127,7 +127,7 @@ export const openCaseBodySchema = z
     example: {
       type: 'major-hazard-rectification',
       title: '液氨储罐区安全阀失效',
-      responsibleUnitId: 'ent-001',
+      responsibleUnitId: 'ent-0001',
       supervisingUnitId: 'dept-emergency',
       term: { until: '2023-06-30' },
       fields: { hazard: '液氨储罐区2号储罐安全阀校验过期且起跳压力异常', grade: '重大事故隐患' },

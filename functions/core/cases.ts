@@ -208,14 +208,17 @@ export async function openCase(
   checkFields(type.openFields, body.fields, 'fields', undefined);
   const [resp, sup] = await Promise.all([getUnit(body.responsibleUnitId), getUnit(body.supervisingUnitId)]);
   const notFound: FieldIssue[] = [];
-  if (!resp?.active) notFound.push({ field: 'responsibleUnitId', problem: '未知或已停用的单位' });
-  if (!sup?.active) notFound.push({ field: 'supervisingUnitId', problem: '未知或已停用的单位' });
+  const missing: string[] = [];
+  if (!resp?.active) {
+    notFound.push({ field: 'responsibleUnitId', problem: `未知或已停用的单位：${body.responsibleUnitId}` });
+    missing.push(body.responsibleUnitId);
+  }
+  if (!sup?.active) {
+    notFound.push({ field: 'supervisingUnitId', problem: `未知或已停用的单位：${body.supervisingUnitId}` });
+    missing.push(body.supervisingUnitId);
+  }
   if (!resp?.active || !sup?.active)
-    throw new NotFoundError(
-      'unknown unit',
-      `未知或已停用的单位：${notFound.map((i) => i.field).join('、')}`,
-      notFound,
-    );
+    throw new NotFoundError('unknown unit', `未知或已停用的单位：${missing.join('、')}`, notFound);
   const kindIssues: FieldIssue[] = [];
   if (!type.responsibleKinds.includes(resp.kind))
     kindIssues.push({
@@ -470,7 +473,7 @@ export async function applyCaseEvent(
     checkFields(ev.fields, body.fields, 'fields', ev.fieldsRuleZh);
     if (ev.person && !body.person)
       throw new ValidationError('person required', '请填写办理人', [
-        { field: 'person', problem: 'required: who did it' },
+        { field: 'person', problem: '请填写办理人姓名' },
       ]);
     const now = clock.now();
     const nowIso = toShanghaiIso(now);
@@ -478,7 +481,7 @@ export async function applyCaseEvent(
     if (body.newDeadline !== undefined) {
       if (ev.newDeadline === 'none')
         throw new ValidationError('newDeadline not accepted', '该事件不接受新的整改期限', [
-          { field: 'newDeadline', problem: 'not accepted by this event' },
+          { field: 'newDeadline', problem: '该事件不接受新的期限' },
         ]);
       parseDate(body.newDeadline);
       newTerm = toShanghaiIso(shanghaiInstant(body.newDeadline, type.termTime));
@@ -490,11 +493,11 @@ export async function applyCaseEvent(
         throw new ValidationError(
           'newDeadline not later',
           `申请的期限须晚于现整改期限（${instantLabel(rec.term)}）`,
-          [{ field: 'newDeadline', problem: 'must be later than the current term' }],
+          [{ field: 'newDeadline', problem: `应晚于现整改期限（${instantLabel(rec.term)}）` }],
         );
     } else if (ev.newDeadline === 'required') {
       throw new ValidationError('newDeadline required', '请填写新的整改期限', [
-        { field: 'newDeadline', problem: 'required: a date YYYY-MM-DD' },
+        { field: 'newDeadline', problem: '请填写新的期限（日期，格式如 2023-06-30）' },
       ]);
     }
     if (ev.latestBeforeTerm) {
@@ -503,7 +506,7 @@ export async function applyCaseEvent(
         throw new UnprocessableError(
           `${ev.id} too late: latest ${latest}`,
           `“${ev.titleZh}”须不晚于${beforeTermZh(ev.latestBeforeTerm)}提出（即${instantLabel(latest)}前），现已超过`,
-          [{ field: 'event', problem: `too late: must arrive by ${latest}` }],
+          [{ field: 'event', problem: `须在${instantLabel(latest)}前提出` }],
         );
       }
     }
@@ -519,13 +522,18 @@ export async function applyCaseEvent(
         throw new ForbiddenError(
           'the same person may not do both',
           `“${ev.titleZh}”须由“${other?.titleZh ?? ev.distinctPersonFrom}”的报告人（${previous?.name ?? '同一登录账号'}）以外的人员办理`,
-          [{ field: 'person', problem: `must differ from the person of ${ev.distinctPersonFrom}` }],
+          [
+            {
+              field: 'person',
+              problem: `须由“${other?.titleZh ?? ev.distinctPersonFrom}”的报告人以外的人员办理`,
+            },
+          ],
         );
       }
     }
     if (rec.history.length >= MAX_EVENTS)
       throw new ConflictError('too many events', '该案件的事件数已达上限，请联系管理员', [
-        { field: 'event', problem: 'event limit reached' },
+        { field: 'event', problem: '事件数已达上限' },
       ]);
 
     // ------------------------------------------------------------ the new record

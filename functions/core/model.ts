@@ -5,6 +5,7 @@ import { freeText, lineText } from './text.ts';
 /** Ids are used in keys, URLs and execution names, so they are kept to a safe alphabet. */
 export const idSchema = z
   .string()
+  .min(1, { error: '不能为空', abort: true })
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, '应为1至63个小写字母、数字或连字符，以字母或数字开头');
 
 /**

@@ -9,6 +9,8 @@ import { registerDeliveryRoutes } from './routes/deliveries.ts';
 import { registerDutyRoutes } from './routes/duties.ts';
 import { registerOpenApiRoute } from './routes/openapi.ts';
 import { registerOverdueRoutes } from './routes/overdue.ts';
+import { registerOverviewRoutes } from './routes/overview.ts';
+import { registerConsoleRoutes } from './routes/console.ts';
 import { registerUnitRoutes } from './routes/units.ts';
 
 /** All routes of the HTTP API; each area registers its routes from its own module under routes/. */
@@ -28,6 +30,8 @@ export function buildRouter(catalog: Catalog): Router {
   registerAuditRoutes(router, catalog);
   registerDeliveryRoutes(router, catalog);
   registerAssessmentRoutes(router, catalog);
+  registerOverviewRoutes(router, catalog);
+  registerConsoleRoutes(router);
   registerOpenApiRoute(router);
   return router;
 }

@@ -24,7 +24,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const dutyIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, '不是有效的职责编号');
 /** A period key's shape; whether it is a real period of the duty's kind is checked by the planner. */
 const periodKeySchema = z.string().min(4).max(10);
-const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期 YYYY-MM-DD');
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '应为日期，格式如 2023-06-30');
 
 // ---------------------------------------------------------------- cycles and submissions
 

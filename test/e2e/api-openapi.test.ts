@@ -30,11 +30,8 @@ let doc: {
 };
 
 beforeAll(async () => {
+  // Every example names a unit, leader or duty of the example roster and catalog, exactly as they are there.
   const { units, leaders } = exampleRoster();
-  // The case examples name enterprise `ent-001` (the example roster spells it `ent-0001`): the same enterprise
-  // under that id too, until those examples use the roster's ids.
-  const ent = units.find((u) => u.id === 'ent-0001')!;
-  units.push({ ...ent, id: 'ent-001' });
   // The last Monday of February 2023: the examples name the monthly safety meeting of 2023-02 and town-001.
   rt = await startTestRuntime({ clock: '2023-02-27T09:00:00+08:00', units, leaders });
   const r = await call(rt, 'GET', '/openapi.json', { auth: false });

@@ -1,38 +1,9 @@
 import { z } from 'zod';
 
-/** Kinds of responsible unit named by the notice. */
-export const UNIT_KINDS = ['town', 'county-department', 'enterprise', 'site', 'county-body'] as const;
-export type UnitKind = (typeof UNIT_KINDS)[number];
+export { UNIT_KINDS, UNIT_KIND_ZH, UNIT_KIND_CHOICES_ZH, unitKindOf, type UnitKind } from './unit-kinds.ts';
+import { UNIT_KINDS, UNIT_KIND_CHOICES_ZH, type UnitKind } from './unit-kinds.ts';
 
-export const UNIT_KIND_ZH: Record<UnitKind, string> = {
-  town: '镇（经开区）',
-  'county-department': '县直部门',
-  enterprise: '企业',
-  site: '班组场点',
-  'county-body': '县级议事机构',
-};
-
-/** The kinds a person may write, for messages: `乡镇、县直部门、企业、班组场点、县级议事机构`. */
-export const UNIT_KIND_CHOICES_ZH = '乡镇、县直部门、企业、班组场点、县级议事机构';
 export const unitKindSchema = z.enum(UNIT_KINDS, { error: () => `应为单位类型：${UNIT_KIND_CHOICES_ZH}` });
-
-/** Unit kinds as people write them — the Chinese names (乡镇, 企业 …) or the codes — to their codes. */
-const KIND_BY_NAME: Record<string, UnitKind> = {
-  乡镇: 'town',
-  镇: 'town',
-  经开区: 'town',
-  县直部门: 'county-department',
-  部门: 'county-department',
-  企业: 'enterprise',
-  班组场点: 'site',
-  场点: 'site',
-  县级议事机构: 'county-body',
-  ...Object.fromEntries(Object.entries(UNIT_KIND_ZH).map(([k, zh]) => [zh, k as UnitKind])),
-  ...Object.fromEntries(UNIT_KINDS.map((k) => [k, k])),
-};
-export function unitKindOf(name: string): UnitKind | undefined {
-  return KIND_BY_NAME[name.trim()];
-}
 
 /**
  * Positions a message can be addressed to. Who holds a position is data on the unit (contact, principal),

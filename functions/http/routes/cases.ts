@@ -34,6 +34,7 @@ import { escapeHtml, page, wantsHtml } from '../pages.ts';
 import { html, json } from '../respond.ts';
 import type { Router } from '../router.ts';
 import type { ApiRequest } from '../types.ts';
+import { noQuerySchema } from '../schemas.ts';
 
 const tags = ['案件'];
 const caseLog = {
@@ -165,6 +166,45 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
   );
 
   // Before /cases/{id}: "reconciliation" is a reserved word, never a case id.
+  router.add(
+    'GET',
+    '/case-types',
+    async (req) => {
+      requireAdmin(req);
+      noQuerySchema.parse(req.query);
+      return json(200, {
+        types: types.types.map((t) => ({
+          id: t.id,
+          titleZh: t.titleZh,
+          responsibleKinds: t.responsibleKinds,
+          supervisingKinds: t.supervisingKinds,
+          openFields: t.openFields,
+          stages: t.stages.map((s) => ({ id: s.id, titleZh: s.titleZh })),
+          events: t.events.map((e) => ({
+            id: e.id,
+            titleZh: e.titleZh,
+            from: e.from,
+            by: e.by,
+            fields: e.fields,
+            person: e.person,
+            newDeadline: e.newDeadline,
+            ...(e.fieldsRuleZh ? { fieldsRuleZh: e.fieldsRuleZh } : {}),
+          })),
+        })),
+      });
+    },
+    {
+      summary: 'The case types: what opening a case asks, the stages, and the events with their fields',
+      description:
+        'What a form needs to open a case or send an event: the fields (label, required, longest value), the ' +
+        'kinds of unit that may be responsible or supervising, the stages in order, and for each event the ' +
+        'stages it is accepted in and who may send it.',
+      tags,
+      auth: 'admin',
+      responses: { 200: { description: '`{ types }`' } },
+    },
+  );
+
   router.add(
     'GET',
     '/cases/reconciliation',

@@ -273,6 +273,8 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
           name: u.name,
           state: s ? (s.late ? 'late' : 'submitted') : ('missing' as 'late' | 'submitted' | 'missing'),
           submittedAt: s?.submittedAt,
+          // What the unit recorded: its note and evidence (minutes, attendees, links, attachments).
+          ...(s ? { note: s.note, evidence: s.evidence, recordedBy: s.recordedBy } : {}),
           ...(closedMissing ? { defaulter: closedMissing.has(u.id) } : {}),
           ...('inactive' in u ? { inactive: true } : {}),
           escalationLevel: escalationLevelReached(
