@@ -273,6 +273,8 @@ async function cognitoSignIn(): Promise<void> {
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    // The managed login pages in Simplified Chinese.
+    lang: 'zh-CN',
   });
   location.assign(`https://${c.domain}/oauth2/authorize?${q}`);
 }

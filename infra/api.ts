@@ -49,10 +49,19 @@ export function apiRoutes(): { open: ApiRoute[]; shadowedAdmin: ApiRoute[] } {
   return { open, shadowedAdmin };
 }
 
+/** `<stack>-<account>`, lowercase: unique per account and stack, as a Cognito domain prefix must be. */
+function consoleDomainPrefix(stack: Stack): string {
+  return `${stack.stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${stack.account}`;
+}
+
 export interface SafedutyApiProps {
   /** The api function of the registry (one function, routing inside). */
   handler: LambdaFunction;
   logRetention: logs.RetentionDays;
+  /** The county's address for the API (the links in emails), where the console is reached too. */
+  publicUrl?: string;
+  /** The Cognito domain prefix of the console's sign-in pages (globally unique); default from stack and account. */
+  consoleDomainPrefix?: string;
   /** Steady-state requests per second and burst for the whole stage. */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -68,6 +77,9 @@ export class SafedutyApi extends Construct {
   readonly stage: apigwv2.HttpStage;
   readonly userPool: cognito.UserPool;
   readonly userPoolClient: cognito.UserPoolClient;
+  /** The console's app client: the managed login pages (authorization code with PKCE), no secret. */
+  readonly consoleClient: cognito.UserPoolClient;
+  readonly consoleDomain: cognito.UserPoolDomain;
   readonly adminGroup: cognito.UserPoolGroup;
   readonly openRoutes: apigwv2.HttpRoute[] = [];
 
@@ -161,11 +173,48 @@ export class SafedutyApi extends Construct {
       },
     });
 
+    // The console signs administrators in through Cognito's managed login pages (in Chinese, MFA as the pool
+    // requires), on a Cognito domain, and comes back to /console/ with a code it exchanges with PKCE.
+    const consoleUrl = `${this.httpApi.apiEndpoint}/console/`;
+    // The console is reached at the API's own address and at the county's domain mapped to it (the address in
+    // emails): sign-in returns to whichever it started from.
+    const consoleUrls = [
+      consoleUrl,
+      ...(props.publicUrl ? [`${props.publicUrl.replace(/\/+$/, '')}/console/`] : []),
+    ];
+    this.consoleDomain = this.userPool.addDomain('ConsoleDomain', {
+      cognitoDomain: { domainPrefix: props.consoleDomainPrefix ?? consoleDomainPrefix(stack) },
+      managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+    this.consoleClient = this.userPool.addClient('ConsoleClient', {
+      userPoolClientName: 'safeduty-console',
+      generateSecret: false,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: consoleUrls,
+        logoutUrls: consoleUrls,
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+    });
+    // Managed login needs a style for the client; Cognito's own is enough.
+    new cognito.CfnManagedLoginBranding(this, 'ConsoleLoginBranding', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: this.consoleClient.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
+
     const integration = new HttpLambdaIntegration('ApiIntegration', props.handler, {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
     });
     const authorizer = new HttpUserPoolAuthorizer('AdminAuthorizer', this.userPool, {
-      userPoolClients: [this.userPoolClient],
+      userPoolClients: [this.userPoolClient, this.consoleClient],
     });
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration, authorizer });
     const { open, shadowedAdmin } = apiRoutes();
@@ -194,7 +243,19 @@ export class SafedutyApi extends Construct {
     // The function verifies the admin group claim, and on the open submission route the JWT itself.
     props.handler.addEnvironment('ADMIN_GROUP', ADMIN_GROUP);
     props.handler.addEnvironment('USER_POOL_ID', this.userPool.userPoolId);
-    props.handler.addEnvironment('USER_POOL_CLIENT_ID', this.userPoolClient.userPoolClientId);
+    props.handler.addEnvironment(
+      'USER_POOL_CLIENT_ID',
+      `${this.userPoolClient.userPoolClientId},${this.consoleClient.userPoolClientId}`,
+    );
+    props.handler.addEnvironment(
+      'CONSOLE_COGNITO_DOMAIN',
+      `${this.consoleDomain.domainName}.auth.${stack.region}.amazoncognito.com`,
+    );
+    props.handler.addEnvironment('CONSOLE_CLIENT_ID', this.consoleClient.userPoolClientId);
+    new CfnOutput(stack, 'ConsoleUrl', {
+      value: consoleUrl,
+      description: "The administrators' console: sign in with an account of the admins group",
+    });
 
     new CfnOutput(stack, 'ApiUrl', { value: this.httpApi.apiEndpoint, description: 'the HTTP API' });
     new CfnOutput(stack, 'AdminUserPoolId', { value: this.userPool.userPoolId });

@@ -434,7 +434,11 @@ export class StatelessStack extends Stack {
     );
 
     // ---------------------------------------------------------------- HTTP API (API Gateway + Cognito)
-    this.api = new SafedutyApi(this, 'Api', { handler: fns.api, logRetention: LOG_RETENTION });
+    this.api = new SafedutyApi(this, 'Api', {
+      handler: fns.api,
+      logRetention: LOG_RETENTION,
+      publicUrl: settings.consoleUrl,
+    });
     alarm(
       'ApiServerErrorsAlarm',
       this.api.httpApi.metricServerError({ period, statistic: cloudwatch.Stats.SUM }),
@@ -532,15 +536,19 @@ export class StatelessStack extends Stack {
         sourceMap: true,
         // The SDK versions pinned in package-lock.json, not whichever the Lambda runtime ships this month.
         bundleAwsSDK: true,
-        ...(deploymentFiles.length > 0
+        // Only the source tree builds the console on request (console-assets.ts); a bundle carries it built.
+        externalModules: ['esbuild'],
+        ...(deploymentFiles.length > 0 || name === 'api'
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (_input: string, output: string) =>
-                  deploymentFiles.map(
+                afterBundling: (input: string, output: string) => [
+                  ...deploymentFiles.map(
                     (f) => `cp ${JSON.stringify(f.file)} ${JSON.stringify(path.join(output, f.bundled))}`,
                   ),
+                  ...(name === 'api' ? consoleBuildCommands(input, output) : []),
+                ],
               },
             }
           : {}),
@@ -653,4 +661,20 @@ function entries(registry: typeof handlers): [HandlerName, HandlerSpec][] {
 
 function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/**
+ * The administrators' console travels in the api function's bundle (`console/`, read by
+ * functions/http/console-assets.ts): its script built by the same esbuild, its page and styles copied.
+ */
+export function consoleBuildCommands(input: string, output: string): string[] {
+  const src = (f: string) => JSON.stringify(path.join(input, 'console', f));
+  const out = (f: string) => JSON.stringify(path.join(output, 'console', f));
+  return [
+    `mkdir -p ${JSON.stringify(path.join(output, 'console'))}`,
+    `${JSON.stringify(path.join(input, 'node_modules', '.bin', 'esbuild'))} ${src('app.ts')} --bundle --format=esm ` +
+      `--minify --legal-comments=none --target=chrome110,firefox110,safari16 --outfile=${out('app.js')}`,
+    `cp ${src('index.html')} ${out('index.html')}`,
+    `cp ${src('app.css')} ${out('app.css')}`,
+  ];
 }

@@ -11,7 +11,8 @@ import type { ApiEvent } from './types.ts';
  */
 export interface CognitoConfig {
   userPoolId: string;
-  clientId: string;
+  /** The app clients whose tokens are accepted: the CLI's and the console's. */
+  clientId: string | string[];
 }
 
 type Verifier = ReturnType<typeof makeVerifier>;
@@ -21,7 +22,7 @@ const makeVerifier = (c: CognitoConfig) =>
 // One verifier per pool and client, created once per container: it holds the JWKS cache.
 let verifier: { key: string; v: Verifier } | undefined;
 function verifierFor(c: CognitoConfig): Verifier {
-  const key = `${c.userPoolId}|${c.clientId}`;
+  const key = `${c.userPoolId}|${String(c.clientId)}`;
   if (verifier?.key !== key) verifier = { key, v: makeVerifier(c) };
   return verifier.v;
 }
@@ -48,8 +49,11 @@ export async function verifyCognitoJwt(
 
 function configFromEnv(): CognitoConfig | undefined {
   const userPoolId = process.env.USER_POOL_ID;
-  const clientId = process.env.USER_POOL_CLIENT_ID;
-  return userPoolId && clientId ? { userPoolId, clientId } : undefined;
+  // USER_POOL_CLIENT_ID: one client id, or several separated by commas.
+  const clientIds = (process.env.USER_POOL_CLIENT_ID ?? '').split(',').filter(Boolean);
+  return userPoolId && clientIds.length > 0
+    ? { userPoolId, clientId: clientIds.length === 1 ? (clientIds[0] as string) : clientIds }
+    : undefined;
 }
 
 /**

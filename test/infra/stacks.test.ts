@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handlers } from '../../functions/registry.ts';
 import type { HandlerName, HandlerSpec } from '../../functions/registry.ts';
 import { STATE } from '../../workflows/machines.ts';
+import { consoleBuildCommands } from '../../infra/stateless-stack.ts';
 import { apiRoutes } from '../../infra/api.ts';
 import { SettingsError, buildApp, loadSettings } from '../../infra/app.ts';
 import type { SafedutyApp } from '../../infra/app.ts';
@@ -800,7 +801,10 @@ describe('safeduty CDK app (bundling skipped)', () => {
         AuthorizerType: 'JWT',
         IdentitySource: ['$request.header.Authorization'],
         JwtConfiguration: {
-          Audience: [{ Ref: logicalId(built.stateless.api.userPoolClient) }],
+          Audience: [
+            { Ref: logicalId(built.stateless.api.userPoolClient) },
+            { Ref: logicalId(built.stateless.api.consoleClient) },
+          ],
           Issuer: {
             'Fn::Join': [
               '',
@@ -857,10 +861,10 @@ describe('safeduty CDK app (bundling skipped)', () => {
         GroupName: 'safeduty-admins',
         UserPoolId: { Ref: logicalId(built.stateless.api.userPool) },
       });
-      stateless.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
-      const [client] = Object.values(stateless.findResources('AWS::Cognito::UserPoolClient')) as {
-        Properties: Record<string, unknown>;
-      }[];
+      stateless.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+      const client = stateless.findResources('AWS::Cognito::UserPoolClient')[
+        logicalId(built.stateless.api.userPoolClient)
+      ] as { Properties: Record<string, unknown> } | undefined;
       expect(client?.Properties).toMatchObject({
         GenerateSecret: false,
         PreventUserExistenceErrors: 'ENABLED',
@@ -878,7 +882,17 @@ describe('safeduty CDK app (bundling skipped)', () => {
               AUTH_MODE: 'cognito',
               ADMIN_GROUP: 'safeduty-admins',
               USER_POOL_ID: { Ref: logicalId(built.stateless.api.userPool) },
-              USER_POOL_CLIENT_ID: { Ref: logicalId(built.stateless.api.userPoolClient) },
+              USER_POOL_CLIENT_ID: {
+                'Fn::Join': [
+                  '',
+                  [
+                    { Ref: logicalId(built.stateless.api.userPoolClient) },
+                    ',',
+                    { Ref: logicalId(built.stateless.api.consoleClient) },
+                  ],
+                ],
+              },
+              CONSOLE_CLIENT_ID: { Ref: logicalId(built.stateless.api.consoleClient) },
               LINK_SECRET_PARAMETER: '/safeduty/link-secret',
             },
           },
@@ -891,6 +905,74 @@ describe('safeduty CDK app (bundling skipped)', () => {
       stateless.hasOutput('ApiUrl', {});
       stateless.hasOutput('AdminUserPoolId', {});
       stateless.hasOutput('AdminUserPoolClientId', {});
+    });
+  });
+
+  describe("the administrators' console", () => {
+    it('is served by the API without a token: the page, its script and styles, and its sign-in settings', () => {
+      const routes = Object.values(stateless.findResources('AWS::ApiGatewayV2::Route')) as {
+        Properties: { RouteKey: string; AuthorizationType?: string };
+      }[];
+      const open = new Map(routes.map((r) => [r.Properties.RouteKey, r.Properties.AuthorizationType]));
+      for (const key of ['GET /', 'GET /console', 'GET /console/{asset}'])
+        expect(open.get(key), key).toBe('NONE');
+      stateless.hasOutput('ConsoleUrl', {
+        Value: {
+          'Fn::Join': [
+            '',
+            [{ 'Fn::GetAtt': [logicalId(built.stateless.api.httpApi), 'ApiEndpoint'] }, '/console/'],
+          ],
+        },
+      });
+    });
+
+    it('signs administrators in with the managed login pages: code flow with PKCE, no secret, back to /console/', () => {
+      const consoleUrl = {
+        'Fn::Join': [
+          '',
+          [{ 'Fn::GetAtt': [logicalId(built.stateless.api.httpApi), 'ApiEndpoint'] }, '/console/'],
+        ],
+      };
+      const client = stateless.findResources('AWS::Cognito::UserPoolClient')[
+        logicalId(built.stateless.api.consoleClient)
+      ] as { Properties: Record<string, unknown> };
+      expect(client.Properties).toMatchObject({
+        GenerateSecret: false,
+        AllowedOAuthFlows: ['code'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthScopes: expect.arrayContaining(['openid', 'email', 'profile']),
+        CallbackURLs: [consoleUrl, 'https://safeduty.example.gov.cn/console/'],
+        LogoutURLs: [consoleUrl, 'https://safeduty.example.gov.cn/console/'],
+        SupportedIdentityProviders: ['COGNITO'],
+        PreventUserExistenceErrors: 'ENABLED',
+      });
+      expect(client.Properties.AllowedOAuthFlows).not.toContain('implicit');
+      // The same pool, so the MFA the pool requires applies to the console's sign-in as to every other.
+      stateless.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+        UserPoolId: { Ref: logicalId(built.stateless.api.userPool) },
+        ManagedLoginVersion: 2,
+      });
+      stateless.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', {
+        ClientId: { Ref: logicalId(built.stateless.api.consoleClient) },
+        UseCognitoProvidedValues: true,
+      });
+      const fn = stateless.findResources('AWS::Lambda::Function')[
+        logicalId(built.stateless.functions.api)
+      ] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      };
+      expect(JSON.stringify(fn.Properties.Environment.Variables.CONSOLE_COGNITO_DOMAIN)).toContain(
+        '.amazoncognito.com',
+      );
+    });
+
+    it('bundles the console with the api function: its script built by esbuild, its page and styles copied', () => {
+      const commands = consoleBuildCommands('/src', '/out');
+      expect(commands.join('\n')).toContain(
+        '"/src/node_modules/.bin/esbuild" "/src/console/app.ts" --bundle',
+      );
+      expect(commands.join('\n')).toContain('--outfile="/out/console/app.js"');
+      expect(commands).toContain('cp "/src/console/index.html" "/out/console/index.html"');
     });
   });
 
