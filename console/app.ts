@@ -357,6 +357,7 @@ interface Duty {
   id: string;
   titleZh: string;
   currentPeriodKey?: string;
+  form?: { fields: { key: string; labelZh: string }[] };
 }
 
 let unitsCache: Promise<Unit[]> | undefined;
@@ -605,6 +606,7 @@ interface CycleUnit {
   submittedAt?: string;
   note?: string;
   evidence?: {
+    fields?: Record<string, string>;
     minutes?: string;
     attendees?: string[];
     links?: string[];
@@ -661,9 +663,13 @@ async function cyclesView(dutyId?: string, periodKey?: string): Promise<void> {
     next: string | null;
     total: number;
   }>('GET', `/cycles/${encodeURIComponent(duty.id)}/${encodeURIComponent(period)}?limit=500`);
+  const labelOf = (key: string) => duty.form?.fields.find((f) => f.key === key)?.labelZh ?? key;
   const evidence = (u: CycleUnit) => {
     const e = u.evidence ?? {};
-    return h`${u.note ? h`<div>${u.note}</div>` : ''}${e.minutes ? h`<details><summary>会议纪要</summary><div style="white-space:pre-wrap">${e.minutes}</div></details>` : ''}${
+    return h`${Object.entries(e.fields ?? {}).map(
+      ([k, v]) =>
+        h`<div><span class="muted">${labelOf(k)}：</span><span style="white-space:pre-wrap">${v}</span></div>`,
+    )}${u.note ? h`<div>${u.note}</div>` : ''}${e.minutes ? h`<details><summary>会议纪要</summary><div style="white-space:pre-wrap">${e.minutes}</div></details>` : ''}${
       e.attendees?.length ? h`<div class="muted">参会人员：${e.attendees.join('、')}</div>` : ''
     }${(e.links ?? []).map((l) => h`<div><a href="${l}" target="_blank" rel="noopener noreferrer">${l}</a></div>`)}${(
       e.attachments ?? []

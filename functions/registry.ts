@@ -36,6 +36,8 @@ export interface HandlerSpec {
     startDeliveries?: boolean;
     /** List the running executions of every machine (the reconciler). */
     inspectExecutions?: boolean;
+    /** Sign uploads and reads of units' report files in the attachments bucket. */
+    attachments?: boolean;
   };
 }
 
@@ -210,6 +212,7 @@ export const handlers = {
         queryIndexes: true,
       },
       linkSecret: true,
+      attachments: true,
       startCaseExecutions: true,
       // An ad-hoc duty's one cycle starts when it is created.
       startCycleExecutions: true,

@@ -6,7 +6,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { CatalogError, loadCatalog } from '../workflows/catalog/index.ts';
 import { CaseTypeError, loadCaseTypes } from '../workflows/cases/index.ts';
 import { DeliveryPolicyError, loadDeliveryPolicy } from '../workflows/delivery/policy.ts';
-import { StatefulStack } from './stateful-stack.ts';
+import { StatefulStack, attachmentsBucketName } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
 
 /**
@@ -263,6 +263,7 @@ export function buildApp(options: BuildAppOptions = {}): SafedutyApp {
     table: stateful.table,
     tableIndexNames: stateful.indexNames,
     emailIdentityArn: stateful.emailIdentity.emailIdentityArn,
+    attachmentsBucketName: attachmentsBucketName(stateful.stackName),
     configurationSetName: stateful.configurationSet.configurationSetName,
     settings,
   });

@@ -1,9 +1,18 @@
-import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import type { Construct } from 'constructs';
 import type { Settings } from './app.ts';
+
+/**
+ * The attachments bucket's name: from the stack, account and region, so the stateless stack can grant on it without
+ * a cross-stack export (which would tie the two stacks' updates together) and with a grant a reviewer can read.
+ */
+export function attachmentsBucketName(statefulStackName: string): string {
+  return `${statefulStackName.toLowerCase()}-attachments-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+}
 
 export interface StatefulStackProps extends StackProps {
   settings: Settings;
@@ -20,6 +29,8 @@ export class StatefulStack extends Stack {
   readonly indexNames: readonly string[] = ['GSI1', 'GSI2'];
   readonly emailIdentity: ses.EmailIdentity;
   readonly configurationSet: ses.ConfigurationSet;
+  /** Files units attach to their reports (photos, PDF), uploaded by presigned PUT from the report page. */
+  readonly attachments: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -47,6 +58,45 @@ export class StatefulStack extends Stack {
       });
     }
 
+    // Units' evidence is a record like the table: private, encrypted, versioned (nothing is overwritten unseen),
+    // kept if the stack goes, every access logged.
+    const accessLogs = new s3.Bucket(this, 'AttachmentsAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(400) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket of the attachments bucket; logging it into itself would loop.',
+    });
+    this.attachments = new s3.Bucket(this, 'Attachments', {
+      bucketName: attachmentsBucketName(this.stackName),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'attachments/',
+      // The report page (at the county's address, where the links in emails point) uploads by PUT; the presigned
+      // address is the credential, valid 15 minutes for exactly one file.
+      cors: [
+        {
+          allowedMethods: [s3.HttpMethods.PUT],
+          allowedOrigins: [new URL(settings.consoleUrl).origin],
+          allowedHeaders: ['content-type'],
+          maxAge: 3000,
+        },
+      ],
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { noncurrentVersionExpiration: Duration.days(365) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       reputationMetrics: true,
       sendingEnabled: true,
@@ -70,6 +120,7 @@ export class StatefulStack extends Stack {
     });
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AttachmentsBucketName', { value: this.attachments.bucketName });
     new CfnOutput(this, 'SenderIdentityName', { value: this.emailIdentity.emailIdentityName });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.configurationSet.configurationSetName });
     if (settings.senderIdentity === 'domain') {

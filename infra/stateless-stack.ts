@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  Aws,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
 import type { CfnElement, StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -82,6 +91,8 @@ export interface StatelessStackProps extends StackProps {
   tableIndexNames: readonly string[];
   /** The SES v2 sending identity (domain or address); ses:SendEmail covers it and the configuration set only. */
   emailIdentityArn: string;
+  /** Where units' report files are stored (functions with `attachments` access sign uploads and reads). */
+  attachmentsBucketName: string;
   configurationSetName: string;
   settings: Settings;
 }
@@ -500,6 +511,7 @@ export class StatelessStack extends Stack {
       environment.SES_CONFIGURATION_SET = props.configurationSetName;
     }
     if (access.linkSecret) environment.LINK_SECRET_PARAMETER = settings.linkSecretParameter;
+    if (access.attachments) environment.ATTACHMENTS_BUCKET = props.attachmentsBucketName;
     // The deployment's own files travel inside the bundle (copied next to the handler), so what runs is exactly
     // what the synth validated, and changing one changes the asset and redeploys the functions.
     const deploymentFiles = [
@@ -555,6 +567,23 @@ export class StatelessStack extends Stack {
       },
     });
 
+    if (access.attachments) {
+      // Presigned uploads and reads act with these rights: the report files only, nothing else in the bucket.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject', 's3:GetObject'],
+          resources: [`arn:${Aws.PARTITION}:s3:::${props.attachmentsBucketName}/attachments/*`],
+        }),
+      );
+      const nagName = props.attachmentsBucketName
+        .replace(Aws.ACCOUNT_ID, '<AWS::AccountId>')
+        .replace(Aws.REGION, '<AWS::Region>');
+      acknowledge(role, {
+        [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${nagName}/attachments/*]`]:
+          'Report files are stored under keys made when a unit uploads one (a random id per file); the function ' +
+          'signs uploads and reads of that folder only.',
+      });
+    }
     if (access.table)
       for (const statement of tableStatements(access.table, table.tableArn, props.tableIndexNames))
         role.addToPrincipalPolicy(statement);
@@ -674,6 +703,8 @@ export function consoleBuildCommands(input: string, output: string): string[] {
     `mkdir -p ${JSON.stringify(path.join(output, 'console'))}`,
     `${JSON.stringify(path.join(input, 'node_modules', '.bin', 'esbuild'))} ${src('app.ts')} --bundle --format=esm ` +
       `--minify --legal-comments=none --target=chrome110,firefox110,safari16 --outfile=${out('app.js')}`,
+    `${JSON.stringify(path.join(input, 'node_modules', '.bin', 'esbuild'))} ${src('unit.ts')} --bundle --format=esm ` +
+      `--minify --legal-comments=none --target=chrome110,firefox110,safari16 --outfile=${out('unit.js')}`,
     `cp ${src('index.html')} ${out('index.html')}`,
     `cp ${src('app.css')} ${out('app.css')}`,
   ];

@@ -31,6 +31,7 @@ import { FaultState, type FaultsPatch } from './faults.ts';
 import { configureInvocations, invocationDeadline, invoke, LambdaTimeoutError } from './handlers.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
 import { SesGateway } from './ses-gateway.ts';
+import { LOCAL_ATTACHMENTS_BUCKET, startLocalS3 } from './s3.ts';
 import { startSfnServer } from './sfn-server.ts';
 import { startApiServer } from './api-server.ts';
 import { enforceTableGrants } from './table-guard.ts';
@@ -233,6 +234,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
   const mailEndpoint = await mail.start();
   const sfnServer = await startSfnServer(engine);
+  const s3 = await startLocalS3({ dataDir, accessKeyId: 'local', secretAccessKey: 'local' });
 
   const adminToken =
     process.env.SAFEDUTY_ADMIN_TOKEN ||
@@ -255,6 +257,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SESV2: mailEndpoint,
     AWS_ENDPOINT_URL_SFN: sfnServer.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    ATTACHMENTS_BUCKET: LOCAL_ATTACHMENTS_BUCKET,
     TABLE_NAME: LOCAL_TABLE,
     SENDER_ADDRESS: SENDER,
     SAFEDUTY_LINK_SECRET: linkSecret,
@@ -410,7 +415,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   } catch (err) {
     // The port is taken (another safeduty running): stop what was started, so the process can end and say so.
     schedulerOn = false;
-    await Promise.allSettled([closeServer(sfnServer.server), ses.close(), mail.close()]);
+    await Promise.allSettled([closeServer(sfnServer.server), ses.close(), mail.close(), s3.close()]);
     await dynamo.close().catch(() => undefined);
     configureInvocations(undefined);
     restoreClock();
@@ -481,7 +486,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (ticker) clearInterval(ticker);
       await chain;
       saveClock();
-      await Promise.all([closeServer(api.server), closeServer(sfnServer.server), ses.close(), mail.close()]);
+      await Promise.all([
+        closeServer(api.server),
+        closeServer(sfnServer.server),
+        ses.close(),
+        mail.close(),
+        s3.close(),
+      ]);
       await dynamo.close();
       configureInvocations(undefined);
       restoreClock();

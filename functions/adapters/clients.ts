@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { S3Client } from '@aws-sdk/client-s3';
 
 /**
  * SDK clients, created once per process and reused across invocations. Created lazily so the local runtime
@@ -13,6 +14,7 @@ let ddb: DynamoDBDocumentClient | undefined;
 let ses: SESv2Client | undefined;
 let sfn: SFNClient | undefined;
 let ssm: SSMClient | undefined;
+let s3: S3Client | undefined;
 
 const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
 
@@ -96,12 +98,19 @@ export function ssmClient(): SSMClient {
   return ssm;
 }
 
+export function s3Client(): S3Client {
+  // The local S3 (s3rver) answers on one host, so buckets go in the path there; AWS uses its virtual hosts.
+  s3 ??= traced(new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }));
+  return s3;
+}
+
 /** Forget the clients, e.g. after the local runtime changed endpoints. */
 export function resetClients(): void {
   ddb = undefined;
   ses = undefined;
   sfn = undefined;
   ssm = undefined;
+  s3 = undefined;
 }
 
 export function tableName(): string {

@@ -115,6 +115,8 @@ export type CycleRecord = z.infer<typeof cycleRecordSchema>;
 
 export const evidenceSchema = z
   .object({
+    /** The duty's report form as filled in: field key → value (workflows/catalog/duties.json `form`). */
+    fields: z.record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/), freeText(20_000)).optional(),
     minutes: freeText(20_000).optional(),
     attendees: z.array(lineText(100)).max(500).optional(),
     links: z
@@ -135,6 +137,11 @@ export const evidenceSchema = z
             sha256: z
               .string()
               .regex(/^[a-f0-9]{64}$/)
+              .optional(),
+            /** Where the file is stored (S3 object key, `attachments/…`), when it was uploaded through a link. */
+            key: z
+              .string()
+              .regex(/^attachments\/[A-Za-z0-9._/-]{1,900}$/)
               .optional(),
           })
           .strict(),

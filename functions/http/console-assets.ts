@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
  * The console's files: on Lambda, built into the bundle's `console/` folder at synth (infra/stateless-stack.ts);
  * from the source tree (npm start, tests), `console/app.ts` is built with esbuild on first request and kept.
  */
-export type ConsoleAsset = 'index.html' | 'app.js' | 'app.css';
+export type ConsoleAsset = 'index.html' | 'app.js' | 'app.css' | 'unit.js';
 
 const TYPES: Record<ConsoleAsset, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'unit.js': 'text/javascript; charset=utf-8',
 };
 
 const cache = new Map<ConsoleAsset, Promise<string>>();
@@ -43,6 +44,7 @@ async function load(name: ConsoleAsset): Promise<string> {
   const bundled = bundledDir();
   if (bundled) return readFileSync(join(bundled, name), 'utf8');
   if (name === 'app.js') return buildConsoleScript();
+  if (name === 'unit.js') return buildConsoleScript(join(SOURCE_DIR, 'unit.ts'));
   return readFileSync(join(SOURCE_DIR, name), 'utf8');
 }
 

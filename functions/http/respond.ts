@@ -17,12 +17,19 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   };
 }
 
-export function html(status: number, body: string): ApiResult {
+/**
+ * A page. By default it runs no script and loads nothing; a page that uploads files (the report form) runs our own
+ * script and may send files to the upload origin.
+ */
+export function html(status: number, body: string, options: { uploadsTo?: string } = {}): ApiResult {
+  const csp = options.uploadsTo
+    ? `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; script-src 'self'; connect-src 'self' ${options.uploadsTo}`
+    : "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
   return {
     statusCode: status,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      'content-security-policy': csp,
       // Pages are opened from links that carry a unit's token: never pass the address on to another site.
       'referrer-policy': 'no-referrer',
       ...SECURITY_HEADERS,

@@ -53,7 +53,29 @@ export const linkSubmissionBodySchema = z
   .strict()
   .meta({
     id: 'LinkSubmissionRequest',
-    example: { note: '本周风险预判已完成', evidence: { minutes: '研判重点：节后复工' } },
+    example: {
+      note: '',
+      evidence: {
+        fields: { risks: '节后复工企业人员返岗', measures: '逐企检查复工条件', owner: '陈晓燕' },
+      },
+    },
+  });
+
+/** POST /links/{token}/attachments: the file about to be uploaded. */
+export const attachmentRequestSchema = z
+  .object({
+    name: z.string().min(1).max(255).meta({ example: '签到表.jpg' }),
+    contentType: z.string().min(1).max(100).meta({ example: 'image/jpeg' }),
+    size: z
+      .number()
+      .int()
+      .min(1)
+      .max(100 * 1024 * 1024),
+  })
+  .strict()
+  .meta({
+    id: 'AttachmentRequest',
+    example: { name: '签到表.jpg', contentType: 'image/jpeg', size: 245_760 },
   });
 
 export const cycleParamsSchema = z

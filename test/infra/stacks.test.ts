@@ -976,6 +976,84 @@ describe('safeduty CDK app (bundling skipped)', () => {
     });
   });
 
+  describe("units' report files", () => {
+    it('go to a private, encrypted, versioned, retained bucket, access-logged, uploaded to from the county address', () => {
+      stateful.hasResource('AWS::S3::Bucket', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({
+          BucketName: {
+            'Fn::Join': [
+              '',
+              ['safedutystateful-attachments-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }],
+            ],
+          },
+          VersioningConfiguration: { Status: 'Enabled' },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+          LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'attachments/' }),
+          CorsConfiguration: {
+            CorsRules: [
+              {
+                AllowedMethods: ['PUT'],
+                AllowedOrigins: ['https://safeduty.example.gov.cn'],
+                AllowedHeaders: ['content-type'],
+                MaxAge: 3000,
+              },
+            ],
+          },
+        }),
+      });
+    });
+
+    it('are signed for by the api function alone, for the attachments folder only', () => {
+      const bucketArn = {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':s3:::safedutystateful-attachments-',
+            { Ref: 'AWS::AccountId' },
+            '-',
+            { Ref: 'AWS::Region' },
+            '/attachments/*',
+          ],
+        ],
+      };
+      const policies = Object.entries(stateless.findResources('AWS::IAM::Policy')).filter(([, p]) =>
+        JSON.stringify(p).includes('s3:PutObject'),
+      ) as [string, { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: unknown[] } } }][];
+      expect(policies).toHaveLength(1);
+      const [, policy] = policies[0]!;
+      expect(policy.Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^ApiRole/) }]);
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+        Action: ['s3:PutObject', 's3:GetObject'],
+        Effect: 'Allow',
+        Resource: bucketArn,
+      });
+      const fn = stateless.findResources('AWS::Lambda::Function')[
+        logicalId(built.stateless.functions.api)
+      ] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      };
+      expect(fn.Properties.Environment.Variables.ATTACHMENTS_BUCKET).toEqual({
+        'Fn::Join': [
+          '',
+          ['safedutystateful-attachments-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }],
+        ],
+      });
+    });
+  });
+
   describe('cdk-nag', () => {
     it('reports no unacknowledged AwsSolutions or Serverless findings', () => {
       // cdk-nag 3 reports through CDK policy validation, not annotations: re-run both packs on the synthesized

@@ -138,6 +138,45 @@ export const dutyChangeSchema = z
   .strict();
 export type DutyChange = z.infer<typeof dutyChangeSchema>;
 
+/** One field of a duty's report form (the page a unit opens from its email). */
+export const formFieldSchema = z
+  .object({
+    key: z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'must be a camelCase key'),
+    labelZh: z.string().min(1).max(40),
+    /** text: one line; textarea: several; number: a whole number ≥ 0; names: people, separated by 、or commas. */
+    type: z.enum(['text', 'textarea', 'number', 'names']).default('textarea'),
+    required: z.boolean().default(true),
+    maxLength: z.number().int().min(1).max(20_000).default(2_000),
+    /** What to write, shown under the field (e.g. "无隐患时填“0”"). */
+    hintZh: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export type FormField = z.infer<typeof formFieldSchema>;
+
+/** What a duty's report asks for: its fields, and whether files (photos, PDF) are asked for. */
+export const dutyFormSchema = z
+  .object({
+    fields: z.array(formFieldSchema).max(12),
+    attachments: z
+      .object({
+        labelZh: z.string().min(1).max(60),
+        required: z.boolean().default(false),
+        max: z.number().int().min(1).max(10).default(5),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    const keys = new Set<string>();
+    f.fields.forEach((x, i) => {
+      if (keys.has(x.key))
+        ctx.addIssue({ code: 'custom', path: ['fields', i, 'key'], message: 'duplicate key' });
+      keys.add(x.key);
+    });
+  });
+export type DutyForm = z.infer<typeof dutyFormSchema>;
+
 export const dutySchema = z
   .object({
     // Execution names are `${id}_${periodKey}_gN` and Step Functions allows 80 characters.
@@ -155,6 +194,8 @@ export const dutySchema = z
     policyNote: z.string().min(1).optional(),
     /** What evidence a submission carries, e.g. meeting minutes and attendees. */
     evidenceZh: z.string().min(1),
+    /** The report form: its fields and files. Without one, a unit writes what it did (and may attach files). */
+    form: dutyFormSchema.optional(),
     reminders: z.array(offsetSchema).max(5),
     escalation: z.array(escalationLevelSchema).min(1).max(5),
     /** Whether the duty is active; a deployment can switch a duty off in its own catalog file. */

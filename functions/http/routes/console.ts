@@ -22,7 +22,9 @@ function consolePolicy(): string {
   ].join('; ');
 }
 
-const assetParamsSchema = z.object({ asset: z.enum(['app.js', 'app.css', 'config.json']) }).strict();
+const assetParamsSchema = z
+  .object({ asset: z.enum(['app.js', 'app.css', 'unit.js', 'config.json']) })
+  .strict();
 
 /** The administrators' console: a page and its script, served by the API itself, public (it holds no data). */
 export function registerConsoleRoutes(router: Router): void {

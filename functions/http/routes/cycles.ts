@@ -16,10 +16,13 @@ import { recordSubmission } from '../../core/submissions.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { cycleItem } from '../../core/links.ts';
 import { clock } from '../../core/clock.ts';
-import { escalationLevelReached } from '../../core/overdue.ts';
-import { instantLabel, periodLabel } from '../../core/labels.ts';
+import { escalationLevelReached, workdaysOverdue } from '../../core/overdue.ts';
+import { shanghaiDateOf } from '../../../workflows/calendar.ts';
+import { downloadUrl, newAttachmentKey, uploadOrigin, uploadUrl } from '../../adapters/attachments.ts';
+import { ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES, attachmentProblem } from '../../core/report-form.ts';
+import { checkUnitReport } from '../../core/report-check.ts';
+import { reportPage, reportRecordedPage } from '../report-page.ts';
 import { requireAdmin, requireLink, requireLinkFor } from '../auth.ts';
-import { escapeHtml, page } from '../pages.ts';
 import { html, json } from '../respond.ts';
 import type { Router } from '../router.ts';
 import {
@@ -27,6 +30,7 @@ import {
   cycleParamsSchema,
   cycleUnitsQuerySchema,
   linkParamsSchema,
+  attachmentRequestSchema,
   linkSubmissionBodySchema,
   noQuerySchema,
   submissionBodySchema,
@@ -43,7 +47,12 @@ const linkTags = ['单位链接'];
 /** Errors of the link page reach a browser as a page, with the way back to the link. */
 const linkPage = {
   back: (req: ApiRequest) => ({ href: req.path, text: '返回填报页面' }),
-  labels: { note: '完成情况说明', 'evidence.minutes': '会议纪要或记录', 'evidence.attendees': '参会人员' },
+  labels: {
+    note: '完成情况',
+    'evidence.minutes': '会议纪要或记录',
+    'evidence.attendees': '参会人员',
+    'evidence.attachments': '附件',
+  },
 };
 const cycleTags = ['职责与周期'];
 
@@ -55,36 +64,44 @@ const submissionResponses = {
 };
 
 export function registerCycleRoutes(router: Router, catalog: Catalog): void {
+  /** The unit, duty and cycle a link is for, and what the page shows about them. */
+  const linkTarget = async (token: string) => {
+    const link = await requireLink(token);
+    const ids = parseCycleItem(link.i);
+    if (!ids) throw new NotFoundError('unknown item', '事项不存在');
+    const duty = catalog.require(ids.dutyId);
+    const plan = planCycle(duty, ids.periodKey);
+    const unit = await getUnit(link.u);
+    if (!unit) throw new NotFoundError('unknown unit', '单位不存在');
+    const now = clock.now();
+    const overdueDays =
+      now.getTime() > Date.parse(plan.deadline)
+        ? workdaysOverdue(plan.deadline, shanghaiDateOf(now))
+        : undefined;
+    const pageInput = {
+      duty,
+      plan,
+      unitName: unit.name,
+      ...(overdueDays !== undefined ? { overdueDays } : {}),
+    };
+    return { link, duty, plan, unit, pageInput };
+  };
+
   router.add(
     'GET',
     '/links/{token}',
     async (req) => {
-      const link = await requireLink(req.params.token ?? '');
-      const ids = parseCycleItem(link.i);
-      if (!ids) throw new NotFoundError('unknown item', '事项不存在');
-      const duty = catalog.require(ids.dutyId);
-      const plan = planCycle(duty, ids.periodKey);
-      const unit = await getUnit(link.u);
-      if (!unit) throw new NotFoundError('unknown unit', '单位不存在');
+      const { duty, plan, unit, pageInput } = await linkTarget(req.params.token ?? '');
       const existing = (await listSubmissions(duty.id, plan.periodKey)).find((s) => s.unitId === unit.id);
-      const head = `<p><strong>${escapeHtml(unit.name)}</strong></p><p>事项：${escapeHtml(duty.titleZh)}（${escapeHtml(periodLabel(plan.periodKey, plan.period.start, plan.period.end))}）<br>截止时间：${escapeHtml(instantLabel(plan.deadline))}<br>需提交：${escapeHtml(duty.evidenceZh)}</p>`;
-      if (existing) {
-        return html(
-          200,
-          page(
-            '已记录',
-            `${head}<p>本单位已于 ${escapeHtml(instantLabel(existing.submittedAt))} 记录完成${existing.late ? '（逾期提交）' : ''}，无需重复提交。</p>`,
-          ),
-        );
-      }
-      const form = `<form method="post"><p><label>完成情况说明<br><textarea name="note" rows="4" style="width:100%"></textarea></label></p><p><label>会议纪要或记录（可选）<br><textarea name="minutes" rows="6" style="width:100%"></textarea></label></p><p><label>参会人员（可选，以顿号或逗号分隔）<br><input name="attendees" style="width:100%"></label></p><p><button type="submit">确认已完成</button></p></form>`;
-      return html(200, page('记录完成情况', head + form));
+      return html(200, reportPage(pageInput, existing), { uploadsTo: uploadOrigin() });
     },
     {
       summary: 'The page a reminder email links to',
       description:
-        'An HTML page for the unit and cycle the signed link is bound to, with a form to record completion. ' +
-        'No login: the link is the credential (403 forged or tampered, 410 expired).',
+        "An HTML page for the unit and cycle the signed link is bound to, laid out for phones: the duty's own " +
+        'report form (its fields, required ones marked; files where the duty asks for them), a banner once the ' +
+        'deadline has passed, or what was recorded if the unit has reported. No login: the link is the ' +
+        'credential (403 forged or tampered, 410 expired).',
       tags: linkTags,
       auth: 'link',
       params: linkParamsSchema,
@@ -96,49 +113,71 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
 
   router.add(
     'POST',
+    '/links/{token}/attachments',
+    async (req) => {
+      const { link } = await linkTarget(req.params.token ?? '');
+      noQuerySchema.parse(req.query);
+      const file = attachmentRequestSchema.parse(req.body ?? {});
+      const problem = attachmentProblem(file);
+      if (problem)
+        throw new ValidationError('attachment refused', problem, [{ field: 'contentType', problem }]);
+      const key = newAttachmentKey(link.i, link.u, file.contentType);
+      return json(201, {
+        key,
+        uploadUrl: await uploadUrl(key, file.contentType, file.size),
+        method: 'PUT',
+        headers: { 'content-type': file.contentType },
+      });
+    },
+    {
+      summary: 'Where to upload a file for a report',
+      description:
+        'For a photo or PDF the unit is about to attach (its name, type and size): an S3 address valid for 15 ' +
+        'minutes that takes exactly that file by PUT (with the given `content-type`), and the `key` to name in ' +
+        `the report's \`evidence.attachments\`. Types: ${Object.keys(ATTACHMENT_TYPES).join(', ')}; at most ` +
+        `${ATTACHMENT_MAX_BYTES / 1024 / 1024} MB each. The report is checked against what arrived.`,
+      tags: linkTags,
+      auth: 'link',
+      params: linkParamsSchema,
+      body: attachmentRequestSchema,
+      responses: { 201: { description: '`{ key, uploadUrl, method, headers }`' } },
+      errors: [403, 404, 410],
+    },
+  );
+
+  router.add(
+    'POST',
     '/links/{token}',
     async (req) => {
-      const link = await requireLink(req.params.token ?? '');
-      const ids = parseCycleItem(link.i);
-      if (!ids) throw new NotFoundError('unknown item', '事项不存在');
+      const { link, duty, plan, unit, pageInput } = await linkTarget(req.params.token ?? '');
       const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-      let body: unknown = req.body ?? {};
-      if (isForm) {
-        const form = new URLSearchParams(req.rawBody);
-        const attendees = (form.get('attendees') ?? '').split(/[、,，\s]+/).filter(Boolean);
-        const minutes = form.get('minutes') ?? '';
-        body = {
-          note: form.get('note') ?? '',
-          evidence: { ...(minutes ? { minutes } : {}), ...(attendees.length ? { attendees } : {}) },
-        };
-      }
-      const parsed = linkSubmissionBodySchema.parse(body);
+      const parsed = linkSubmissionBodySchema.parse(isForm ? reportFromForm(req.rawBody) : (req.body ?? {}));
+      await checkUnitReport(duty, { item: link.i, unitId: unit.id }, parsed.note, parsed.evidence);
       const result = await recordSubmission(catalog, {
-        ...ids,
+        dutyId: duty.id,
+        periodKey: plan.periodKey,
         unitId: link.u,
         note: parsed.note,
         evidence: parsed.evidence,
         recordedBy: `unit-link:${link.u}`,
         route: req.route,
       });
-      if (isForm) {
-        const s = result.submission;
+      if (isForm)
         return html(
           result.created ? 201 : 200,
-          page(
-            '已记录',
-            `<p>已记录完成情况（${escapeHtml(instantLabel(s.submittedAt))}${s.late ? '，逾期提交' : ''}）。谢谢！</p>`,
-          ),
+          reportRecordedPage(pageInput, result.submission, result.created),
         );
-      }
       return json(result.created ? 201 : 200, result.submission);
     },
     {
       summary: 'Record completion through a unit link',
       description:
-        'The unit and the cycle come from the signed link. JSON, or the HTML form of the link page ' +
-        '(`application/x-www-form-urlencoded`: note, minutes, attendees), which gets an HTML answer. A repeat ' +
-        'returns the first record (200); a late submission is accepted and marked late.',
+        "The unit and the cycle come from the signed link. The report must fill the duty's form (`evidence." +
+        'fields`: the required fields, numbers as numbers) and carry the files it asks for, each uploaded first ' +
+        '(`POST /links/{token}/attachments`); a duty without a form needs a `note`. Every problem is listed at ' +
+        'once (400) and nothing is recorded. JSON, or the HTML form of the link page ' +
+        '(`application/x-www-form-urlencoded`: `f.<field>`, `note`, `attachments` as JSON), which gets the ' +
+        'confirmation page. A repeat returns the first record (200); a late report is accepted and marked late.',
       tags: linkTags,
       auth: 'link',
       params: linkParamsSchema,
@@ -146,7 +185,8 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       altBodies: [
         {
           contentType: 'application/x-www-form-urlencoded',
-          example: 'note=%E5%B7%B2%E5%AE%8C%E6%88%90&minutes=&attendees=',
+          example:
+            'f.risks=%E8%8A%82%E5%90%8E%E5%A4%8D%E5%B7%A5&f.measures=%E9%80%90%E4%B8%80%E6%A3%80%E6%9F%A5&f.owner=%E9%99%88%E6%99%93%E7%87%95&note=&attachments=%5B%5D',
           description: 'the form of the link page',
         },
       ],
@@ -294,6 +334,17 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         (u) => u.unitId,
         q,
       );
+      // The files of this page's reports, each with an address to download it (valid 15 minutes).
+      const shown = await Promise.all(
+        unitPage.items.map(async (u) => {
+          const files = u.evidence?.attachments;
+          if (!files?.length) return u;
+          const withUrls = await Promise.all(
+            files.map(async (f) => (f.key ? { ...f, url: await downloadUrl(f.key, f.name) } : f)),
+          );
+          return { ...u, evidence: { ...u.evidence, attachments: withUrls } };
+        }),
+      );
       // Records closed before defaulters became items of their own carry the list inline: one shape for all.
       const { defaulters: _inline, ...record } = cycle as CycleRecord & { defaulters?: unknown };
       return json(200, {
@@ -304,7 +355,7 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
         counts,
         total: unitPage.total,
         next: unitPage.next,
-        units: unitPage.items,
+        units: shown,
       });
     },
     {
@@ -332,4 +383,26 @@ export function requireJsonObject(req: ApiRequest): void {
       { field: '(body)', problem: '应为 JSON 对象' },
     ]);
   }
+}
+
+/** The link page's form as a report: `f.<key>` fields, the note, and the uploaded files (JSON the page's script wrote). */
+export function reportFromForm(raw: string): unknown {
+  const form = new URLSearchParams(raw);
+  const fields: Record<string, string> = {};
+  for (const [k, v] of form) if (k.startsWith('f.') && v.trim()) fields[k.slice(2)] = v.trim();
+  let attachments: unknown = [];
+  try {
+    attachments = JSON.parse(form.get('attachments') || '[]');
+  } catch {
+    throw new ValidationError('bad attachments', '附件信息有误，请重新选择文件', [
+      { field: 'evidence.attachments', problem: '附件信息有误' },
+    ]);
+  }
+  return {
+    note: form.get('note') ?? '',
+    evidence: {
+      ...(Object.keys(fields).length > 0 ? { fields } : {}),
+      ...(Array.isArray(attachments) && attachments.length > 0 ? { attachments } : {}),
+    },
+  };
 }
