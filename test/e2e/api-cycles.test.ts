@@ -223,7 +223,8 @@ describe('unit link pages', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.text).toContain('河东镇');
-    expect(page.text).toContain('确认已完成');
+    expect(page.text).toContain('确认报送');
+    expect(page.text).toContain('本周重点风险');
     expectStatus(await call(rt, 'GET', '/links/abc.def', { auth: false }), 403);
     expectStatus(await call(rt, 'GET', `/links/${link('town-002')}x`, { auth: false }), 403);
     expectStatus(
@@ -263,18 +264,28 @@ describe('unit link pages', () => {
   it('records through the link page form, and the repeat answers 200', async () => {
     const path = `/links/${link('town-002')}`;
     const r = await call(rt, 'POST', path, {
-      body: 'note=%E5%B7%B2%E5%AE%8C%E6%88%90&minutes=&attendees=%E5%BC%A0%E4%BC%9F%E3%80%81%E6%9D%8E%E5%A8%9C',
+      body: new URLSearchParams({
+        'f.risks': '节后复工',
+        'f.measures': '逐企检查',
+        'f.owner': '张伟',
+        note: '已完成',
+        attachments: '[]',
+      }).toString(),
       auth: false,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(r.status, r.text).toBe(201);
-    expect(r.text).toContain('已记录完成情况');
-    const json = await call(rt, 'POST', path, { body: { note: '再次' }, auth: false });
+    expect(r.text).toContain('报送成功');
+    expect(r.text).toContain('逐企检查');
+    const json = await call(rt, 'POST', path, {
+      body: { note: '再次', evidence: { fields: { risks: '再', measures: '再', owner: '再' } } },
+      auth: false,
+    });
     expect(json.status).toBe(200);
     expect(json.json).toMatchObject({
       unitId: 'town-002',
       note: '已完成',
-      evidence: { attendees: ['张伟', '李娜'] },
+      evidence: { fields: { risks: '节后复工', measures: '逐企检查', owner: '张伟' } },
     });
   });
 });
@@ -306,6 +317,12 @@ describe('overdue ledger', () => {
         deadline: '2023-02-06T18:00:00+08:00',
         workdaysOverdue: 2,
         escalationLevel: 2,
+        dutyId: WEEKLY,
+        periodKey: '2023-W06',
+        townId: 'town-002',
+        townName: '河东镇',
+        departmentId: 'dept-housing',
+        departmentName: '县住房和城乡建设局',
       },
     ]);
     const items = r.json.items as { workdaysOverdue: number }[];
@@ -318,14 +335,19 @@ describe('overdue ledger', () => {
     const r = await call(rt, 'GET', '/overdue?format=csv');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(r.headers.get('content-disposition')).toBe('attachment; filename="overdue-2023-02-08.csv"');
+    expect(r.headers.get('content-disposition')).toBe(
+      `attachment; filename="overdue-2023-02-08.csv"; filename*=UTF-8''${encodeURIComponent('逾期清单-2023-02-08.csv')}`,
+    );
     expect([...r.bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = r.text.slice(1).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('单位编号,单位名称,事项类型,事项,事项编号,截止时间,逾期工作日,督办级别');
+    expect(lines[0]).toBe(
+      '单位编号,单位名称,所在乡镇,主管部门,事项类型,事项,事项编号,截止时间,逾期工作日,督办级别',
+    );
     expect(lines).toHaveLength((json.json.count as number) + 1);
     expect(lines).toContain(
-      'ent-0002,河东建筑工程有限公司,周期职责,基层单位安全风险隐患周预判（2023年第6周（2月6日至2月12日））,' +
-        'cycle:risk-prejudgment-weekly:2023-W06,2023-02-06T18:00:00+08:00,2,2',
+      'ent-0002,河东建筑工程有限公司,河东镇,县住房和城乡建设局,周期职责,' +
+        '基层单位安全风险隐患周预判（2023年第6周（2月6日至2月12日））,' +
+        'cycle:risk-prejudgment-weekly:2023-W06,2023年2月6日 18:00,2,第2级',
     );
   });
 
@@ -339,7 +361,8 @@ describe('overdue ledger', () => {
   });
 
   it('rejects unknown formats and parameters, and callers without a token', async () => {
-    expectStatus(await call(rt, 'GET', '/overdue?format=xlsx'), 400, 'format');
+    expectStatus(await call(rt, 'GET', '/overdue?format=pdf'), 400, 'format');
+    expectStatus(await call(rt, 'GET', '/overdue?level=9'), 400, 'level');
     expectStatus(await call(rt, 'GET', '/overdue?since=2023-01-01'), 400, 'since');
     expectStatus(await call(rt, 'GET', '/overdue', { auth: false }), 401);
     expectStatus(await call(rt, 'GET', '/overdue?format=csv', { auth: 'nope' }), 401);
