@@ -57,7 +57,12 @@ export function casePage(options: {
 }): string {
   const { type, record: r, role } = options;
   const s = caseSummary(type, r, options.now);
-  const titleOf = (id: string) => type.events.find((e) => e.id === id)?.titleZh ?? id;
+  const titleOf = (id: string) =>
+    id === 'opened' ? '立案' : (type.events.find((e) => e.id === id)?.titleZh ?? id);
+  // What the case is about, as it was opened: the hazard (or house), its grade, where it is.
+  const about = type.openFields
+    .filter((f) => (r.fields[f.key] ?? '').trim())
+    .map((f) => `${f.labelZh}：${r.fields[f.key] ?? ''}`);
   const facts = [
     `案件编号：${s.caseId}`,
     `类型：${s.typeTitleZh}`,
@@ -85,7 +90,10 @@ export function casePage(options: {
   return page(
     r.title,
     `<p><strong>${escapeHtml(options.unitName)}</strong>（${escapeHtml(ACTOR_ZH[role])}）</p>` +
-      `<p>${facts.map(escapeHtml).join('<br>')}</p>` +
+      (about.length > 0
+        ? `<div class="box"><strong>案件内容</strong><p>${about.map(escapeHtml).join('<br>')}</p></div>`
+        : '') +
+      `<div class="box"><p>${facts.map(escapeHtml).join('<br>')}</p></div>` +
       `<h2 style="font-size:1.1rem">办理记录</h2>` +
       (history.length > 0 ? `<ul>${history.join('')}</ul>` : '<p>暂无。</p>') +
       `<h2 style="font-size:1.1rem">可办理事项</h2>${forms}`,

@@ -30,6 +30,8 @@ button{width:100%;font:inherit;font-size:1.05rem;padding:.8rem;margin-top:1.2rem
 button:disabled{opacity:.6}
 dl{margin:0}dt{color:#616e7c;font-size:.9rem;margin-top:.5rem}dd{margin:0;white-space:pre-wrap}
 #upload-status{color:#175cd3;margin-top:.5rem}
+.filebutton{display:inline-block;font-weight:600;color:#0b5cad;background:#fff;border:1px solid #0b5cad;border-radius:6px;padding:.6rem 1rem;margin:0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 ul.files{padding-left:1.2rem;margin:.4rem 0}
 a{color:#0b5cad}`;
 

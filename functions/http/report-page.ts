@@ -35,7 +35,7 @@ function filesInput(form: DutyForm): string {
   const a = form.attachments;
   if (!a) return '';
   const types = Object.keys(ATTACHMENT_TYPES).join(',');
-  return `<label for="files">${e(a.labelZh)}${a.required ? ' <span class="req">*</span>' : '（选填）'}<br><span class="hint">照片或 PDF，最多 ${a.max} 个，每个不超过 ${ATTACHMENT_MAX_BYTES / 1024 / 1024} MB</span></label><input id="files" type="file" multiple accept="${types}" data-max="${a.max}" data-max-bytes="${ATTACHMENT_MAX_BYTES}" data-required="${a.required ? 'true' : 'false'}"><input type="hidden" name="attachments" value="[]"><div id="upload-status" role="status"></div>`;
+  return `<label for="files">${e(a.labelZh)}${a.required ? ' <span class="req">*</span>' : '（选填）'}<br><span class="hint">照片或 PDF，最多 ${a.max} 个，每个不超过 ${ATTACHMENT_MAX_BYTES / 1024 / 1024} MB</span></label><label for="files" class="filebutton">选择照片或文件</label><input id="files" class="visually-hidden" type="file" multiple accept="${types}" data-max="${a.max}" data-max-bytes="${ATTACHMENT_MAX_BYTES}" data-required="${a.required ? 'true' : 'false'}"><input type="hidden" name="attachments" value="[]"><div id="upload-status" role="status"></div>`;
 }
 
 /** The form, or (already recorded) what was recorded. */

@@ -46,6 +46,11 @@ describe('the case page a unit opens from its email', () => {
     expect(opened.type).toMatch(/^text\/html/);
     expect(opened.html).toContain('液氨储罐区安全阀失效');
     expect(opened.html).toContain('当前阶段：待报送整改方案');
+    // What the hazard is, and the term it must be rectified by.
+    expect(opened.html).toContain('隐患内容：液氨储罐区2号储罐安全阀校验过期');
+    expect(opened.html).toContain('隐患等级：重大事故隐患');
+    expect(opened.html).toContain('整改期限：2023年6月30日（星期五）');
+    expect(opened.html).toContain('立案（');
     expect(opened.html).toContain('提交：报送“五到位”整改方案');
     for (const label of ['责任', '措施', '资金', '时限', '预案'])
       expect(opened.html).toContain(`${label}<br>`);
