@@ -12,7 +12,7 @@ useChineseValidationMessages();
 const HELP = `safeduty —— 安全生产职责提醒与督办
 
 用法：
-  safeduty start [--port 8080] [--ses-port 8005] [--data .safeduty] [--clock <ISO时间>] [--speed N] [--faults <故障.json>]
+  safeduty start [--port 8080] [--ses-port 8005] [--data .safeduty] [--clock <ISO时间>] [--speed N] [--faults <故障.json>] [--verbose]
   safeduty simulate --from 2023-01-01 --to 2023-12-31 [--county small|county|city|<名册文件>] [--seed N] [--json]
   safeduty catalog [--json] [--catalog <文件>]
   safeduty plan <职责ID> <周期编号> [--json] [--catalog <文件>]
@@ -45,8 +45,20 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty assessment --year 2023 [--unit 单位ID] [--xlsx 文件.xlsx] [--html 文件.html]
                                                  年度考核：各单位各项职责按时率、逾期与未报期次、案件期限、无法送达的联系人
   safeduty cases open <案件类型> --file <案件.json>  立案并启动案件工作流（重大事故隐患挂牌督办、经营性自建房整治）
+      案件文件（JSON）：{"title": "液氨储罐区安全阀失效", "responsibleUnitId": "ent-0001",
+        "supervisingUnitId": "dept-emergency", "term": {"until": "2023-06-30"},
+        "fields": {"hazard": "2号储罐安全阀校验过期", "grade": "重大事故隐患", "location": "液氨储罐区"}}
+      term 也可写 {"days": 90}；fields 的各项见 safeduty cases types。
   safeduty cases list [--type 类型] [--status open|closed] [--town 镇] [--overdue]   列出案件
-  safeduty cases show <案件编号> | event <案件编号> <事件> [--file 事件.json] | types
+  safeduty cases show <案件编号>                  查看案件：阶段、期限、办理经过
+  safeduty cases event <案件编号> <事件> [--file 事件.json]   以县安委办身份办理事件
+      事件文件（JSON，各项均可省略，按事件要求填写）：
+        {"fields": {…}, "note": "说明", "person": {"name": "经办人"}, "newDeadline": "2023-07-31"}
+      例：safeduty cases event mh-20230306-k3f9a1 plan-submitted --file 方案.json，方案.json 为
+        {"fields": {"responsibility": "总经理负责", "measures": "更换安全阀", "funding": "专项资金12万元",
+                    "timeline": "6月20日前完成", "contingency": "修订液氨泄漏应急预案"}}
+      各事件需要的字段、经办人和新期限见 safeduty cases types。
+  safeduty cases types                           案件类型：阶段、事件及各自要填写的字段
   令牌取自环境变量 SAFEDUTY_ADMIN_TOKEN，或本地数据目录（--data，默认 .safeduty）中的 admin-token 文件。
 
 周期编号示例：2023-02-06（日）、2023-W06（ISO 周）、2023-02（月）、2023-Q1（季度）、2023（年）。

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sendLogsTo } from '../../functions/handlers/common.ts';
 import { parseInstant, toShanghaiIso } from '../../workflows/calendar.ts';
 import { DeliveryPolicyError } from '../../workflows/delivery/policy.ts';
 import { FaultsFileError, readFaultsFile } from '../../local/faults.ts';
@@ -21,6 +23,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     clock: { type: 'string' },
     speed: { type: 'string' },
     faults: { type: 'string' },
+    verbose: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}`);
   const speed = values.speed === undefined ? 1 : Number(values.speed);
@@ -40,6 +43,12 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
   const saved = savedClock(dataDir);
 
   io.out('safeduty 正在启动（本地模式：无需 AWS 账号、Docker 或网络）……');
+  // The handlers' and the runtime's own records (English, for whoever debugs) go to a file unless --verbose.
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = join(dataDir, 'safeduty.log');
+  const logStream = values.verbose ? undefined : createWriteStream(logFile, { flags: 'a' });
+  if (logStream) sendLogsTo(logStream);
+  const log = (m: string) => (logStream ? logStream.write(`${new Date().toISOString()} ${m}\n`) : io.err(m));
   let runtime;
   try {
     runtime = await startRuntime({
@@ -49,7 +58,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
       speed,
       ...(clockStart ? { clockStart } : {}),
       ...(faults ? { faults } : {}),
-      log: (m) => io.err(m),
+      log: (m) => void log(m),
     });
   } catch (err) {
     if (err instanceof ClockBehindDataError)
@@ -76,6 +85,9 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     `  虚拟时钟：         ${runtime.apiUrl}/_local/clock   当前 ${toShanghaiIso(runtime.clock.now())}，速度 ${speed} 倍`,
   );
   io.out(`  数据目录：         ${dataDir}`);
+  io.out(
+    `  运行日志：         ${values.verbose ? '显示在终端（--verbose）' : `${logFile}（加 --verbose 显示在终端）`}`,
+  );
   if (faults)
     io.out(
       `  故障模拟：         已按 ${values.faults} 开启（GET/PUT ${runtime.apiUrl}/_local/faults 查看或修改）`,
@@ -97,6 +109,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  logStream?.end();
   io.out('已停止。');
   return EXIT.ok;
 }

@@ -1,3 +1,4 @@
+import { Console } from 'node:console';
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -12,6 +13,15 @@ export const logger = new Logger({
   serviceName: 'safeduty',
   logLevel: (process.env.LOG_LEVEL ?? 'INFO') as 'INFO',
 });
+
+/**
+ * Where the handlers' log records go. On Lambda, stdout (CloudWatch); the local runtime sends them to a file in its
+ * data folder, so a county official's terminal shows the product's own messages only (`--verbose` keeps them there).
+ */
+export function sendLogsTo(stream: NodeJS.WritableStream): void {
+  // Powertools writes through its own Console instance: one over the stream instead.
+  (logger as unknown as { console: Console }).console = new Console({ stdout: stream, stderr: stream });
+}
 
 /** The narrow logging surface the domain core uses (Powertools on AWS, anything locally). */
 export const domainLog = {

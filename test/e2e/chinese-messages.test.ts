@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main.ts';
+import { cycleItem, signLink } from '../../functions/core/links.ts';
 import type { Runtime } from '../../local/runtime.ts';
 import { exampleRoster } from '../support/http.ts';
 import { startTestRuntime } from '../support/runtime.ts';
@@ -21,6 +22,12 @@ const ALLOWED = new Set([
   'JSON',
   'CSV',
   'XLSX',
+  'JPG',
+  'PNG',
+  'HEIC',
+  'WebP',
+  'PDF',
+  'MB',
   'UTF',
   'BOM',
   'ASCII',
@@ -185,6 +192,59 @@ describe('no English reaches a county official', () => {
     expect(found).toEqual([]);
   });
 
+  it('on the pages a unit opens: a forged or expired link, an incomplete report, a file it cannot take', async () => {
+    const secret = process.env.SAFEDUTY_LINK_SECRET as string;
+    const token = (e: number) =>
+      signLink({ u: 'town-001', i: cycleItem('monthly-safety-meeting', '2023-02'), e }, secret);
+    const valid = token(Math.floor(Date.parse('2023-03-31T00:00:00Z') / 1000));
+    const pages: { what: string; res: Promise<Response> }[] = [
+      {
+        what: 'forged link',
+        res: fetch(`${rt.apiUrl}/links/${valid}x`, { headers: { accept: 'text/html' } }),
+      },
+      {
+        what: 'expired link',
+        res: fetch(`${rt.apiUrl}/links/${token(1_600_000_000)}`, { headers: { accept: 'text/html' } }),
+      },
+      {
+        what: 'empty report',
+        res: fetch(`${rt.apiUrl}/links/${valid}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'note=&attachments=%5B%5D&f.colour=red',
+        }),
+      },
+      {
+        what: 'a report with broken file data',
+        res: fetch(`${rt.apiUrl}/links/${valid}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'attachments=%5Bnot',
+        }),
+      },
+    ];
+    const found: string[] = [];
+    for (const p of pages) {
+      const res = await p.res;
+      expect(res.status, p.what).toBeGreaterThanOrEqual(400);
+      // What a person reads: the page's text, without its markup and styles.
+      const text = (await res.text())
+        .replace(/<style>[\s\S]*?<\/style>/g, ' ')
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/&[a-z]+;/g, ' ');
+      const words = englishIn(text, 'colour red');
+      if (words.length > 0) found.push(`${p.what}: ${words.join(', ')}`);
+    }
+    const file = await fetch(`${rt.apiUrl}/links/${valid}/attachments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'a.exe', contentType: 'application/x-msdownload', size: 10 }),
+    });
+    const refusal = (await file.json()) as { message: string };
+    found.push(...englishIn(refusal.message, 'application/x-msdownload').map((w) => `upload: ${w}`));
+    expect(found).toEqual([]);
+  });
+
   it('in the CLI, for mistakes people make', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'safeduty-zh-'));
     const csv = join(dir, '名册.csv');
@@ -266,7 +326,10 @@ describe('no English reaches a county official', () => {
       [['units', 'list', '--help'], '  safeduty units list'],
       [['duties', 'extend', '-h'], '  safeduty duties extend'],
       [['assessment', '--help'], '  safeduty assessment --year'],
-      [['cases', 'types', '--help'], '  safeduty cases show'],
+      [['cases', 'types', '--help'], '  safeduty cases types'],
+      [['cases', 'event', '--help'], '事件文件（JSON'],
+      [['leaders', 'edit', '--help'], '  safeduty leaders edit'],
+      [['start', '--help'], '--verbose'],
     ] as const) {
       const out: string[] = [];
       const code = await main([...args], { out: (l) => out.push(l), err: (l) => out.push(l) });
