@@ -1,5 +1,7 @@
 // The administrators' console: a page of plain TypeScript over the HTTP API. Every rule stays in the API; the
 // console shows what the API answers, in Chinese, and sends what the administrator enters.
+import type { Overview, Tally, CycleStanding as Standing } from '../functions/core/overview-model.ts';
+import type { ImportSummary } from '../functions/core/roster-model.ts';
 import { UNIT_KINDS, UNIT_KIND_ZH, type UnitKind } from '../workflows/catalog/unit-kinds.ts';
 
 // ---------------------------------------------------------------- HTML
@@ -327,6 +329,17 @@ function signedIn(): void {
   else void route();
 }
 
+/** A filter form: on submit, its non-empty fields become the view's query, so the address can be kept and shared. */
+function filtersToHash(formId: string, view: string): void {
+  const form = document.getElementById(formId) as HTMLFormElement;
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (String(v).trim()) next.set(k, String(v).trim());
+    location.hash = `${view}${next.size ? `?${next}` : ''}`;
+  });
+}
+
 // ---------------------------------------------------------------- shared lookups
 
 interface Unit {
@@ -375,42 +388,6 @@ const options = (items: { value: string; label: string }[], selected?: string | 
   )}`;
 
 // ---------------------------------------------------------------- 总览
-
-interface Tally {
-  responsible: number;
-  onTime: number;
-  late: number;
-  missing: number;
-  onTimeRate: number | null;
-  doneRate: number | null;
-}
-interface Standing extends Tally {
-  dutyId: string;
-  titleZh: string;
-  periodKey: string;
-  periodZh: string;
-  deadline: string;
-  status: string;
-}
-interface Overview {
-  asOf: string;
-  today: string;
-  dueToday: Standing[];
-  dueThisWeek: Standing[];
-  duties: Standing[];
-  towns: (Tally & { id: string; name: string })[];
-  departments: (Tally & { id: string; name: string })[];
-  trend: (Tally & { week: string; start: string; end: string; cycles: number })[];
-  overdue: { total: number; byLevel: Record<string, number> };
-  cases: {
-    open: number;
-    byStage: { typeTitleZh: string; stageTitleZh: string; count: number; type: string }[];
-  };
-  undeliverable: {
-    count: number;
-    entries: { unitId: string; name: string; position: string; address: string; reasonZh: string }[];
-  };
-}
 
 function trendChart(trend: Overview['trend']): Raw {
   const w = 640;
@@ -566,13 +543,7 @@ async function overdueView(params: URLSearchParams): Promise<void> {
     <div class="panel"><table id="overdue"><thead><tr><th>单位</th><th>所在乡镇</th><th>主管部门</th><th>事项</th><th>截止时间</th><th class="num">逾期工作日</th><th>督办级别</th></tr></thead>
     <tbody>${rows(first.items)}</tbody></table>
     ${first.next ? h`<p><button class="secondary" id="more">加载更多</button></p>` : ''}</div>`);
-  const form = document.getElementById('overdue-filters') as HTMLFormElement;
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const next = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (String(v).trim()) next.set(k, String(v).trim());
-    location.hash = `#/overdue${next.size ? `?${next}` : ''}`;
-  });
+  filtersToHash('overdue-filters', '#/overdue');
   const exportAs = (format: 'csv' | 'xlsx') => {
     const f = new URLSearchParams(filter);
     f.set('format', format);
@@ -724,13 +695,7 @@ async function rosterView(params: URLSearchParams): Promise<void> {
       (l) =>
         h`<tr class="click" data-href="#/roster/leader/${l.id}"><td>${l.id}</td><td>${l.titleZh}</td><td>${l.holder.name}</td><td>${l.holder.email}${l.undeliverable?.length ? h` <span class="pill bad">无法送达</span>` : ''}</td><td>${l.holder.phone ?? ''}</td></tr>`,
     )}</tbody></table></section>`);
-  const form = document.getElementById('roster-filters') as HTMLFormElement;
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const next = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (String(v).trim()) next.set(k, String(v).trim());
-    location.hash = `#/roster${next.size ? `?${next}` : ''}`;
-  });
+  filtersToHash('roster-filters', '#/roster');
   for (const format of ['csv', 'xlsx'] as const)
     document
       .getElementById(`roster-${format}`)
@@ -882,22 +847,6 @@ async function leaderView(id: string): Promise<void> {
       }
     })();
   });
-}
-
-interface ImportSummary {
-  dryRun: boolean;
-  units: { created: number; updated: number; unchanged: number };
-  leaders: { created: number; updated: number; unchanged: number };
-  contactsReplaced: number;
-  changes: {
-    kind: 'unit' | 'leader';
-    id: string;
-    name: string;
-    action: 'created' | 'updated';
-    fields?: string[];
-    contacts?: { position: string; before?: Person; after?: Person }[];
-  }[];
-  changesTotal: number;
 }
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -1230,13 +1179,7 @@ async function recordsView(params: URLSearchParams): Promise<void> {
           )}</tbody></table>${deliveries.next ? h`<p class="muted">仅显示最近 100 封；缩小时间范围或指定收件人可查看更早的邮件。</p>` : ''}</section>`
         : ''
     }`);
-  const form = document.getElementById('records-filters') as HTMLFormElement;
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const next = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (String(v).trim()) next.set(k, String(v).trim());
-    location.hash = `#/records${next.size ? `?${next}` : ''}`;
-  });
+  filtersToHash('records-filters', '#/records');
 }
 
 // ---------------------------------------------------------------- 邮件 (local)

@@ -15,63 +15,12 @@ import { caseSummary } from './cases.ts';
 import { periodLabel } from './labels.ts';
 import { listOverdue, placeUnit } from './overdue-ledger.ts';
 import { undeliverableMarks } from './units.ts';
+import type { CycleStanding, Overview, PlaceStanding, Tally } from './overview-model.ts';
+
+export type { Overview } from './overview-model.ts';
 
 /** How many weeks the trend covers, this one included. */
 export const TREND_WEEKS = 8;
-
-export interface Tally {
-  /** Units that owe the cycle. */
-  responsible: number;
-  onTime: number;
-  late: number;
-  missing: number;
-  /** On time ÷ responsible (null when nobody owes anything). */
-  onTimeRate: number | null;
-  /** On time or late ÷ responsible. */
-  doneRate: number | null;
-}
-
-export interface CycleStanding extends Tally {
-  dutyId: string;
-  titleZh: string;
-  periodKey: string;
-  periodZh: string;
-  deadline: string;
-  status: string;
-}
-
-export interface PlaceStanding extends Tally {
-  id: string;
-  name: string;
-}
-
-export interface Overview {
-  asOf: string;
-  today: string;
-  week: { key: string; start: string; end: string };
-  /** Open cycles due today, and due this week (today's included). */
-  dueToday: CycleStanding[];
-  dueThisWeek: CycleStanding[];
-  /** Each duty's current period: its latest cycle. */
-  duties: CycleStanding[];
-  /**
-   * Each duty's latest period already due, its units by the town they are in and the department that supervises
-   * them (worst on-time rate first).
-   */
-  towns: PlaceStanding[];
-  departments: PlaceStanding[];
-  /** Cycles due in each of the recent weeks (up to now), oldest first. */
-  trend: (Tally & { week: string; start: string; end: string; cycles: number })[];
-  overdue: { total: number; byLevel: Record<string, number> };
-  cases: {
-    open: number;
-    byStage: { type: string; typeTitleZh: string; stageTitleZh: string; count: number }[];
-  };
-  undeliverable: {
-    count: number;
-    entries: { unitId: string; name: string; position: string; address: string; reasonZh: string }[];
-  };
-}
 
 function tally(cycles: readonly { states: Map<string, 'onTime' | 'late' | 'missing'> }[]): Tally {
   const t = { responsible: 0, onTime: 0, late: 0, missing: 0 };

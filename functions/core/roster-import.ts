@@ -9,6 +9,9 @@ import { auditKey } from './audit-subjects.ts';
 import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
 import type { Cell } from 'exceljs';
+import type { ContactChange, ImportSummary, RosterChange } from './roster-model.ts';
+
+export type { ContactChange, ImportSummary, RosterChange } from './roster-model.ts';
 import iconv from 'iconv-lite';
 import { CsvSyntaxError, parseCsv, type CsvRow } from './csv.ts';
 import { ValidationError, fieldPath, type FieldIssue } from './errors.ts';
@@ -412,36 +415,6 @@ function rejected(issues: RosterIssue[]): ValidationError {
     `名册校验未通过：共 ${issues.length} 处问题，未写入任何数据`,
     shown,
   );
-}
-
-/** One position whose person changes: who it was and who it will be. */
-export interface ContactChange {
-  position: 'contact' | 'principal' | 'staffRepresentative' | 'holder';
-  before?: { name: string; email: string; phone?: string };
-  after?: { name: string; email: string; phone?: string };
-}
-
-/** What an import does (or, in a dry run, would do) to one record. */
-export interface RosterChange {
-  kind: 'unit' | 'leader';
-  id: string;
-  name: string;
-  action: 'created' | 'updated';
-  /** The fields that change (for an update). */
-  fields?: string[];
-  /** People replaced on an existing entry: an import never overwrites them without saying so. */
-  contacts?: ContactChange[];
-}
-
-export interface ImportSummary {
-  dryRun: boolean;
-  units: { created: number; updated: number; unchanged: number };
-  leaders: { created: number; updated: number; unchanged: number };
-  /** Existing units and leaders whose people change. */
-  contactsReplaced: number;
-  /** Every created or updated record (the first 2,000; `changesTotal` says how many there are). */
-  changes: RosterChange[];
-  changesTotal: number;
 }
 
 const MAX_CHANGES = 2_000;

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
 import type { Runtime } from '../../local/runtime.ts';
+import { runCli } from '../support/cli.ts';
 import { call, exampleRoster, expectErrorShape } from '../support/http.ts';
 import { startTestRuntime, tempDir } from '../support/runtime.ts';
 
@@ -21,16 +21,7 @@ afterAll(async () => {
   dir.remove();
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  process.env.SAFEDUTY_ADMIN_TOKEN = rt.adminToken;
-  const code = await main([...args, '--api', rt.apiUrl], {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (...args: string[]) => runCli(rt, ...args);
 
 describe('PATCH /units/{id} and /leaders/{id}', () => {
   it("changes one contact's email and keeps everything else, audited once", async () => {

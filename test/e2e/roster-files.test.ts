@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
 import { CSV_COLUMNS_ZH } from '../../functions/core/roster-import.ts';
 import { XLSX_TYPE } from '../../functions/http/schemas.ts';
 import type { Runtime } from '../../local/runtime.ts';
+import { runCli } from '../support/cli.ts';
 import { call, exampleRoster } from '../support/http.ts';
 import { startTestRuntime, tempDir } from '../support/runtime.ts';
 
@@ -52,16 +52,7 @@ const row = (
 ];
 const csvOf = (rows: string[][]) => [HEADER, ...rows].map((r) => r.join(',')).join('\r\n') + '\r\n';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  process.env.SAFEDUTY_ADMIN_TOKEN = rt.adminToken;
-  const code = await main([...args, '--api', rt.apiUrl], {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (...args: string[]) => runCli(rt, ...args);
 const unit = async (id: string) => (await call(rt, 'GET', `/units/${id}`)).json as Record<string, unknown>;
 
 describe('CSV as Chinese Excel saves it', () => {
