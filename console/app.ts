@@ -173,6 +173,7 @@ const FIELD_ZH: Record<string, string> = {
   'holder.email': '邮箱',
   'holder.phone': '电话',
   titleZh: '职务',
+  attributes: '单位属性',
   title: '案件名称',
   responsibleUnitId: '责任单位',
   supervisingUnitId: '监管部门',
@@ -353,6 +354,7 @@ interface Unit {
   principal: Person;
   staffRepresentative?: Person;
   active: boolean;
+  attributes?: string[];
   undeliverable?: { position: string; address: string; reasonZh: string; since: string }[];
 }
 interface Person {
@@ -718,13 +720,20 @@ function patchFrom(
     const path = name.split('.');
     let old: unknown = before;
     for (const p of path) old = (old as Record<string, unknown> | undefined)?.[p];
-    const oldText = old === undefined || old === null ? '' : String(old);
+    const oldText =
+      old === undefined || old === null ? '' : Array.isArray(old) ? old.join('、') : String(old);
     if (before && value === oldText) continue;
     if (!before && value === '') continue;
     let target = patch;
     for (const p of path.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
     target[path.at(-1) as string] = value === '' ? null : value;
   }
+  // A list typed in one box: 县属监管企业、燃气.
+  if (typeof patch.attributes === 'string')
+    patch.attributes = patch.attributes
+      .split(/[、,，;；]+/)
+      .map((a) => a.trim())
+      .filter(Boolean);
   return patch;
 }
 
@@ -767,6 +776,7 @@ async function unitView(id: string): Promise<void> {
       ${personInputs('contact', '联络员', u?.contact, true)}
       ${personInputs('principal', '主要负责人', u?.principal, true)}
       ${personInputs('staffRepresentative', '职工代表', u?.staffRepresentative, false)}
+      <label class="wide">单位属性（选填，用顿号分隔，如 县属监管企业、燃气）<input name="attributes" value="${u?.attributes?.join('、') ?? ''}"></label>
       <div class="wide bar"><button type="submit">保存</button>
         ${u?.active ? h`<button type="button" class="danger" id="deactivate">停用该单位</button>` : ''}
         ${u && !u.active ? h`<button type="button" class="secondary" id="activate">重新启用</button>` : ''}

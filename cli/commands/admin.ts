@@ -161,6 +161,7 @@ const FIELD_ZH: Record<string, string> = {
   principal: '主要负责人',
   staffRepresentative: '职工代表',
   holder: '任职人',
+  attributes: '单位属性',
   active: '启用状态',
 };
 const fieldZh = (f: string) => FIELD_ZH[f] ?? f;

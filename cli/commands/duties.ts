@@ -8,7 +8,8 @@ import { templateByName } from '../../functions/core/adhoc-templates.ts';
 
 const USAGE = `用法：
   safeduty duties create --title 标题 --instruction 工作要求 --deadline "2023-09-27 18:00" --kinds 乡镇[,县直部门…]
-        [--towns 镇ID,…] [--departments 部门ID,…] [--units 单位ID,…] [--document 文号] [--evidence 报送材料] [--id 编号]
+        [--towns 镇ID,…] [--departments 部门ID,…] [--units 单位ID,…] [--attributes 燃气,…] [--document 文号] [--evidence 报送材料] [--id 编号]
+        [--field 检查情况 --field 发现隐患数:数字 --field 备注:选填 …] [--attach 现场照片[:必传]]   单位报送表的各项和附件
       或 --workdays N [--time 17:00]（自今天起第 N 个工作日截止）；或 --file 专项工作.json（完整请求，含提醒与督办设置）
       或重复进行：--every 周五|每月15日 --from 2023-06-01 --until 2023-09-30 [--time 17:00]（逢节假日提前到前一个工作日）
   safeduty duties create --template 国庆节前检查|春节节前检查|五一节前检查|汛前检查 [--year 2023] [以上任意选项]
@@ -49,6 +50,9 @@ async function create(args: string[], io: Io): Promise<number> {
     towns: { type: 'string' },
     departments: { type: 'string' },
     units: { type: 'string' },
+    attributes: { type: 'string' },
+    field: { type: 'string', multiple: true },
+    attach: { type: 'string' },
     deadline: { type: 'string' },
     workdays: { type: 'string' },
     time: { type: 'string' },
@@ -255,8 +259,34 @@ function recurrence(values: { every?: string; from?: string; until?: string; tim
   throw new UsageError(`--every 应为“周五”（每周）或“每月15日”（每月），不是“${every}”`);
 }
 
+const FIELD_TYPES: Record<string, string> = { 数字: 'number', 一行: 'text', 名单: 'names', 多行: 'textarea' };
+
+/**
+ * The unit form from `--field 名称[:数字|一行|名单|多行][:选填]` (in order) and `--attach 材料[:必传]`: what each unit
+ * fills in on its page. Fields are keyed field1, field2 … in the order given.
+ */
+function formFromFlags(fields: string[] | undefined, attach: string | undefined): Record<string, unknown> | undefined {
+  if (!fields?.length && attach === undefined) return undefined;
+  const parsed = (fields ?? []).map((spec, i) => {
+    const [label, ...flags] = spec.split(/[:：]/).map((s) => s.trim());
+    if (!label) throw new UsageError(`--field 缺少名称：“${spec}”，应如 --field 检查情况 或 --field 发现隐患数:数字`);
+    const type = flags.map((f) => FIELD_TYPES[f]).find(Boolean) ?? 'textarea';
+    for (const f of flags)
+      if (!FIELD_TYPES[f] && f !== '选填')
+        throw new UsageError(`--field 中的“${f}”不认识，可写：数字、一行、名单、多行、选填`);
+    return { key: `field${i + 1}`, labelZh: label, type, required: !flags.includes('选填') };
+  });
+  const [attachLabel, attachFlag] = (attach ?? '').split(/[:：]/).map((s) => s.trim());
+  if (attach !== undefined && (!attachLabel || (attachFlag !== undefined && attachFlag !== '必传')))
+    throw new UsageError('--attach 应如 --attach 现场照片 或 --attach 检查记录:必传');
+  return {
+    fields: parsed,
+    ...(attachLabel ? { attachments: { labelZh: attachLabel, required: attachFlag === '必传', max: 5 } } : {}),
+  };
+}
+
 /** The parts of a creation request the flags give (beside a template, they replace its parts). */
-function fromFlags(values: Record<string, string | boolean | undefined>): Record<string, unknown> {
+function fromFlags(values: Record<string, string | boolean | string[] | undefined>): Record<string, unknown> {
   const v = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const kinds = list(v('kinds'))?.map((k) => {
     const kind = unitKindOf(k);
@@ -281,8 +311,11 @@ function fromFlags(values: Record<string, string | boolean | undefined>): Record
     ...(v('towns') ? { towns: list(v('towns')) } : {}),
     ...(v('departments') ? { departments: list(v('departments')) } : {}),
     ...(v('units') ? { units: list(v('units')) } : {}),
+    ...(v('attributes') ? { attributes: list(v('attributes')) } : {}),
   };
+  const form = formFromFlags(values.field as string[] | undefined, v('attach'));
   return {
+    ...(form ? { form } : {}),
     ...(v('id') ? { id: v('id') } : {}),
     ...(v('title') ? { titleZh: v('title') } : {}),
     ...(v('instruction') ? { instructionZh: v('instruction') } : {}),

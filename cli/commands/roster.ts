@@ -43,13 +43,14 @@ const UNIT_OPTIONS = {
   parent: { type: 'string' },
   department: { type: 'string' },
   leader: { type: 'string' },
+  attributes: { type: 'string' },
 } as const;
 
 export const UNITS_ONE_USAGE = [
   'safeduty units show <单位编号>',
   'safeduty units add <单位编号> --name 名称 --kind 企业 [--parent 上级单位] [--department 主管部门] [--leader 分管县领导]',
   '    --contact-name 姓名 --contact-email 邮箱 [--contact-phone 电话] --principal-name 姓名 --principal-email 邮箱 …',
-  'safeduty units edit <单位编号> [--contact-email 新邮箱] [--name …] [--parent ""（清空）] [--activate] …（只改给出的项）',
+  'safeduty units edit <单位编号> [--contact-email 新邮箱] [--name …] [--parent ""（清空）] [--attributes 燃气、县属监管企业] [--activate] …（只改给出的项）',
   'safeduty units deactivate <单位编号>',
   'safeduty units export [--xlsx] [--out 文件]   导出名册（可直接修改后再导入）',
 ].join('\n');
@@ -74,6 +75,13 @@ function unitPatch(values: UnitValues): Record<string, unknown> {
     const v = ref(values[option]);
     if (v !== undefined) patch[field] = v;
   }
+  if (values.attributes !== undefined) {
+    const list = values.attributes
+      .split(/[、,，;；]+/)
+      .map((a) => a.trim())
+      .filter(Boolean);
+    patch.attributes = list.length > 0 ? list : null;
+  }
   for (const [prefix, position] of [
     ['contact', 'contact'],
     ['principal', 'principal'],
@@ -97,6 +105,7 @@ function showUnit(u: Marked<Unit>, io: Io): void {
   if (u.parentId) io.out(`  上级单位：${u.parentId}`);
   if (u.supervisingDepartmentId) io.out(`  主管部门：${u.supervisingDepartmentId}`);
   if (u.leaderInChargeId) io.out(`  分管县领导：${u.leaderInChargeId}`);
+  if (u.attributes?.length) io.out(`  单位属性：${u.attributes.join('、')}`);
   io.out(`  联络员：${personZh(u.contact)}`);
   io.out(`  主要负责人：${personZh(u.principal)}`);
   if (u.staffRepresentative) io.out(`  职工代表：${personZh(u.staffRepresentative)}`);

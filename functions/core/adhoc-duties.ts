@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Catalog } from '../../workflows/catalog/index.ts';
 import {
   DUTY_ID_PATTERN,
+  dutyFormSchema,
   dutySchema,
   escalationLevelSchema,
   offsetSchema,
@@ -74,8 +75,16 @@ export const adhocDutyBodySchema = z
         towns: idList.optional(),
         departments: idList.optional(),
         units: idList.optional(),
+        attributes: z
+          .array(lineText(20))
+          .min(1)
+          .max(20)
+          .optional()
+          .meta({ description: 'units with one of these attributes (e.g. 燃气, 县属监管企业)' }),
       })
       .strict(),
+    /** What units report: the fields of their form, and files. Without it they write what they did. */
+    form: dutyFormSchema.optional(),
     deadline: z
       .union([
         z.object({ date: dateSchema, time: timeSchema }).strict(),
@@ -216,12 +225,14 @@ export async function buildAdhocDuty(
     reminders: body.reminders ?? DEFAULT_LADDER.reminders,
     escalation: body.escalation ?? DEFAULT_LADDER.escalation,
     enabled: true,
-    ...(r.towns || r.departments || r.units
+    ...(body.form ? { form: body.form } : {}),
+    ...(r.towns || r.departments || r.units || r.attributes
       ? {
           scope: {
             ...(r.towns ? { towns: r.towns } : {}),
             ...(r.departments ? { departments: r.departments } : {}),
             ...(r.units ? { units: r.units } : {}),
+            ...(r.attributes ? { attributes: r.attributes } : {}),
           },
         }
       : {}),

@@ -53,6 +53,11 @@ export const unitSchema = z
     principal: personSchema,
     /** Staff representative, addressed by 双报告 for major hidden dangers. */
     staffRepresentative: personSchema.optional(),
+    /**
+     * What else the county knows about the unit that decides its duties: 县属监管企业, 危险化学品, 燃气, 人员密集场所 …
+     * An ad-hoc duty (or a deployment's catalog duty) can be for the units with one of them.
+     */
+    attributes: z.array(lineText(20)).max(20).optional(),
     active: z.boolean().default(true),
   })
   .strict();

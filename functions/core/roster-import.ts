@@ -67,6 +67,7 @@ export const CSV_COLUMNS = {
   principalPhone: 'principal.phone',
   staffName: 'staffRepresentative.name',
   staffEmail: 'staffRepresentative.email',
+  attributes: 'attributes',
 } as const;
 type Column = keyof typeof CSV_COLUMNS;
 
@@ -86,6 +87,7 @@ export const CSV_COLUMNS_ZH: Record<Column, string> = {
   principalPhone: '主要负责人电话',
   staffName: '职工代表',
   staffEmail: '职工代表邮箱',
+  attributes: '单位属性',
 };
 /** The export's header: every column, in Chinese, as the import reads it back. */
 export const ROSTER_HEADER_ZH: readonly string[] = Object.values(CSV_COLUMNS_ZH);
@@ -107,6 +109,7 @@ export function rosterRow(u: Unit): string[] {
     principalPhone: u.principal.phone,
     staffName: u.staffRepresentative?.name,
     staffEmail: u.staffRepresentative?.email,
+    attributes: u.attributes?.join('、'),
   };
   return (Object.keys(CSV_COLUMNS_ZH) as Column[]).map((c) => cells[c] ?? '');
 }
@@ -285,6 +288,12 @@ function parseRosterRows(rows: CsvRow[]): ParsedRoster {
     raw.principal = person(get('principalName') ?? '', get('principalEmail') ?? '', get('principalPhone'));
     const staff = person(get('staffName'), get('staffEmail'));
     if (staff) raw.staffRepresentative = staff;
+    // Several attributes in one cell, as people write lists: 县属监管企业、燃气.
+    const attributes = (get('attributes') ?? '')
+      .split(/[、,，;；]+/)
+      .map((a) => a.trim())
+      .filter(Boolean);
+    if (attributes.length > 0) raw.attributes = attributes;
     const r = unitSchema.safeParse(raw);
     if (!r.success) {
       for (const i of r.error.issues) {

@@ -153,6 +153,7 @@ export const unitPatchSchema = z
     contact: personPatchSchema.optional(),
     principal: personPatchSchema.optional(),
     staffRepresentative: personPatchSchema.nullable().optional(),
+    attributes: unitSchema.shape.attributes.unwrap().nullable().optional(),
     active: z.boolean().optional(),
   })
   .strict()

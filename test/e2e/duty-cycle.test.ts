@@ -106,13 +106,21 @@ describe('a weekly cycle on the local runtime', () => {
     await advance(rt, '2023-02-07T12:00:00+08:00');
     const page = await fetch(link!);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('确认已完成');
+    const text = await page.text();
+    expect(text).toContain('确认报送');
+    expect(text).toContain('本事项已于');
     const late = await fetch(link!, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'note=%E5%B7%B2%E8%A1%A5%E4%BA%A4&minutes=%E9%A2%84%E5%88%A4%E8%AE%B0%E5%BD%95',
+      body: new URLSearchParams({
+        'f.risks': '节后复工',
+        'f.measures': '逐项检查',
+        'f.owner': '赵工',
+        note: '已补交',
+        attachments: '[]',
+      }).toString(),
     });
-    expect(late.status).toBe(201);
+    expect(late.status, await late.clone().text()).toBe(201);
 
     // Wednesday: ent-b is no longer chased; level 2 speaks to the contact and the principal of the others.
     since = rt.clock.nowMs();

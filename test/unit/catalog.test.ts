@@ -11,7 +11,13 @@ import {
   noticeText,
   quoteAppearsInNotice,
 } from '../../workflows/catalog/index.ts';
-import { POSITIONS, UNIT_KINDS, catalogFileSchema, type Duty } from '../../workflows/catalog/schema.ts';
+import {
+  POSITIONS,
+  UNIT_KINDS,
+  catalogFileSchema,
+  inDutyScope,
+  type Duty,
+} from '../../workflows/catalog/schema.ts';
 
 const DUTIES_FILE = fileURLToPath(new URL('../../workflows/catalog/duties.json', import.meta.url));
 const EXAMPLE_FILE = fileURLToPath(new URL('../../examples/catalog-extension.json', import.meta.url));
@@ -382,5 +388,33 @@ describe('invalid catalog files', () => {
     vi.stubEnv(CATALOG_ENV, '');
     vi.stubEnv(CASE_TYPES_ENV, writeTemp('not json'));
     await expect(startRuntime({ dataDir: null, port: 0, sesPort: 0 })).rejects.toThrow(CaseTypeError);
+  });
+});
+
+describe('who a duty is for', () => {
+  const duty = (scope: Duty['scope']) => ({
+    responsibleKinds: ['enterprise'] as Duty['responsibleKinds'],
+    scope,
+  });
+  const gas = {
+    id: 'ent-1',
+    kind: 'enterprise' as const,
+    parentId: 'town-1',
+    attributes: ['燃气', '人员密集场所'],
+  };
+  const plain = { id: 'ent-2', kind: 'enterprise' as const, parentId: 'town-1' };
+  const town = { id: 'town-1', kind: 'town' as const, attributes: ['燃气'] };
+
+  it('by attribute: the units of its kinds with one of them', () => {
+    expect(inDutyScope(duty({ attributes: ['燃气'] }), gas)).toBe(true);
+    expect(inDutyScope(duty({ attributes: ['燃气'] }), plain)).toBe(false);
+    expect(inDutyScope(duty({ attributes: ['燃气'] }), town)).toBe(false);
+    expect(inDutyScope(duty({ attributes: ['危险化学品', '人员密集场所'] }), gas)).toBe(true);
+  });
+
+  it('by attribute and place together: both must hold; a unit named by id needs neither', () => {
+    expect(inDutyScope(duty({ attributes: ['燃气'], towns: ['town-1'] }), gas)).toBe(true);
+    expect(inDutyScope(duty({ attributes: ['燃气'], towns: ['town-2'] }), gas)).toBe(false);
+    expect(inDutyScope(duty({ attributes: ['燃气'], units: ['ent-2'] }), plain)).toBe(true);
   });
 });

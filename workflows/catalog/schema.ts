@@ -210,6 +210,8 @@ export const dutySchema = z
         towns: z.array(z.string().min(1).max(63)).max(500).optional(),
         departments: z.array(z.string().min(1).max(63)).max(500).optional(),
         units: z.array(z.string().min(1).max(63)).max(5000).optional(),
+        /** Units with at least one of these attributes (县属监管企业, 燃气 …), among the duty's kinds. */
+        attributes: z.array(z.string().min(1).max(20)).min(1).max(20).optional(),
         /** Added while the cycle ran: responsible whatever their kind or place. */
         added: z.array(z.string().min(1).max(63)).max(5000).optional(),
         /** Removed while the cycle ran: no longer responsible, whatever else says so. */
@@ -342,6 +344,7 @@ export function inDutyScope(
     kind: UnitKind;
     parentId?: string | undefined;
     supervisingDepartmentId?: string | undefined;
+    attributes?: readonly string[] | undefined;
   },
 ): boolean {
   const scope = duty.scope;
@@ -357,7 +360,15 @@ export function inDutyScope(
     scope.departments === undefined ||
     scope.departments.includes(unit.id) ||
     (unit.supervisingDepartmentId !== undefined && scope.departments.includes(unit.supervisingDepartmentId));
+  const byAttribute =
+    scope.attributes === undefined || (unit.attributes ?? []).some((a) => scope.attributes?.includes(a));
   // Named units alone: nobody else.
-  if (scope.towns === undefined && scope.departments === undefined && scope.units !== undefined) return false;
-  return byPlace && byDepartment;
+  if (
+    scope.towns === undefined &&
+    scope.departments === undefined &&
+    scope.attributes === undefined &&
+    scope.units !== undefined
+  )
+    return false;
+  return byPlace && byDepartment && byAttribute;
 }
