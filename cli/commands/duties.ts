@@ -265,11 +265,15 @@ const FIELD_TYPES: Record<string, string> = { 数字: 'number', 一行: 'text', 
  * The unit form from `--field 名称[:数字|一行|名单|多行][:选填]` (in order) and `--attach 材料[:必传]`: what each unit
  * fills in on its page. Fields are keyed field1, field2 … in the order given.
  */
-function formFromFlags(fields: string[] | undefined, attach: string | undefined): Record<string, unknown> | undefined {
+function formFromFlags(
+  fields: string[] | undefined,
+  attach: string | undefined,
+): Record<string, unknown> | undefined {
   if (!fields?.length && attach === undefined) return undefined;
   const parsed = (fields ?? []).map((spec, i) => {
     const [label, ...flags] = spec.split(/[:：]/).map((s) => s.trim());
-    if (!label) throw new UsageError(`--field 缺少名称：“${spec}”，应如 --field 检查情况 或 --field 发现隐患数:数字`);
+    if (!label)
+      throw new UsageError(`--field 缺少名称：“${spec}”，应如 --field 检查情况 或 --field 发现隐患数:数字`);
     const type = flags.map((f) => FIELD_TYPES[f]).find(Boolean) ?? 'textarea';
     for (const f of flags)
       if (!FIELD_TYPES[f] && f !== '选填')
@@ -281,7 +285,9 @@ function formFromFlags(fields: string[] | undefined, attach: string | undefined)
     throw new UsageError('--attach 应如 --attach 现场照片 或 --attach 检查记录:必传');
   return {
     fields: parsed,
-    ...(attachLabel ? { attachments: { labelZh: attachLabel, required: attachFlag === '必传', max: 5 } } : {}),
+    ...(attachLabel
+      ? { attachments: { labelZh: attachLabel, required: attachFlag === '必传', max: 5 } }
+      : {}),
   };
 }
 
