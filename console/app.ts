@@ -142,7 +142,8 @@ async function download(path: string, fallbackName: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function problemBox(err: unknown): Raw {
+function problemBox(err: unknown, labels: Record<string, string> = {}): Raw {
+  const fieldZh = (f: string) => labels[f] ?? FIELD_ZH[f] ?? f;
   if (err instanceof ApiError)
     return h`<div class="notice error" role="alert"><strong>${err.messageZh}</strong>${
       err.issues.length > 0
@@ -1129,6 +1130,226 @@ async function caseView(id: string, flash?: string): Promise<void> {
     });
 }
 
+// ---------------------------------------------------------------- 专项工作
+
+interface AdhocDuty {
+  id: string;
+  titleZh: string;
+  documentNo?: string;
+  status: string;
+  deadlineAt: string | null;
+  activeDates?: { from: string; until: string };
+  clause: { quote: string };
+  responsibleKinds: string[];
+  createdAt?: string;
+}
+interface Template {
+  nameZh: string;
+  year: number;
+  ruleZh: string;
+  request: Record<string, unknown> & {
+    titleZh: string;
+    instructionZh: string;
+    evidenceZh?: string;
+    responsible: { kinds?: string[] };
+    deadline: { date: string; time: string };
+  };
+}
+
+const FIELD_TYPE_ZH = { textarea: '多行文字', text: '一行文字', number: '数字', names: '名单' } as const;
+
+async function adhocView(params: URLSearchParams, flash?: Raw): Promise<void> {
+  const [duties, tpl, roster] = await Promise.all([
+    all<AdhocDuty>('/adhoc-duties', 'duties'),
+    api<{ templates: Template[] }>('GET', '/adhoc-templates'),
+    units(),
+  ]);
+  const chosen = tpl.templates.find((t) => t.nameZh === params.get('template'));
+  const towns = roster.filter((u) => u.kind === 'town' && u.active);
+  const fieldRow = (i: number) =>
+    h`<div class="bar field-row"><label>第${i + 1}项名称<input name="field.${i}.label" placeholder="如 检查情况"></label>
+      <label>类型<select name="field.${i}.type">${Object.entries(FIELD_TYPE_ZH).map(
+        ([v, l]) => h`<option value="${v}">${l}</option>`,
+      )}</select></label>
+      <label><span><input type="checkbox" name="field.${i}.optional" value="1"> 选填</span></label></div>`;
+  render(h`<h1>专项工作</h1>${flash ?? ''}<div id="result"></div>
+    <section class="panel"><h2>已发起（${duties.length}）</h2>${
+      duties.length === 0
+        ? h`<p class="muted">还没有发起专项工作。</p>`
+        : h`<table id="adhoc-list"><thead><tr><th>编号</th><th>名称</th><th>文号</th><th>截止</th><th>状态</th><th></th></tr></thead><tbody>${duties.map(
+            (d) =>
+              h`<tr><td>${d.id}</td><td><a href="#/cycles/${d.id}">${d.titleZh}</a></td><td>${d.documentNo ?? ''}</td><td class="t">${
+                d.activeDates
+                  ? `${when(d.activeDates.from)}至${when(d.activeDates.until)}，重复进行`
+                  : when(d.deadlineAt)
+              }</td><td>${d.status === 'cancelled' ? '已取消' : '进行中'}</td><td>${
+                d.status === 'cancelled' ? '' : h`<a href="#/adhoc/${d.id}">延期、调整或取消</a>`
+              }</td></tr>`,
+          )}</tbody></table>`
+    }</section>
+    <section class="panel"><h2>发起专项工作</h2>
+      <form class="bar" id="template-pick"><label>从模板开始<select name="template">${options(
+        tpl.templates.map((t) => ({
+          value: t.nameZh,
+          label: `${t.nameZh}（${t.year}年，${t.request.deadline.date} 截止）`,
+        })),
+        chosen?.nameZh,
+        '不用模板',
+      )}</select></label></form>
+      <form class="form" id="adhoc-form" novalidate>
+        <label class="wide">名称<input name="titleZh" value="${chosen?.request.titleZh ?? ''}" required></label>
+        <label class="wide">工作要求<textarea name="instructionZh" rows="3">${chosen?.request.instructionZh ?? ''}</textarea></label>
+        <label>文号（选填）<input name="documentNo" placeholder="如 襄安办〔2023〕12号"></label>
+        <label>需报送的材料<input name="evidenceZh" value="${chosen?.request.evidenceZh ?? '检查情况报告（含发现问题及整改情况）'}"></label>
+        <fieldset class="wide"><legend>责任单位类型</legend>${UNIT_KINDS.map(
+          (k) =>
+            h`<label><span><input type="checkbox" name="kinds" value="${k}"${(chosen?.request.responsible.kinds ?? []).includes(k) ? new Raw(' checked') : ''}> ${kindZh(k)}</span></label>`,
+        )}</fieldset>
+        <label>限于乡镇（选填，可多选）<select name="towns" multiple size="4">${towns.map(
+          (t) => h`<option value="${t.id}">${t.name}</option>`,
+        )}</select></label>
+        <label>限于单位属性（选填，用顿号分隔）<input name="attributes" placeholder="如 燃气、县属监管企业"></label>
+        <label>截止日期<input type="date" name="date" value="${chosen?.request.deadline.date ?? ''}" required></label>
+        <label>截止时刻<input type="time" name="time" value="${chosen?.request.deadline.time ?? '18:00'}" required></label>
+        <fieldset class="wide"><legend>单位报送表（不填则由单位写明完成情况）</legend>
+          ${[0, 1, 2, 3].map(fieldRow)}
+          <div class="bar"><label>附件名称（选填）<input name="attach" placeholder="如 现场照片"></label>
+          <label><span><input type="checkbox" name="attachRequired" value="1"> 必须上传</span></label></div></fieldset>
+        <div class="wide"><button type="submit">发起</button></div>
+      </form></section>`);
+  document.getElementById('template-pick')?.addEventListener('change', (e) => {
+    const v = (e.target as HTMLSelectElement).value;
+    location.hash = `#/adhoc${v ? `?template=${encodeURIComponent(v)}` : ''}`;
+  });
+  const form = document.getElementById('adhoc-form') as HTMLFormElement;
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const fd = new FormData(form);
+    const s = (k: string) => String(fd.get(k) ?? '').trim();
+    const fields = [0, 1, 2, 3]
+      .map((i) => ({
+        key: `field${i + 1}`,
+        labelZh: s(`field.${i}.label`),
+        type: s(`field.${i}.type`) || 'textarea',
+        required: !fd.get(`field.${i}.optional`),
+      }))
+      .filter((f) => f.labelZh);
+    const attributes = s('attributes')
+      .split(/[、,，;；]+/)
+      .map((a) => a.trim())
+      .filter(Boolean);
+    const townIds = fd.getAll('towns').map(String);
+    // As entered: the API checks it all (a deadline past, nobody responsible …) and names each field.
+    const body = {
+      ...(chosen ? chosen.request : {}),
+      titleZh: s('titleZh'),
+      instructionZh: s('instructionZh'),
+      ...(s('documentNo') ? { documentNo: s('documentNo') } : {}),
+      ...(s('evidenceZh') ? { evidenceZh: s('evidenceZh') } : {}),
+      responsible: {
+        ...(fd.getAll('kinds').length ? { kinds: fd.getAll('kinds').map(String) } : {}),
+        ...(townIds.length ? { towns: townIds } : {}),
+        ...(attributes.length ? { attributes } : {}),
+      },
+      deadline: { date: s('date'), time: s('time') },
+      ...(fields.length || s('attach')
+        ? {
+            form: {
+              fields,
+              ...(s('attach')
+                ? { attachments: { labelZh: s('attach'), required: !!fd.get('attachRequired'), max: 5 } }
+                : {}),
+            },
+          }
+        : {}),
+    };
+    void api<{ id: string; titleZh: string; responsibleCount: number }>('POST', '/duties', body)
+      .then((d) =>
+        adhocView(
+          new URLSearchParams(),
+          h`<div class="notice ok" role="status" id="adhoc-created">已发起：${d.titleZh}（编号 ${d.id}），责任单位 ${d.responsibleCount} 个。提醒与督办按设置自动发送。</div>`,
+        ),
+      )
+      .catch((err: unknown) => {
+        (document.getElementById('result') as HTMLElement).innerHTML = problemBox(err, ADHOC_FIELDS).html;
+        window.scrollTo(0, 0);
+      });
+  });
+}
+
+/** The names the 专项工作 form gives the request's fields, for the API's problems. */
+const ADHOC_FIELDS: Record<string, string> = {
+  titleZh: '名称',
+  instructionZh: '工作要求',
+  documentNo: '文号',
+  evidenceZh: '需报送的材料',
+  responsible: '责任单位',
+  'responsible.kinds': '责任单位类型',
+  'responsible.attributes': '单位属性',
+  deadline: '截止时间',
+  'deadline.date': '截止日期',
+  'deadline.time': '截止时刻',
+  add: '添加的单位',
+  remove: '移出的单位',
+  reasonZh: '原因',
+};
+
+async function adhocChangeView(id: string): Promise<void> {
+  const duties = await all<AdhocDuty>('/adhoc-duties', 'duties');
+  const d = duties.find((x) => x.id === id);
+  if (!d) return render(h`<p>专项工作不存在：${id}</p><p><a href="#/adhoc">返回</a></p>`);
+  render(h`<p><a href="#/adhoc">← 返回专项工作</a></p><h1>${d.titleZh}</h1><div id="result"></div>
+    <p>${d.clause.quote}</p><p>截止：${d.activeDates ? `${when(d.activeDates.from)}至${when(d.activeDates.until)}，重复进行` : when(d.deadlineAt)}</p>
+    ${
+      d.activeDates
+        ? ''
+        : h`<form class="form panel change-form" data-change="extend"><strong class="wide">延期</strong>
+      <label>新的截止日期<input type="date" name="date" required></label><label>时刻<input type="time" name="time" value="18:00"></label>
+      <label class="wide">原因<input name="reason"></label><div class="wide"><button type="submit">延期</button></div></form>`
+    }
+    <form class="form panel change-form" data-change="units"><strong class="wide">调整责任单位</strong>
+      <label>添加（单位编号，用顿号分隔）<input name="add"></label><label>移出（单位编号）<input name="remove"></label>
+      <label class="wide">原因<input name="reason"></label><div class="wide"><button type="submit">调整</button></div></form>
+    <form class="form panel change-form" data-change="cancel"><strong class="wide">取消</strong>
+      <label class="wide">原因<input name="reason" required></label><div class="wide"><button type="submit" class="danger">取消这项工作</button></div></form>`);
+  for (const form of document.querySelectorAll<HTMLFormElement>('form.change-form'))
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const fd = new FormData(form);
+      const s = (k: string) => String(fd.get(k) ?? '').trim();
+      const ids = (k: string) =>
+        s(k)
+          .split(/[、,，\s]+/)
+          .filter(Boolean);
+      const kind = form.dataset.change as 'extend' | 'units' | 'cancel';
+      if (kind === 'cancel' && !confirm(`确定取消“${d.titleZh}”？未报送的单位会收到一次通知，此后不再提醒。`))
+        return;
+      const body =
+        kind === 'extend'
+          ? {
+              deadline: { date: s('date'), time: s('time') || '18:00' },
+              ...(s('reason') ? { reasonZh: s('reason') } : {}),
+            }
+          : kind === 'units'
+            ? {
+                ...(ids('add').length ? { add: ids('add') } : {}),
+                ...(ids('remove').length ? { remove: ids('remove') } : {}),
+                ...(s('reason') ? { reasonZh: s('reason') } : {}),
+              }
+            : { reasonZh: s('reason') };
+      void api('POST', `/adhoc-duties/${encodeURIComponent(id)}/${kind}`, body)
+        .then(() =>
+          adhocView(
+            new URLSearchParams(),
+            h`<div class="notice ok" role="status">已${kind === 'extend' ? '延期' : kind === 'units' ? '调整责任单位' : '取消'}：${d.titleZh}。相关单位会收到一次通知。</div>`,
+          ),
+        )
+        .catch((err: unknown) => {
+          (document.getElementById('result') as HTMLElement).innerHTML = problemBox(err, ADHOC_FIELDS).html;
+        });
+    });
+}
+
 // ---------------------------------------------------------------- 发送与审计
 
 interface Delivery {
@@ -1248,6 +1469,8 @@ async function route(): Promise<void> {
     else if (view === 'roster' && a === 'leader' && b) await leaderView(decodeURIComponent(b));
     else if (view === 'roster' && a === 'import') importView();
     else if (view === 'roster') await rosterView(params);
+    else if (view === 'adhoc' && a) await adhocChangeView(decodeURIComponent(a));
+    else if (view === 'adhoc') await adhocView(params);
     else if (view === 'cases' && a === 'new') await newCaseView(params);
     else if (view === 'cases' && a) await caseView(decodeURIComponent(a));
     else if (view === 'cases') await casesView(params);

@@ -247,6 +247,55 @@ describe('the console', () => {
     await shot('cases');
   });
 
+  it('starts an ad-hoc duty from a template, with its own form, refusing a past deadline, and extends it', async () => {
+    await page.goto(`${rt.apiUrl}/console/#/adhoc`);
+    await page.locator('#template-pick').waitFor();
+    await page.getByLabel('从模板开始').selectOption('五一节前检查');
+    await page.waitForURL(/template=/);
+    await page.locator('#adhoc-form').waitFor();
+    expect(await page.getByLabel('名称', { exact: true }).inputValue()).toContain('五一');
+    await page.getByLabel('截止日期').fill('2023-02-01');
+    await page.getByLabel('第1项名称').fill('检查情况');
+    await page.getByLabel('第2项名称').fill('发现隐患数');
+    await page.locator('select[name="field.1.type"]').selectOption('number');
+    await page.getByLabel('附件名称（选填）').fill('现场照片');
+    await page.getByRole('button', { name: '发起' }).click();
+    await page.locator('.notice.error').waitFor();
+    expect(await text('.notice.error')).toContain('截止时间：截止时间 2023-02-01');
+    const due = (
+      (await call(rt, 'GET', '/adhoc-templates?year=2023')).json.templates as {
+        nameZh: string;
+        request: { deadline: { date: string } };
+      }[]
+    ).find((t) => t.nameZh === '五一节前检查')!.request.deadline.date;
+    await page.getByLabel('截止日期').fill(due);
+    await page.getByRole('button', { name: '发起' }).click();
+    await page.locator('#adhoc-created').waitFor();
+    expect(await text('#adhoc-created')).toMatch(/^已发起：.*五一.*（编号 adhoc-[\w-]+），责任单位 \d+ 个/);
+    const id = /编号 (adhoc-[\w-]+)/.exec(await text('#adhoc-created'))![1]!;
+    const duty = (await call(rt, 'GET', `/duties/${id}`)).json as {
+      form: { fields: { labelZh: string; type: string }[] };
+    };
+    expect(duty.form.fields.map((f) => [f.labelZh, f.type])).toEqual([
+      ['检查情况', 'textarea'],
+      ['发现隐患数', 'number'],
+    ]);
+    await shot('adhoc');
+
+    await page.goto(`${rt.apiUrl}/console/#/adhoc/${id}`);
+    const extend = page.locator('form[data-change="extend"]');
+    await extend.waitFor();
+    await extend.getByLabel('新的截止日期').fill('2023-05-10');
+    await extend.getByLabel('原因').fill('部分乡镇任务较重');
+    await extend.getByRole('button', { name: '延期' }).click();
+    await page.getByText('已延期').waitFor();
+    const after = (await call(rt, 'GET', '/adhoc-duties')).json.duties as {
+      id: string;
+      deadlineAt: string;
+    }[];
+    expect(after.find((d) => d.id === id)?.deadlineAt).toBe('2023-05-10T18:00:00+08:00');
+  });
+
   it('lists the deliveries, the audit trail, and the mail a recipient got', async () => {
     await page.goto(`${rt.apiUrl}/console/#/records?subject=leader:leader-urban`);
     await page.locator('#audit').waitFor();
