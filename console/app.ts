@@ -179,6 +179,11 @@ const FIELD_ZH: Record<string, string> = {
   responsibleUnitId: '责任单位',
   supervisingUnitId: '监管部门',
   'term.until': '整改期限',
+  contact: '联络员',
+  principal: '主要负责人',
+  staffRepresentative: '职工代表',
+  holder: '任职人',
+  active: '启用状态',
   '(body)': '内容',
   '(file)': '文件',
 };
@@ -1362,6 +1367,46 @@ interface Delivery {
   subjects: string[];
 }
 
+/** Audit actions as an administrator reads them. */
+const ACTION_ZH: Record<string, string> = {
+  'unit-created': '新增单位',
+  'unit-updated': '修改单位',
+  'unit-deactivated': '停用单位',
+  'leader-created': '新增县领导',
+  'leader-updated': '修改县领导',
+  'addresses-released': '恢复向已改正的邮箱发送',
+  submission: '按时报送',
+  'submission-late': '逾期补报',
+  'case-opened': '立案',
+  'adhoc-duty-created': '发起专项工作',
+  'adhoc-duty-extended': '专项工作延期',
+  'adhoc-duty-cancelled': '取消专项工作',
+  'adhoc-duty-units-changed': '调整专项工作责任单位',
+};
+const actionZh = (a: string) =>
+  ACTION_ZH[a] ?? (a.startsWith('case-event:') ? `办理案件事件（${a.slice('case-event:'.length)}）` : a);
+const actorZh = (a: string) =>
+  a.startsWith('admin:')
+    ? `管理员 ${a.slice(6)}`
+    : a.startsWith('unit-link:')
+      ? `单位（${a.slice(10)}，通过邮件链接）`
+      : a === 'simulator'
+        ? '模拟'
+        : a;
+/** An entry's details: the fields changed, by their Chinese names; anything else as it is. */
+function detailsZh(details: Record<string, unknown> | undefined): Raw {
+  if (!details) return h``;
+  const parts = Object.entries(details).map(([k, v]) => {
+    if (k === 'changed' && Array.isArray(v)) return `修改了：${v.map((f) => fieldZh(String(f))).join('、')}`;
+    if (k === 'import') return `批量导入（${String(v).toUpperCase()}）`;
+    if (k === 'unitId') return `单位：${String(v)}`;
+    if (k === 'kind') return `类型：${kindZh(String(v))}`;
+    if (k === 'addresses' && Array.isArray(v)) return `邮箱：${v.join('、')}`;
+    return `${k}：${typeof v === 'string' ? v : JSON.stringify(v)}`;
+  });
+  return h`${parts.map((p) => h`<div>${p}</div>`)}`;
+}
+
 async function recordsView(params: URLSearchParams): Promise<void> {
   const q = new URLSearchParams();
   for (const k of ['from', 'to', 'recipient', 'status', 'subject'])
@@ -1398,7 +1443,7 @@ async function recordsView(params: URLSearchParams): Promise<void> {
       audit
         ? h`<section class="panel"><h2>修改与办理记录：${auditSubject}</h2><table id="audit"><thead><tr><th>时间</th><th>操作人</th><th>操作</th><th>内容</th></tr></thead><tbody>${audit.entries.map(
             (e) =>
-              h`<tr><td class="t">${when(e.at)}</td><td>${e.actor.replace(/^admin:/, '管理员 ')}</td><td>${e.action}</td><td>${e.details ? JSON.stringify(e.details) : ''}</td></tr>`,
+              h`<tr><td class="t">${when(e.at)}</td><td>${actorZh(e.actor)}</td><td>${actionZh(e.action)}</td><td>${detailsZh(e.details)}</td></tr>`,
           )}</tbody></table></section>`
         : ''
     }

@@ -299,7 +299,8 @@ describe('the console', () => {
   it('lists the deliveries, the audit trail, and the mail a recipient got', async () => {
     await page.goto(`${rt.apiUrl}/console/#/records?subject=leader:leader-urban`);
     await page.locator('#audit').waitFor();
-    expect(await text('#audit')).toContain('leader-updated');
+    expect(await text('#audit')).toContain('修改县领导');
+    expect(await text('#audit')).toContain('修改了：任职人');
     expect(await page.locator('#deliveries tbody tr').count()).toBeGreaterThan(0);
     await page.goto(`${rt.apiUrl}/console/#/mail?to=ent-0002.contact@example.com`);
     await page.locator('#mails').waitFor();
