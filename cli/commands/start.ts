@@ -1,4 +1,5 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { sendLogsTo } from '../../functions/handlers/common.ts';
 import { parseInstant, toShanghaiIso } from '../../workflows/calendar.ts';
@@ -46,7 +47,15 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
   // The handlers' and the runtime's own records (English, for whoever debugs) go to a file unless --verbose.
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, 'safeduty.log');
-  const logStream = values.verbose ? undefined : createWriteStream(logFile, { flags: 'a' });
+  // Written through at once, line by line: the last records before a crash (kill -9 included) are the ones wanted.
+  const logStream = values.verbose
+    ? undefined
+    : new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          appendFileSync(logFile, chunk);
+          done();
+        },
+      });
   if (logStream) sendLogsTo(logStream);
   const log = (m: string) => (logStream ? logStream.write(`${new Date().toISOString()} ${m}\n`) : io.err(m));
   let runtime;
