@@ -143,7 +143,12 @@ async function download(path: string, fallbackName: string): Promise<void> {
 }
 
 function problemBox(err: unknown, labels: Record<string, string> = {}): Raw {
-  const fieldZh = (f: string) => labels[f] ?? FIELD_ZH[f] ?? f;
+  const fieldZh = (f: string) => {
+    // The unit form's rows of the 专项工作 page: form.fields.0.labelZh → 报送表第1项名称.
+    const row = /^form\.fields\.(\d+)\.(\w+)$/.exec(f);
+    if (row) return `报送表第${Number(row[1]) + 1}项${row[2] === 'labelZh' ? '名称' : ''}`;
+    return labels[f] ?? FIELD_ZH[f] ?? f;
+  };
   if (err instanceof ApiError)
     return h`<div class="notice error" role="alert"><strong>${err.messageZh}</strong>${
       err.issues.length > 0
@@ -264,7 +269,7 @@ function base64url(bytes: ArrayBuffer | Uint8Array): string {
     .replace(/=+$/, '');
 }
 
-const redirectUri = () => `${location.origin}/console/`;
+const redirectUri = () => `${location.origin}/console`;
 
 /** The Cognito hosted UI, with PKCE: the code comes back to /console/ and is exchanged here. */
 async function cognitoSignIn(): Promise<void> {
@@ -294,7 +299,7 @@ async function finishCognitoSignIn(code: string, state: string | null): Promise<
     verifier: string;
     state: string;
   } | null;
-  history.replaceState(null, '', '/console/#/overview');
+  history.replaceState(null, '', '/console#/overview');
   if (!c || !saved || saved.state !== state) return false;
   const res = await fetch(`https://${c.domain}/oauth2/token`, {
     method: 'POST',
@@ -646,9 +651,8 @@ async function cyclesView(dutyId?: string, periodKey?: string): Promise<void> {
   const evidence = (u: CycleUnit) => {
     const e = u.evidence ?? {};
     return h`${Object.entries(e.fields ?? {}).map(
-      ([k, v]) =>
-        h`<div><span class="muted">${labelOf(k)}：</span><span style="white-space:pre-wrap">${v}</span></div>`,
-    )}${u.note ? h`<div>${u.note}</div>` : ''}${e.minutes ? h`<details><summary>会议纪要</summary><div style="white-space:pre-wrap">${e.minutes}</div></details>` : ''}${
+      ([k, v]) => h`<div><span class="muted">${labelOf(k)}：</span><span class="pre">${v}</span></div>`,
+    )}${u.note ? h`<div>${u.note}</div>` : ''}${e.minutes ? h`<details><summary>会议纪要</summary><div class="pre">${e.minutes}</div></details>` : ''}${
       e.attendees?.length ? h`<div class="muted">参会人员：${e.attendees.join('、')}</div>` : ''
     }${(e.links ?? []).map((l) => h`<div><a href="${l}" target="_blank" rel="noopener noreferrer">${l}</a></div>`)}${(
       e.attachments ?? []
@@ -734,6 +738,10 @@ function patchFrom(
     for (const p of path.slice(0, -1)) target = (target[p] ??= {}) as Record<string, unknown>;
     target[path.at(-1) as string] = value === '' ? null : value;
   }
+  // An optional person emptied: the person is removed, not left half-filled.
+  const staff = patch.staffRepresentative as Record<string, unknown> | undefined;
+  if (staff && Object.values(staff).every((v) => v === null) && before?.staffRepresentative)
+    patch.staffRepresentative = null;
   // A list typed in one box: 县属监管企业、燃气.
   if (typeof patch.attributes === 'string')
     patch.attributes = patch.attributes
@@ -1294,6 +1302,9 @@ const ADHOC_FIELDS: Record<string, string> = {
   deadline: '截止时间',
   'deadline.date': '截止日期',
   'deadline.time': '截止时刻',
+  'responsible.towns': '限于乡镇',
+  form: '单位报送表',
+  'form.attachments.labelZh': '附件名称',
   add: '添加的单位',
   remove: '移出的单位',
   reasonZh: '原因',
@@ -1393,6 +1404,27 @@ const actorZh = (a: string) =>
       : a === 'simulator'
         ? '模拟'
         : a;
+/** Detail keys of audit entries as a reader names them; null: bookkeeping nobody needs to read. */
+const DETAIL_ZH: Record<string, string | null> = {
+  titleZh: '名称',
+  deadline: '截止时间',
+  responsibleCount: '责任单位数',
+  reasonZh: '原因',
+  type: '案件类型',
+  responsibleUnitId: '责任单位',
+  supervisingUnitId: '监管部门',
+  term: '整改期限',
+  newTerm: '新的整改期限',
+  fromStage: '原阶段',
+  toStage: '新阶段',
+  role: '办理方',
+  person: '经办人',
+  seq: null,
+  periodKey: '周期',
+  generation: null,
+  activeDates: null,
+};
+
 /** An entry's details: the fields changed, by their Chinese names; anything else as it is. */
 function detailsZh(details: Record<string, unknown> | undefined): Raw {
   if (!details) return h``;
@@ -1402,9 +1434,19 @@ function detailsZh(details: Record<string, unknown> | undefined): Raw {
     if (k === 'unitId') return `单位：${String(v)}`;
     if (k === 'kind') return `类型：${kindZh(String(v))}`;
     if (k === 'addresses' && Array.isArray(v)) return `邮箱：${v.join('、')}`;
-    return `${k}：${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    const label = DETAIL_ZH[k];
+    if (label === null) return '';
+    const text =
+      typeof v === 'string'
+        ? /^\d{4}-\d{2}-\d{2}T/.test(v)
+          ? when(v)
+          : v
+        : typeof v === 'number'
+          ? String(v)
+          : '';
+    return text ? `${label ?? k}：${text}` : '';
   });
-  return h`${parts.map((p) => h`<div>${p}</div>`)}`;
+  return h`${parts.filter(Boolean).map((p) => h`<div>${p}</div>`)}`;
 }
 
 async function recordsView(params: URLSearchParams): Promise<void> {
@@ -1548,7 +1590,7 @@ async function start(): Promise<void> {
   // The local start-up message links here with the token in the fragment (never sent to a server).
   const fragmentToken = /^#token=([^&]+)/.exec(location.hash)?.[1];
   if (fragmentToken) {
-    history.replaceState(null, '', '/console/#/overview');
+    history.replaceState(null, '', '/console#/overview');
     return signInWith(decodeURIComponent(fragmentToken));
   }
   const code = new URLSearchParams(location.search).get('code');

@@ -2,7 +2,14 @@
 // storage at an address the API gives for exactly that file, and named in the form before it is sent. Without this
 // script the form still sends everything but files; the API checks everything again either way.
 
-const TYPES = new Set(['image/jpeg', 'image/png', 'image/heic', 'image/webp', 'application/pdf']);
+const TYPES = new Set([
+  'image/jpeg',
+  'image/png',
+  'image/heic',
+  'image/heif',
+  'image/webp',
+  'application/pdf',
+]);
 
 const form = document.getElementById('report') as HTMLFormElement | null;
 const input = document.getElementById('files') as HTMLInputElement | null;

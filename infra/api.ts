@@ -174,13 +174,13 @@ export class SafedutyApi extends Construct {
     });
 
     // The console signs administrators in through Cognito's managed login pages (in Chinese, MFA as the pool
-    // requires), on a Cognito domain, and comes back to /console/ with a code it exchanges with PKCE.
-    const consoleUrl = `${this.httpApi.apiEndpoint}/console/`;
+    // requires), on a Cognito domain, and comes back to /console with a code it exchanges with PKCE.
+    const consoleUrl = `${this.httpApi.apiEndpoint}/console`;
     // The console is reached at the API's own address and at the county's domain mapped to it (the address in
     // emails): sign-in returns to whichever it started from.
     const consoleUrls = [
       consoleUrl,
-      ...(props.publicUrl ? [`${props.publicUrl.replace(/\/+$/, '')}/console/`] : []),
+      ...(props.publicUrl ? [`${props.publicUrl.replace(/\/+$/, '')}/console`] : []),
     ];
     this.consoleDomain = this.userPool.addDomain('ConsoleDomain', {
       cognitoDomain: { domainPrefix: props.consoleDomainPrefix ?? consoleDomainPrefix(stack) },

@@ -575,6 +575,14 @@ export class StatelessStack extends Stack {
           resources: [`arn:${Aws.PARTITION}:s3:::${props.attachmentsBucketName}/attachments/*`],
         }),
       );
+      // Without it S3 answers a missing file with 403, not 404: the check could not tell "never uploaded".
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [`arn:${Aws.PARTITION}:s3:::${props.attachmentsBucketName}`],
+          conditions: { StringLike: { 's3:prefix': 'attachments/*' } },
+        }),
+      );
       const nagName = props.attachmentsBucketName
         .replace(Aws.ACCOUNT_ID, '<AWS::AccountId>')
         .replace(Aws.REGION, '<AWS::Region>');

@@ -16,6 +16,7 @@ import {
   parseRosterJson,
   parseRosterXlsx,
   planRoster,
+  withAbsentColumnsKept,
   type ImportSummary,
 } from '../../functions/core/roster-import.ts';
 import { XLSX_TYPE } from '../../functions/http/schemas.ts';
@@ -200,15 +201,24 @@ async function importInBatches(
     const leadersNow = (storedLeaders.items as (Leader & { undeliverable?: unknown })[]).map(
       ({ undeliverable: _u, ...l }) => l,
     );
+    // As the API does: a column the file lacks leaves a stored unit's field as it is.
+    const located = {
+      ...parsed.located,
+      units: withAbsentColumnsKept(
+        parsed.located.units,
+        new Map(storedUnits.map((u) => [u.id, u])),
+        parsed.absent,
+      ),
+    };
     const issues = [
       ...parsed.issues,
       ...(parsed.issues.some((i) => i.row === 1 || i.field === '(file)')
         ? []
-        : crossCheck(parsed.located, { units: storedUnits, leaders: leadersNow }, parsed.idsInFile)),
+        : crossCheck(located, { units: storedUnits, leaders: leadersNow }, parsed.idsInFile)),
     ].sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
     if (issues.length > 0)
       throw new InputRejected(`名册有 ${issues.length} 处问题，未写入任何数据：`, issues);
-    const plan = planRoster(parsed.located, storedUnits, leadersNow, options['dry-run'] === true);
+    const plan = planRoster(located, storedUnits, leadersNow, options['dry-run'] === true);
     if (options['dry-run'])
       return options.json ? io.out(JSON.stringify(plan.summary)) : showPlan(plan.summary, io);
     if (plan.summary.contactsReplaced > 0 && !options.yes) return refuseOverwrite(plan.summary, io);

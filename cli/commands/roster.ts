@@ -92,6 +92,11 @@ function unitPatch(values: UnitValues): Record<string, unknown> {
     const email = values[`${prefix}-email` as keyof UnitValues] as string | undefined;
     const phone =
       prefix === 'staff' ? undefined : (values[`${prefix}-phone` as keyof UnitValues] as string | undefined);
+    // `--staff-name "" --staff-email ""`: the staff representative is removed.
+    if (prefix === 'staff' && name === '' && email === '') {
+      patch[position] = null;
+      continue;
+    }
     if (name !== undefined) person.name = name;
     if (email !== undefined) person.email = email;
     if (phone !== undefined) person.phone = phone === '' ? null : phone;

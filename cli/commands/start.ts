@@ -87,7 +87,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
   if (saved !== undefined && !clockStart)
     io.out(`（虚拟时钟从上次停止处继续：${toShanghaiIso(new Date(saved))}；要跳到其他时间请用 --clock）`);
   io.out('');
-  io.out(`  管理控制台：       ${runtime.apiUrl}/console/#token=${runtime.adminToken}`);
+  io.out(`  管理控制台：       ${runtime.apiUrl}/console#token=${runtime.adminToken}`);
   io.out(`  HTTP 接口：        ${runtime.apiUrl}   （健康检查：${runtime.apiUrl}/health）`);
   io.out(`  邮件：             控制台的“邮件”页，按收件人查看发出的每封提醒和督办（虚拟发送时间）`);
   io.out(

@@ -19,6 +19,7 @@ const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',
   'image/heic': 'heic',
+  'image/heif': 'heif',
   'image/webp': 'webp',
   'application/pdf': 'pdf',
 };

@@ -100,7 +100,14 @@ export function ssmClient(): SSMClient {
 
 export function s3Client(): S3Client {
   // The local S3 (s3rver) answers on one host, so buckets go in the path there; AWS uses its virtual hosts.
-  s3 ??= traced(new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }));
+  s3 ??= traced(
+    new S3Client({
+      forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+      // A presigned PUT must not carry the checksum of an empty body (the SDK's default): the browser sends the file.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  );
   return s3;
 }
 

@@ -27,7 +27,7 @@ import {
 } from '../../workflows/calendar.ts';
 import { parsePeriodKey, periodKeyOf } from '../../workflows/periods.ts';
 import { periodKindOfDuty, planCycle } from '../../workflows/plan.ts';
-import type { UnitRecord } from './model.ts';
+import { attributeSchema, type UnitRecord } from './model.ts';
 import { fieldPath, ValidationError, type FieldIssue } from './errors.ts';
 import { freeText, lineText } from './text.ts';
 
@@ -76,7 +76,7 @@ export const adhocDutyBodySchema = z
         departments: idList.optional(),
         units: idList.optional(),
         attributes: z
-          .array(lineText(20))
+          .array(attributeSchema)
           .min(1)
           .max(20)
           .optional()

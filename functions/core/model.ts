@@ -38,6 +38,11 @@ export const personSchema = z
   .strict();
 export type Person = z.infer<typeof personSchema>;
 
+/** One attribute of a unit: a short name, without the separators a list of them is written with. */
+export const attributeSchema = lineText(20).pipe(
+  z.string().regex(/^[^、,，;；]+$/, '属性名中不能有顿号、逗号或分号（多个属性请分开写）'),
+);
+
 export const unitSchema = z
   .object({
     id: idSchema,
@@ -57,7 +62,7 @@ export const unitSchema = z
      * What else the county knows about the unit that decides its duties: 县属监管企业, 危险化学品, 燃气, 人员密集场所 …
      * An ad-hoc duty (or a deployment's catalog duty) can be for the units with one of them.
      */
-    attributes: z.array(lineText(20)).max(20).optional(),
+    attributes: z.array(attributeSchema).max(20).optional(),
     active: z.boolean().default(true),
   })
   .strict();

@@ -14,8 +14,10 @@ export async function checkUnitReport(
   target: { item: string; unitId: string },
   note: string,
   evidence: Evidence,
+  options: { form?: boolean } = {},
 ): Promise<void> {
-  const issues: FieldIssue[] = reportProblems(duty, note, evidence);
+  // An administrator recording on a unit's behalf may have less than the form asks; the files are checked always.
+  const issues: FieldIssue[] = options.form === false ? [] : reportProblems(duty, note, evidence);
   const prefix = attachmentPrefix(target.item, target.unitId);
   const files = evidence.attachments ?? [];
   const stored = await Promise.all(

@@ -10,6 +10,7 @@ export const ATTACHMENT_TYPES: Readonly<Record<string, string>> = {
   'image/jpeg': 'JPG 照片',
   'image/png': 'PNG 图片',
   'image/heic': 'HEIC 照片',
+  'image/heif': 'HEIF 照片',
   'image/webp': 'WebP 图片',
   'application/pdf': 'PDF 文件',
 };

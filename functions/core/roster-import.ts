@@ -140,6 +140,11 @@ export interface ParsedRoster {
   issues: RosterIssue[];
   /** Ids of every row, including rows with problems: a reference to one of them is not a second problem. */
   idsInFile: Set<string>;
+  /**
+   * A CSV or worksheet's optional columns it does not have: for a unit already stored, those fields keep their
+   * stored values (a file without phone numbers does not erase them). A JSON roster gives whole units.
+   */
+  absent?: ReadonlySet<Column>;
 }
 
 const EMPTY: Located = {
@@ -275,7 +280,10 @@ function parseRosterRows(rows: CsvRow[]): ParsedRoster {
       name === undefined && email === undefined
         ? undefined
         : { name: name ?? '', email: email ?? '', ...(phone ? { phone } : {}) };
-    const cell = new Map(columns.map((c, i) => [c, (record.fields[i] ?? '').trim()]));
+    // Our export guards cells a spreadsheet would run as formulas with a leading ' (csv.ts): read them back as written.
+    const cell = new Map(
+      columns.map((c, i) => [c, (record.fields[i] ?? '').trim().replace(/^'(?=[=+\-@\t\r])/, '')]),
+    );
     const get = (c: Column) => (cell.get(c) ? cell.get(c) : undefined);
     raw.id = get('id') ?? '';
     raw.name = get('name') ?? '';
@@ -309,6 +317,7 @@ function parseRosterRows(rows: CsvRow[]): ParsedRoster {
     lines.push(record.line);
   }
   return {
+    absent: new Set((Object.keys(CSV_COLUMNS) as Column[]).filter((c) => !seen.has(c))),
     located: {
       units,
       leaders: [],
@@ -361,6 +370,33 @@ export function parseRosterJson(body: unknown): ParsedRoster {
 }
 
 // ---------------------------------------------------------------- checking and writing
+
+/** Units of a file as they will be stored: where the file has no column for a field, a stored unit keeps it. */
+export function withAbsentColumnsKept(
+  units: readonly Unit[],
+  stored: ReadonlyMap<string, Unit>,
+  absent: ReadonlySet<Column> | undefined,
+): Unit[] {
+  if (!absent || absent.size === 0) return [...units];
+  return units.map((u) => {
+    const old = stored.get(u.id);
+    if (!old) return u;
+    const kept: Unit = { ...u, contact: { ...u.contact }, principal: { ...u.principal } };
+    const keep = <K extends keyof Unit>(col: Column, key: K) => {
+      if (!absent.has(col)) return;
+      if (old[key] === undefined) delete kept[key];
+      else kept[key] = old[key];
+    };
+    keep('parent', 'parentId');
+    keep('supervisingDepartment', 'supervisingDepartmentId');
+    keep('leaderInCharge', 'leaderInChargeId');
+    keep('attributes', 'attributes');
+    if (absent.has('staffName') && absent.has('staffEmail')) keep('staffName', 'staffRepresentative');
+    if (absent.has('contactPhone') && old.contact.phone) kept.contact.phone = old.contact.phone;
+    if (absent.has('principalPhone') && old.principal.phone) kept.principal.phone = old.principal.phone;
+    return kept;
+  });
+}
 
 /**
  * Problems that need the stored roster: duplicates inside the file, and references (parent, supervising
@@ -455,21 +491,29 @@ export async function importRoster(
   ctx: ChangeContext,
   options: { dryRun?: boolean } = {},
 ): Promise<ImportSummary> {
-  const { located, issues, idsInFile } =
-    input.kind === 'csv'
-      ? parseRosterCsv(input.text)
-      : input.kind === 'xlsx'
-        ? await parseRosterXlsx(input.bytes)
-        : parseRosterJson(input.body);
+  const {
+    located: parsed,
+    issues,
+    idsInFile,
+    absent,
+  } = input.kind === 'csv'
+    ? parseRosterCsv(input.text)
+    : input.kind === 'xlsx'
+      ? await parseRosterXlsx(input.bytes)
+      : parseRosterJson(input.body);
   const fileLevel = issues.some((i) => i.field === '(file)' || i.row === 1);
   if (fileLevel) throw rejected(issues);
-  if (issues.length === 0 && located.units.length === 0 && located.leaders.length === 0)
+  if (issues.length === 0 && parsed.units.length === 0 && parsed.leaders.length === 0)
     throw rejected([{ field: '(body)', problem: '名册中既没有单位也没有领导' }]);
 
   const [storedUnits, storedLeaders] = await Promise.all([
     listUnits({ kinds: UNIT_KINDS, includeInactive: true }),
     listLeaders(),
   ]);
+  const located: Located = {
+    ...parsed,
+    units: withAbsentColumnsKept(parsed.units, new Map(storedUnits.map((u) => [u.id, unitOnly(u)])), absent),
+  };
   const cross = crossCheck(located, { units: storedUnits, leaders: storedLeaders }, idsInFile);
   if (issues.length + cross.length > 0) throw rejected(byRow([...issues, ...cross]));
 

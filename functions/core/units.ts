@@ -151,6 +151,7 @@ export async function saveUnit(
   pathId: string,
   body: Omit<Unit, 'id'> & { id?: string | undefined },
   ctx: ChangeContext,
+  options: { releaseChangedOnly?: boolean } = {},
 ): Promise<{ status: SaveStatus; unit: Unit }> {
   idMismatch(body.id, pathId);
   const unit: Unit = { ...body, id: pathId };
@@ -172,10 +173,15 @@ export async function saveUnit(
       '单位信息有误：引用的单位或县领导不存在或不适用',
       problems,
     );
-  await releaseChecked(unitAddresses(unit), auditKey({ kind: 'unit', id: unit.id }), ctx);
+  if (existing && existing.id === safetyOfficeUnitId() && !unit.active) throw safetyOfficeConflict();
+  // A whole entry saved confirms every address in it; a partial change confirms only the addresses it changed.
+  const before = existing ? new Set(unitAddresses(existing).map(addressKey)) : new Set<string>();
+  const confirmed = options.releaseChangedOnly
+    ? unitAddresses(unit).filter((a) => !before.has(addressKey(a)))
+    : unitAddresses(unit);
+  await releaseChecked(confirmed, auditKey({ kind: 'unit', id: unit.id }), ctx);
   if (existing && canonical(unitOnly(existing)) === canonical(unit))
     return { status: 'unchanged', unit: unitOnly(existing) };
-  if (existing && existing.id === safetyOfficeUnitId() && !unit.active) throw safetyOfficeConflict();
   await putUnit(rosterEntry(unit, existing, nowIso()));
   await appendAudit({
     subject: auditKey({ kind: 'unit', id: unit.id }),
@@ -220,7 +226,7 @@ export async function patchUnit(
   const existing = await requireUnit(id);
   const merged = unitSchema.safeParse(mergePatch(unitOnly(existing), patch));
   if (!merged.success) throw patchRejected(merged.error);
-  return saveUnit(id, merged.data, ctx);
+  return saveUnit(id, merged.data, ctx, { releaseChangedOnly: true });
 }
 
 /** Changes a leader's title or holder (or some of the holder's fields). */
@@ -232,7 +238,7 @@ export async function patchLeader(
   const existing = await requireLeader(id);
   const merged = leaderSchema.safeParse(mergePatch(existing, patch));
   if (!merged.success) throw patchRejected(merged.error);
-  return saveLeader(id, merged.data, ctx);
+  return saveLeader(id, merged.data, ctx, { releaseChangedOnly: true });
 }
 
 function patchRejected(error: z.ZodError): ValidationError {
@@ -290,11 +296,14 @@ export async function saveLeader(
   pathId: string,
   body: Omit<Leader, 'id'> & { id?: string | undefined },
   ctx: ChangeContext,
+  options: { releaseChangedOnly?: boolean } = {},
 ): Promise<{ status: SaveStatus; leader: Leader }> {
   idMismatch(body.id, pathId);
   const leader: Leader = { ...body, id: pathId };
   const existing = await getLeader(pathId);
-  await releaseChecked([leader.holder.email], auditKey({ kind: 'leader', id: leader.id }), ctx);
+  const changedAddress = !existing || addressKey(existing.holder.email) !== addressKey(leader.holder.email);
+  if (!options.releaseChangedOnly || changedAddress)
+    await releaseChecked([leader.holder.email], auditKey({ kind: 'leader', id: leader.id }), ctx);
   if (existing && canonical(existing) === canonical(leader)) return { status: 'unchanged', leader: existing };
   await putLeader(leader);
   await appendAudit({

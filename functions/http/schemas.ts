@@ -69,7 +69,7 @@ export const attachmentRequestSchema = z
     size: z
       .number()
       .int()
-      .min(1)
+      .min(0)
       .max(100 * 1024 * 1024),
   })
   .strict()

@@ -197,11 +197,15 @@ describe('submissions', () => {
   });
 
   it("records a submission through the unit's own link in the header", async () => {
-    const r = await call(rt, 'POST', SUBMIT, {
-      body: { unitId: 'ent-0001', note: '已完成' },
-      auth: false,
-      headers: { 'x-safeduty-link': link('ent-0001') },
-    });
+    const send = (evidence: object) =>
+      call(rt, 'POST', SUBMIT, {
+        body: { unitId: 'ent-0001', note: '已完成', evidence },
+        auth: false,
+        headers: { 'x-safeduty-link': link('ent-0001') },
+      });
+    // Through a link the duty's form applies, as on the page.
+    expectStatus(await send({}), 400, 'evidence.fields.risks');
+    const r = await send({ fields: { risks: '节后复工', measures: '逐项检查', owner: '王工' } });
     expect(r.status, r.text).toBe(201);
     expect(r.json.recordedBy).toBe('unit-link:ent-0001');
     const audit = await call(rt, 'GET', `/audit?subject=cycle:${WEEKLY}:2023-W06`);

@@ -25,6 +25,7 @@ const ALLOWED = new Set([
   'JPG',
   'PNG',
   'HEIC',
+  'HEIF',
   'WebP',
   'PDF',
   'MB',

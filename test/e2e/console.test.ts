@@ -55,14 +55,14 @@ describe('the console', () => {
   it('is where the API sends a browser, and signs in with the admin token', async () => {
     const res = await page.goto(`${rt.apiUrl}/`);
     expect(res?.status()).toBe(200);
-    expect(page.url()).toBe(`${rt.apiUrl}/console/`);
+    expect(page.url()).toBe(`${rt.apiUrl}/console`);
     await page.getByLabel('管理员令牌').fill('wrong-token');
     await page.getByRole('button', { name: '登录' }).click();
     await expect(page.getByText('令牌不正确，请重新输入').waitFor()).resolves.toBeUndefined();
     await page.getByLabel('管理员令牌').fill(rt.adminToken);
     await page.getByRole('button', { name: '登录' }).click();
     await page.locator('#card-overdue').waitFor();
-    expect(page.url()).toBe(`${rt.apiUrl}/console/#/overview`);
+    expect(page.url()).toBe(`${rt.apiUrl}/console#/overview`);
   });
 
   it('shows the overview, with the same figures as the API', async () => {
@@ -94,7 +94,7 @@ describe('the console', () => {
   });
 
   it('shows what a unit submitted in its cycle', async () => {
-    await page.goto(`${rt.apiUrl}/console/#/cycles/risk-prejudgment-weekly/2023-W06`);
+    await page.goto(`${rt.apiUrl}/console#/cycles/risk-prejudgment-weekly/2023-W06`);
     const row = page.locator('#cycle-units tr[data-unit="town-001"]');
     await row.waitFor();
     expect(await row.textContent()).toContain('镇安委会已完成本周风险研判');
@@ -168,7 +168,7 @@ describe('the console', () => {
       'ent-0301,青山新材料有限公司,企业,town-009,许鹏,ent-0301@example.gov.cn,何兵,ent-0301.p@example.gov.cn',
       'ent-0302,青山机械厂,企业,town-001,唐莉,not-an-address,高峰,ent-0302.p@example.gov.cn',
     ].join('\r\n');
-    await page.goto(`${rt.apiUrl}/console/#/roster/import`);
+    await page.goto(`${rt.apiUrl}/console#/roster/import`);
     await page.locator('#import-form').waitFor();
     await page.setInputFiles('input[type=file]', {
       name: '名册.csv',
@@ -203,7 +203,7 @@ describe('the console', () => {
   });
 
   it('opens a case, refusing an incomplete form, and acts on it as the county side', async () => {
-    await page.goto(`${rt.apiUrl}/console/#/cases/new?type=major-hazard-rectification`);
+    await page.goto(`${rt.apiUrl}/console#/cases/new?type=major-hazard-rectification`);
     await page.locator('#case-form').waitFor();
     await page.getByRole('button', { name: '立案' }).click();
     await page.locator('.notice.error').waitFor();
@@ -241,14 +241,14 @@ describe('the console', () => {
     expect(await text('#case-history')).toContain('报送“五到位”整改方案');
     await shot('case');
 
-    await page.goto(`${rt.apiUrl}/console/#/cases?type=major-hazard-rectification`);
+    await page.goto(`${rt.apiUrl}/console#/cases?type=major-hazard-rectification`);
     await page.locator('#case-board').waitFor();
     expect(await page.locator('.column[data-stage="rectifying"] .case').count()).toBe(1);
     await shot('cases');
   });
 
   it('starts an ad-hoc duty from a template, with its own form, refusing a past deadline, and extends it', async () => {
-    await page.goto(`${rt.apiUrl}/console/#/adhoc`);
+    await page.goto(`${rt.apiUrl}/console#/adhoc`);
     await page.locator('#template-pick').waitFor();
     await page.getByLabel('从模板开始').selectOption('五一节前检查');
     await page.waitForURL(/template=/);
@@ -282,7 +282,7 @@ describe('the console', () => {
     ]);
     await shot('adhoc');
 
-    await page.goto(`${rt.apiUrl}/console/#/adhoc/${id}`);
+    await page.goto(`${rt.apiUrl}/console#/adhoc/${id}`);
     const extend = page.locator('form[data-change="extend"]');
     await extend.waitFor();
     await extend.getByLabel('新的截止日期').fill('2023-05-10');
@@ -297,12 +297,12 @@ describe('the console', () => {
   });
 
   it('lists the deliveries, the audit trail, and the mail a recipient got', async () => {
-    await page.goto(`${rt.apiUrl}/console/#/records?subject=leader:leader-urban`);
+    await page.goto(`${rt.apiUrl}/console#/records?subject=leader:leader-urban`);
     await page.locator('#audit').waitFor();
     expect(await text('#audit')).toContain('修改县领导');
     expect(await text('#audit')).toContain('修改了：任职人');
     expect(await page.locator('#deliveries tbody tr').count()).toBeGreaterThan(0);
-    await page.goto(`${rt.apiUrl}/console/#/mail?to=ent-0002.contact@example.com`);
+    await page.goto(`${rt.apiUrl}/console#/mail?to=ent-0002.contact@example.com`);
     await page.locator('#mails').waitFor();
     const mails = await page.locator('#mails .mail').count();
     expect(mails).toBeGreaterThan(0);

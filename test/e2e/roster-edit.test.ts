@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../local/runtime.ts';
@@ -176,6 +176,38 @@ describe('safeduty units show|add|edit|deactivate|export and leaders list|show|e
     expect(back.code, back.err).toBe(0);
     expect(back.out).toMatch(/^预览（未写入任何数据）：单位 新增 0、更新 0、未变 \d+；/);
     expect((await run('units', 'export', '--xlsx')).err).toContain('加 --out 名册.xlsx');
+    // A phone written +86… is guarded against formulas in the CSV, and read back as written.
+    expect((await run('units', 'edit', 'town-002', '--contact-phone', '+86 138 0000 0000')).code).toBe(0);
+    const exported = join(dir.path, 'roster.csv');
+    expect((await run('units', 'export', '--out', exported)).code).toBe(0);
+    expect(readFileSync(exported, 'utf8')).toContain("'+86 138 0000 0000");
+    const csvBack = await run('units', 'import', exported, '--dry-run');
+    expect(csvBack.code, csvBack.err).toBe(0);
+    expect(csvBack.out).toMatch(/单位 新增 0、更新 0、未变 \d+/);
+  });
+
+  it('leaves what a file has no column for as it is: attributes and phones survive an import without them', async () => {
+    expect((await run('units', 'edit', 'ent-0001', '--attributes', '燃气、县属监管企业')).code).toBe(0);
+    const before = (await call(rt, 'GET', '/units/ent-0001')).json;
+    const csv = join(dir.path, 'short.csv');
+    writeFileSync(
+      csv,
+      '单位编号,单位名称,单位类型,上级单位,联络人,联络人邮箱,主要负责人,主要负责人邮箱\r\n' +
+        `ent-0001,${String(before.name)},企业,town-001,新联络人,ent-0001.new@example.gov.cn,` +
+        `${(before.principal as { name: string }).name},${(before.principal as { email: string }).email}\r\n`,
+    );
+    const r = await run('units', 'import', csv, '--yes');
+    expect(r.code, r.err).toBe(0);
+    const after = (await call(rt, 'GET', '/units/ent-0001')).json;
+    expect(after).toMatchObject({
+      attributes: ['燃气', '县属监管企业'],
+      supervisingDepartmentId: before.supervisingDepartmentId,
+      contact: { name: '新联络人', email: 'ent-0001.new@example.gov.cn' },
+    });
+    const bad = await run('units', 'edit', 'ent-0001', '--attributes', '燃气;液化气');
+    expect(bad.code).toBe(0); // two attributes, split as written
+    const one = await call(rt, 'PATCH', '/units/ent-0001', { body: { attributes: ['燃气,液化气'] } });
+    expect(one.status).toBe(400);
   });
 
   it('lists, shows and edits leaders', async () => {

@@ -148,6 +148,32 @@ describe("a unit's report page", () => {
       '别人的.jpg：不是本单位为本事项上传的文件',
       '没传上.jpg：文件没有上传成功，请重新选择该文件',
     ]);
+    // The same checks whichever route a unit's link takes.
+    const viaHeader = await call(rt, 'POST', '/cycles/monthly-safety-meeting/2023-02/submissions', {
+      body: { unitId: 'town-002', note: '已开会' },
+      auth: false,
+      headers: { 'x-safeduty-link': link.split('/links/')[1]! },
+    });
+    expect(viaHeader.status).toBe(400);
+    expect(viaHeader.json.issues?.map((i) => i.problem)).toContain('请填写“会议纪要”');
+    // An administrator may record less than the form asks, but not name a file that is not the unit's.
+    const byAdmin = await call(rt, 'POST', '/cycles/monthly-safety-meeting/2023-02/submissions', {
+      body: {
+        unitId: 'town-002',
+        note: '电话确认已开会',
+        evidence: {
+          attachments: [{ name: '别人的.jpg', contentType: 'image/jpeg', size: JPEG.length, key: stolen }],
+        },
+      },
+    });
+    expect(byAdmin.status).toBe(400);
+    // Once reported, a link no longer takes uploads.
+    const again = await fetch(`${linkFor('town-001', 'monthly-safety-meeting', '2023-02')}/attachments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '补充.jpg', contentType: 'image/jpeg', size: 1000 }),
+    });
+    expect(again.status).toBe(409);
     const tooBig = await fetch(`${link}/attachments`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

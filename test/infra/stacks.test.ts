@@ -920,17 +920,17 @@ describe('safeduty CDK app (bundling skipped)', () => {
         Value: {
           'Fn::Join': [
             '',
-            [{ 'Fn::GetAtt': [logicalId(built.stateless.api.httpApi), 'ApiEndpoint'] }, '/console/'],
+            [{ 'Fn::GetAtt': [logicalId(built.stateless.api.httpApi), 'ApiEndpoint'] }, '/console'],
           ],
         },
       });
     });
 
-    it('signs administrators in with the managed login pages: code flow with PKCE, no secret, back to /console/', () => {
+    it('signs administrators in with the managed login pages: code flow with PKCE, no secret, back to /console', () => {
       const consoleUrl = {
         'Fn::Join': [
           '',
-          [{ 'Fn::GetAtt': [logicalId(built.stateless.api.httpApi), 'ApiEndpoint'] }, '/console/'],
+          [{ 'Fn::GetAtt': [logicalId(built.stateless.api.httpApi), 'ApiEndpoint'] }, '/console'],
         ],
       };
       const client = stateless.findResources('AWS::Cognito::UserPoolClient')[
@@ -941,8 +941,8 @@ describe('safeduty CDK app (bundling skipped)', () => {
         AllowedOAuthFlows: ['code'],
         AllowedOAuthFlowsUserPoolClient: true,
         AllowedOAuthScopes: expect.arrayContaining(['openid', 'email', 'profile']),
-        CallbackURLs: [consoleUrl, 'https://safeduty.example.gov.cn/console/'],
-        LogoutURLs: [consoleUrl, 'https://safeduty.example.gov.cn/console/'],
+        CallbackURLs: [consoleUrl, 'https://safeduty.example.gov.cn/console'],
+        LogoutURLs: [consoleUrl, 'https://safeduty.example.gov.cn/console'],
         SupportedIdentityProviders: ['COGNITO'],
         PreventUserExistenceErrors: 'ENABLED',
       });

@@ -141,7 +141,7 @@ export type DutyChange = z.infer<typeof dutyChangeSchema>;
 /** One field of a duty's report form (the page a unit opens from its email). */
 export const formFieldSchema = z
   .object({
-    key: z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'must be a camelCase key'),
+    key: z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, '应为以小写英文字母开头、由英文字母和数字组成的编号'),
     labelZh: z.string().min(1).max(40),
     /** text: one line; textarea: several; number: a whole number ≥ 0; names: people, separated by 、or commas. */
     type: z.enum(['text', 'textarea', 'number', 'names']).default('textarea'),
@@ -171,7 +171,7 @@ export const dutyFormSchema = z
     const keys = new Set<string>();
     f.fields.forEach((x, i) => {
       if (keys.has(x.key))
-        ctx.addIssue({ code: 'custom', path: ['fields', i, 'key'], message: 'duplicate key' });
+        ctx.addIssue({ code: 'custom', path: ['fields', i, 'key'], message: '与前面的项目编号重复' });
       keys.add(x.key);
     });
   });
@@ -211,7 +211,17 @@ export const dutySchema = z
         departments: z.array(z.string().min(1).max(63)).max(500).optional(),
         units: z.array(z.string().min(1).max(63)).max(5000).optional(),
         /** Units with at least one of these attributes (县属监管企业, 燃气 …), among the duty's kinds. */
-        attributes: z.array(z.string().min(1).max(20)).min(1).max(20).optional(),
+        attributes: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(20)
+              .regex(/^[^、,，;；]+$/, '属性名中不能有顿号、逗号或分号'),
+          )
+          .min(1)
+          .max(20)
+          .optional(),
         /** Added while the cycle ran: responsible whatever their kind or place. */
         added: z.array(z.string().min(1).max(63)).max(5000).optional(),
         /** Removed while the cycle ran: no longer responsible, whatever else says so. */

@@ -42,25 +42,22 @@ export function registerConsoleRoutes(router: Router): void {
     '/',
     async () => ({
       statusCode: 302,
-      headers: { location: '/console/', 'cache-control': 'no-store' },
+      headers: { location: '/console', 'cache-control': 'no-store' },
       body: '',
     }),
     {
       summary: 'To the console',
       tags: ['控制台'],
       auth: 'public',
-      responses: { 302: { description: 'redirect to /console/' } },
+      responses: { 302: { description: 'redirect to /console' } },
     },
   );
 
   router.add(
     'GET',
     '/console',
-    async (req) =>
-      // Relative to /console/ only: the page's own address must end with the slash.
-      req.path.endsWith('/')
-        ? serve('index.html')
-        : { statusCode: 302, headers: { location: '/console/', 'cache-control': 'no-store' }, body: '' },
+    // With or without the slash (API Gateway routes `/console` exactly; the page names its files absolutely).
+    async () => serve('index.html'),
     {
       summary: "The administrators' console (管理控制台)",
       description:

@@ -13,7 +13,7 @@ import {
 } from '../../adapters/store.ts';
 import { submissionSchema, type CycleRecord } from '../../core/model.ts';
 import { recordSubmission } from '../../core/submissions.ts';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import { cycleItem } from '../../core/links.ts';
 import { clock } from '../../core/clock.ts';
 import { escalationLevelReached, workdaysOverdue } from '../../core/overdue.ts';
@@ -115,9 +115,14 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
     'POST',
     '/links/{token}/attachments',
     async (req) => {
-      const { link } = await linkTarget(req.params.token ?? '');
+      const { link, duty, plan } = await linkTarget(req.params.token ?? '');
       noQuerySchema.parse(req.query);
       const file = attachmentRequestSchema.parse(req.body ?? {});
+      // Files are for a report still to be sent: a link keeps working after it, but not for uploads.
+      if ((await listSubmissions(duty.id, plan.periodKey)).some((s) => s.unitId === link.u))
+        throw new ConflictError('already reported', '本单位已报送此事项，不能再上传文件', [
+          { field: 'token', problem: '已报送' },
+        ]);
       const problem = attachmentProblem(file);
       if (problem)
         throw new ValidationError('attachment refused', problem, [{ field: 'contentType', problem }]);
@@ -207,7 +212,18 @@ export function registerCycleRoutes(router: Router, catalog: Catalog): void {
       const params = cycleParamsSchema.parse(req.params);
       noQuerySchema.parse(req.query);
       const body = submissionBodySchema.parse(req.body ?? {});
-      if (link) requireLinkFor(link, body.unitId, cycleItem(params.dutyId, params.periodKey));
+      const item = cycleItem(params.dutyId, params.periodKey);
+      if (link) requireLinkFor(link, body.unitId, item);
+      // A unit's report meets its form whichever route it takes; files are the unit's own, uploaded, as declared.
+      await checkUnitReport(
+        catalog.require(params.dutyId),
+        { item, unitId: body.unitId },
+        body.note,
+        body.evidence,
+        {
+          form: link !== undefined,
+        },
+      );
       const result = await recordSubmission(catalog, { ...params, ...body, recordedBy, route: req.route });
       return json(result.created ? 201 : 200, result.submission);
     },

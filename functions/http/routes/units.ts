@@ -243,7 +243,9 @@ export function registerUnitRoutes(router: Router): void {
         '`contactsReplaced`). CSV and Excel columns, in Chinese or English: ' +
         '单位编号/id, 单位名称/name, 单位类型/kind (企业, 乡镇… or the code), 上级单位/parent, 主管部门/supervisingDepartment, ' +
         '分管县领导/leaderInCharge, 联络人/contactName, 联络人邮箱/contactEmail, 联络人电话/contactPhone, 主要负责人/principalName, ' +
-        '主要负责人邮箱/principalEmail, 主要负责人电话/principalPhone, 职工代表/staffName, 职工代表邮箱/staffEmail; ' +
+        '主要负责人邮箱/principalEmail, 主要负责人电话/principalPhone, 职工代表/staffName, 职工代表邮箱/staffEmail, ' +
+        '单位属性/attributes (several separated by 、); an optional column the file does not have leaves a stored ' +
+        "unit's value as it is; " +
         'they hold units only (leaders must exist) and every unit in them is active. A CSV may be UTF-8 (with or ' +
         'without a byte order mark) or GB18030/GBK, as Chinese Excel saves it: declared by `charset=gbk` or ' +
         'detected. An Excel workbook is read from its first worksheet.',
