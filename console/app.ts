@@ -1009,6 +1009,13 @@ async function casesView(params: URLSearchParams): Promise<void> {
   });
 }
 
+/** The filled-in fields of a case form (inputs named `f.<key>`), trimmed; empty ones left out. */
+function formFields(fd: FormData): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [k, v] of fd) if (k.startsWith('f.') && String(v).trim()) fields[k.slice(2)] = String(v).trim();
+  return fields;
+}
+
 const textField = (
   f: { key: string; labelZh: string; required: boolean; maxLength: number },
   prefix: string,
@@ -1040,9 +1047,7 @@ async function newCaseView(params: URLSearchParams): Promise<void> {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const fd = new FormData(form);
-    const fields: Record<string, string> = {};
-    for (const [k, v] of fd)
-      if (k.startsWith('f.') && String(v).trim()) fields[k.slice(2)] = String(v).trim();
+    const fields = formFields(fd);
     const s = (k: string) => String(fd.get(k) ?? '').trim();
     // Sent as entered: the API checks everything (and names each field) exactly as for any other caller.
     const body = {
@@ -1121,9 +1126,7 @@ async function caseView(id: string, flash?: string): Promise<void> {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const fd = new FormData(form);
-      const fields: Record<string, string> = {};
-      for (const [k, v] of fd)
-        if (k.startsWith('f.') && String(v).trim()) fields[k.slice(2)] = String(v).trim();
+      const fields = formFields(fd);
       const person = String(fd.get('person.name') ?? '').trim();
       const note = String(fd.get('note') ?? '').trim();
       const newDeadline = String(fd.get('newDeadline') ?? '').trim();
