@@ -1,8 +1,14 @@
 // The administrators' console: a page of plain TypeScript over the HTTP API. Every rule stays in the API; the
 // console shows what the API answers, in Chinese, and sends what the administrator enters.
 import type { Overview, Tally, CycleStanding as Standing } from '../functions/core/overview-model.ts';
-import type { ImportSummary } from '../functions/core/roster-model.ts';
+import {
+  POSITION_ZH,
+  ROSTER_FIELD_ZH,
+  attributesOf,
+  type ImportSummary,
+} from '../functions/core/roster-model.ts';
 import { UNIT_KINDS, UNIT_KIND_ZH, type UnitKind } from '../workflows/catalog/unit-kinds.ts';
+import { dateLabel, minuteLabel } from '../functions/core/labels.ts';
 
 // ---------------------------------------------------------------- HTML
 
@@ -164,11 +170,7 @@ function problemBox(err: unknown, labels: Record<string, string> = {}): Raw {
 // ---------------------------------------------------------------- words
 
 const FIELD_ZH: Record<string, string> = {
-  name: '名称',
-  kind: '单位类型',
-  parentId: '上级单位',
-  supervisingDepartmentId: '主管部门',
-  leaderInChargeId: '分管县领导',
+  ...ROSTER_FIELD_ZH,
   'contact.name': '联络员姓名',
   'contact.email': '联络员邮箱',
   'contact.phone': '联络员电话',
@@ -178,31 +180,19 @@ const FIELD_ZH: Record<string, string> = {
   'holder.name': '姓名',
   'holder.email': '邮箱',
   'holder.phone': '电话',
-  titleZh: '职务',
-  attributes: '单位属性',
   title: '案件名称',
   responsibleUnitId: '责任单位',
   supervisingUnitId: '监管部门',
   'term.until': '整改期限',
-  contact: '联络员',
-  principal: '主要负责人',
-  staffRepresentative: '职工代表',
-  holder: '任职人',
-  active: '启用状态',
   '(body)': '内容',
   '(file)': '文件',
 };
 const fieldZh = (f: string) => FIELD_ZH[f] ?? f;
+const positionZh = (p: string) => POSITION_ZH[p as keyof typeof POSITION_ZH] ?? p;
 const kindZh = (k: string) => UNIT_KIND_ZH[k as UnitKind] ?? k;
 const levelZh = (n: number) => (n === 0 ? '尚未督办' : `第${n}级督办`);
 const pct = (r: number | null | undefined) =>
   r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`;
-const POSITION_ZH: Record<string, string> = {
-  contact: '联络员',
-  principal: '主要负责人',
-  staffRepresentative: '职工代表',
-  holder: '本人',
-};
 const STATE_ZH: Record<string, Raw> = {
   submitted: h`<span class="pill good">按时完成</span>`,
   late: h`<span class="pill warn">逾期补报</span>`,
@@ -219,9 +209,7 @@ const DELIVERY_STATUS_ZH: Record<string, string> = { sent: '已发送', failed: 
 /** `2023-03-04T18:00:00+08:00` → `2023年3月4日 18:00` (the API's times are Asia/Shanghai). */
 function when(iso: string | null | undefined): string {
   if (!iso) return '—';
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?/.exec(iso);
-  if (!m) return iso;
-  return `${m[1]}年${Number(m[2])}月${Number(m[3])}日${m[4] ? ` ${m[4]}:${m[5]}` : ''}`;
+  return /^\d{4}-\d{2}-\d{2}$/.test(iso) ? dateLabel(iso) : minuteLabel(iso);
 }
 
 // ---------------------------------------------------------------- sign-in
@@ -494,7 +482,7 @@ async function overviewView(): Promise<void> {
         ? h`<p class="muted">所有联系人的邮箱都能送达。</p>`
         : h`<table id="undeliverable"><thead><tr><th>单位</th><th>职务</th><th>邮箱</th><th>原因</th></tr></thead><tbody>${o.undeliverable.entries.map(
             (e) =>
-              h`<tr class="click" data-href="#/roster/unit/${e.unitId}"><td>${e.name}</td><td>${POSITION_ZH[e.position] ?? e.position}</td><td>${e.address}</td><td>${e.reasonZh}</td></tr>`,
+              h`<tr class="click" data-href="#/roster/unit/${e.unitId}"><td>${e.name}</td><td>${positionZh(e.position)}</td><td>${e.address}</td><td>${e.reasonZh}</td></tr>`,
           )}</tbody></table>`
     }</section>`);
 }
@@ -743,11 +731,7 @@ function patchFrom(
   if (staff && Object.values(staff).every((v) => v === null) && before?.staffRepresentative)
     patch.staffRepresentative = null;
   // A list typed in one box: 县属监管企业、燃气.
-  if (typeof patch.attributes === 'string')
-    patch.attributes = patch.attributes
-      .split(/[、,，;；]+/)
-      .map((a) => a.trim())
-      .filter(Boolean);
+  if (typeof patch.attributes === 'string') patch.attributes = attributesOf(patch.attributes);
   return patch;
 }
 
@@ -760,7 +744,7 @@ async function unitView(id: string): Promise<void> {
     ${u && !u.active ? h`<div class="notice info">该单位已停用：不再列入提醒名单，历史记录保留。</div>` : ''}
     ${(u?.undeliverable ?? []).map(
       (m) =>
-        h`<div class="notice error">${POSITION_ZH[m.position] ?? m.position}的邮箱 ${m.address} 无法送达：${m.reasonZh}（自 ${when(m.since)}）。改正邮箱并保存后恢复发送。</div>`,
+        h`<div class="notice error">${positionZh(m.position)}的邮箱 ${m.address} 无法送达：${m.reasonZh}（自 ${when(m.since)}）。改正邮箱并保存后恢复发送。</div>`,
     )}
     <div id="result"></div>
     <form class="form" id="unit-form" novalidate>
@@ -909,7 +893,7 @@ function importView(): void {
           .map(fieldZh)
           .join('、')}${(c.contacts ?? []).map(
           (p) =>
-            h`<div class="pill warn">${POSITION_ZH[p.position] ?? p.position}：${p.before ? `${p.before.name} <${p.before.email}>` : '（无）'} → ${p.after ? `${p.after.name} <${p.after.email}>` : '（无）'}</div>`,
+            h`<div class="pill warn">${positionZh(p.position)}：${p.before ? `${p.before.name} <${p.before.email}>` : '（无）'} → ${p.after ? `${p.after.name} <${p.after.email}>` : '（无）'}</div>`,
         )}</td></tr>`,
     )}</tbody></table>${s.changesTotal > s.changes.length ? h`<p class="muted">另有 ${s.changesTotal - s.changes.length} 项未列出。</p>` : ''}`;
   form.addEventListener('submit', (e) => {
@@ -1250,10 +1234,7 @@ async function adhocView(params: URLSearchParams, flash?: Raw): Promise<void> {
         required: !fd.get(`field.${i}.optional`),
       }))
       .filter((f) => f.labelZh);
-    const attributes = s('attributes')
-      .split(/[、,，;；]+/)
-      .map((a) => a.trim())
-      .filter(Boolean);
+    const attributes = attributesOf(s('attributes'));
     const townIds = fd.getAll('towns').map(String);
     // As entered: the API checks it all (a deadline past, nobody responsible …) and names each field.
     const body = {

@@ -2,14 +2,9 @@
 // storage at an address the API gives for exactly that file, and named in the form before it is sent. Without this
 // script the form still sends everything but files; the API checks everything again either way.
 
-const TYPES = new Set([
-  'image/jpeg',
-  'image/png',
-  'image/heic',
-  'image/heif',
-  'image/webp',
-  'application/pdf',
-]);
+import { ATTACHMENT_TYPES } from '../functions/core/report-form.ts';
+
+const TYPES = new Set(Object.keys(ATTACHMENT_TYPES));
 
 const form = document.getElementById('report') as HTMLFormElement | null;
 const input = document.getElementById('files') as HTMLInputElement | null;

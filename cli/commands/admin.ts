@@ -20,6 +20,7 @@ import {
   type ImportSummary,
 } from '../../functions/core/roster-import.ts';
 import { XLSX_TYPE } from '../../functions/http/schemas.ts';
+import { ROSTER_FIELD_ZH } from '../../functions/core/roster-model.ts';
 import { UsageError, type Io, fileProblemZh } from '../output.ts';
 import {
   POSITION_ZH,
@@ -151,21 +152,7 @@ function refuseOverwrite(preview: ImportSummary, io: Io): never {
 
 const personZh = (p: { name: string; email: string }) => `${p.name} <${p.email}>`;
 
-const FIELD_ZH: Record<string, string> = {
-  name: '名称',
-  titleZh: '职务',
-  kind: '类型',
-  parentId: '上级单位',
-  supervisingDepartmentId: '主管部门',
-  leaderInChargeId: '分管县领导',
-  contact: '联络员',
-  principal: '主要负责人',
-  staffRepresentative: '职工代表',
-  holder: '任职人',
-  attributes: '单位属性',
-  active: '启用状态',
-};
-const fieldZh = (f: string) => FIELD_ZH[f] ?? f;
+const fieldZh = (f: string) => ROSTER_FIELD_ZH[f] ?? f;
 
 /** A roster file larger than this goes in batches (the API takes bodies up to 1 MiB). */
 const ONE_REQUEST_BYTES = 1024 * 1024 - 16 * 1024;

@@ -5,18 +5,14 @@ import type { Leader, Person, Unit } from '../../functions/core/model.ts';
 import { parse } from '../main.ts';
 import { COMMON, call, callAllPages, run, target } from '../api-client.ts';
 import { UsageError, fileProblemZh, type Io } from '../output.ts';
+import { POSITION_ZH, attributesOf } from '../../functions/core/roster-model.ts';
 
 /*
  * One unit or leader at a time: show, add, edit (only the fields given), deactivate, export. Every change goes
  * through the API, which checks it as it checks any other write; nothing here repeats a rule.
  */
 
-export const POSITION_ZH = {
-  contact: '联络员',
-  principal: '主要负责人',
-  staffRepresentative: '职工代表',
-  holder: '本人',
-} as const;
+export { POSITION_ZH };
 
 type Marked<T> = T & {
   undeliverable?: { position: keyof typeof POSITION_ZH; address: string; reasonZh: string; since: string }[];
@@ -76,10 +72,7 @@ function unitPatch(values: UnitValues): Record<string, unknown> {
     if (v !== undefined) patch[field] = v;
   }
   if (values.attributes !== undefined) {
-    const list = values.attributes
-      .split(/[、,，;；]+/)
-      .map((a) => a.trim())
-      .filter(Boolean);
+    const list = attributesOf(values.attributes);
     patch.attributes = list.length > 0 ? list : null;
   }
   for (const [prefix, position] of [

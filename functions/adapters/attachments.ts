@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ATTACHMENT_TYPES } from '../core/report-form.ts';
 import { s3Client } from './clients.ts';
 
 /** How long an upload or download address stays valid. */
@@ -15,22 +16,13 @@ function bucket(): string {
   return name;
 }
 
-const EXTENSIONS: Record<string, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/heic': 'heic',
-  'image/heif': 'heif',
-  'image/webp': 'webp',
-  'application/pdf': 'pdf',
-};
-
 /** The folder of one unit's files for one item (a cycle or a case): a key outside it is not the unit's. */
 export function attachmentPrefix(item: string, unitId: string): string {
   return `attachments/${item.replace(/[^A-Za-z0-9._-]/g, '_')}/${unitId}/`;
 }
 
 export function newAttachmentKey(item: string, unitId: string, contentType: string): string {
-  return `${attachmentPrefix(item, unitId)}${randomUUID()}.${EXTENSIONS[contentType] ?? 'bin'}`;
+  return `${attachmentPrefix(item, unitId)}${randomUUID()}.${ATTACHMENT_TYPES[contentType]?.extension ?? 'bin'}`;
 }
 
 /** A presigned PUT for exactly this type and size: S3 refuses a different file. */

@@ -16,6 +16,12 @@ export function instantLabel(iso: string): string {
   return `${y}年${Number(mo)}月${Number(d)}日（星期${WEEKDAYS[weekday]}）${h}:${mi}`;
 }
 
+/** `2023-03-04T18:00:00+08:00` → `2023年3月4日 18:00`, for tables (no weekday); input is always Shanghai time. */
+export function minuteLabel(iso: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+  return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日 ${m[4]}:${m[5]}` : iso;
+}
+
 export function dateLabel(date: string): string {
   const [y, mo, d] = date.split('-');
   return `${y}年${Number(mo)}月${Number(d)}日`;

@@ -1,5 +1,6 @@
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import { toCsv } from './csv.ts';
+import { minuteLabel } from './labels.ts';
 
 /**
  * The overdue ledger (一个不放心名单): every open item a unit has not done by its deadline, across recurring
@@ -152,7 +153,7 @@ export function overdueRows(items: readonly PlacedOverdueItem[]): (string | numb
     i.kind === 'cycle' ? '周期职责' : '案件',
     i.titleZh,
     i.item,
-    dateTimeLabel(i.deadline),
+    minuteLabel(i.deadline),
     i.workdaysOverdue,
     i.escalationLevel === 0 ? '尚未督办' : `第${i.escalationLevel}级`,
   ]);
@@ -161,12 +162,6 @@ export function overdueRows(items: readonly PlacedOverdueItem[]): (string | numb
 /** The ledger as CSV for Excel: UTF-8 with a byte order mark, CRLF, formula-safe cells. */
 export function overdueCsv(items: readonly PlacedOverdueItem[]): string {
   return toCsv(OVERDUE_CSV_HEADER, overdueRows(items));
-}
-
-/** `2023-03-04T18:00:00+08:00` → `2023年3月4日 18:00` (Shanghai time, as stored). */
-function dateTimeLabel(iso: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
-  return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日 ${m[4]}:${m[5]}` : iso;
 }
 
 export function overdueAsOf(now: Date): string {

@@ -81,19 +81,18 @@ export async function gatherOverview(catalog: Catalog, types: CaseTypes, now: Da
       ...tally([c]),
     };
   };
-  const latest = new Map<string, (typeof cycles)[number]>();
-  for (const c of cycles) {
-    const seen = latest.get(c.duty.id);
-    if (!seen || c.cycle.periodKey > seen.cycle.periodKey) latest.set(c.duty.id, c);
-  }
-  const current = [...latest.values()];
+  /** Each duty's latest cycle among some. */
+  const latestPerDuty = (among: typeof cycles) => {
+    const latest = new Map<string, (typeof cycles)[number]>();
+    for (const c of among) {
+      const seen = latest.get(c.duty.id);
+      if (!seen || c.cycle.periodKey > seen.cycle.periodKey) latest.set(c.duty.id, c);
+    }
+    return [...latest.values()];
+  };
+  const current = latestPerDuty(cycles);
   // Towns and departments are compared on what is already due: each duty's latest period past its deadline.
-  const latestDue = new Map<string, (typeof cycles)[number]>();
-  for (const c of cycles) {
-    if (Date.parse(c.cycle.deadline) > nowMs) continue;
-    const seen = latestDue.get(c.duty.id);
-    if (!seen || c.cycle.periodKey > seen.cycle.periodKey) latestDue.set(c.duty.id, c);
-  }
+  const latestDue = latestPerDuty(cycles.filter((c) => Date.parse(c.cycle.deadline) <= nowMs));
   const openDue = (from: string, to: string) =>
     cycles
       .filter(
@@ -130,7 +129,7 @@ export async function gatherOverview(catalog: Catalog, types: CaseTypes, now: Da
     t[s]++;
     map.set(id, t);
   };
-  for (const c of latestDue.values())
+  for (const c of latestDue)
     for (const [unitId, s] of c.states) {
       const { town, department } = placeUnit(unitId, byId);
       if (town) count(places.towns, town.id, town.name, s);

@@ -6,13 +6,13 @@ import type { FieldIssue } from './errors.ts';
 import type { Evidence } from './model.ts';
 
 /** File types a report may carry: photos from phones and documents. */
-export const ATTACHMENT_TYPES: Readonly<Record<string, string>> = {
-  'image/jpeg': 'JPG 照片',
-  'image/png': 'PNG 图片',
-  'image/heic': 'HEIC 照片',
-  'image/heif': 'HEIF 照片',
-  'image/webp': 'WebP 图片',
-  'application/pdf': 'PDF 文件',
+export const ATTACHMENT_TYPES: Readonly<Record<string, { labelZh: string; extension: string }>> = {
+  'image/jpeg': { labelZh: 'JPG 照片', extension: 'jpg' },
+  'image/png': { labelZh: 'PNG 图片', extension: 'png' },
+  'image/heic': { labelZh: 'HEIC 照片', extension: 'heic' },
+  'image/heif': { labelZh: 'HEIF 照片', extension: 'heif' },
+  'image/webp': { labelZh: 'WebP 图片', extension: 'webp' },
+  'application/pdf': { labelZh: 'PDF 文件', extension: 'pdf' },
 };
 export const ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024;
 /** Files per report when the duty's form does not say. */
@@ -33,7 +33,9 @@ export function attachmentProblem(file: {
   size: number;
 }): string | undefined {
   if (!ATTACHMENT_TYPES[file.contentType])
-    return `不支持的文件类型（${file.contentType || '未知'}），可上传：${Object.values(ATTACHMENT_TYPES).join('、')}`;
+    return `不支持的文件类型（${file.contentType || '未知'}），可上传：${Object.values(ATTACHMENT_TYPES)
+      .map((t) => t.labelZh)
+      .join('、')}`;
   if (file.size <= 0) return '文件是空的';
   if (file.size > ATTACHMENT_MAX_BYTES)
     return `文件过大（${(file.size / 1024 / 1024).toFixed(1)} MB），单个文件不能超过 ${ATTACHMENT_MAX_BYTES / 1024 / 1024} MB`;

@@ -9,7 +9,7 @@ import { auditKey } from './audit-subjects.ts';
 import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
 import type { Cell } from 'exceljs';
-import type { ContactChange, ImportSummary, RosterChange } from './roster-model.ts';
+import { attributesOf, type ContactChange, type ImportSummary, type RosterChange } from './roster-model.ts';
 
 export type { ContactChange, ImportSummary, RosterChange } from './roster-model.ts';
 import iconv from 'iconv-lite';
@@ -297,10 +297,7 @@ function parseRosterRows(rows: CsvRow[]): ParsedRoster {
     const staff = person(get('staffName'), get('staffEmail'));
     if (staff) raw.staffRepresentative = staff;
     // Several attributes in one cell, as people write lists: 县属监管企业、燃气.
-    const attributes = (get('attributes') ?? '')
-      .split(/[、,，;；]+/)
-      .map((a) => a.trim())
-      .filter(Boolean);
+    const attributes = attributesOf(get('attributes') ?? '');
     if (attributes.length > 0) raw.attributes = attributes;
     const r = unitSchema.safeParse(raw);
     if (!r.success) {
