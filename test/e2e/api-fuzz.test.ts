@@ -193,7 +193,8 @@ describe('random requests to every route', () => {
         const pageForm =
           method === 'POST' &&
           r.contentType === 'application/x-www-form-urlencoded' &&
-          /^\/(links\/[^/]+|cases\/[^/]+\/events)$/.test(url.split('?')[0] ?? '');
+          // The path as the server sees it: fetch resolves dot segments (`/links/./attachments` → `/links/attachments`).
+          /^\/(links\/[^/]+|cases\/[^/]+\/events)$/.test(new URL(url, rt.apiUrl).pathname);
         if (res.status >= 400 && pageForm && res.headers.get('content-type')?.startsWith('text/html')) {
           expect(text).toMatch(/<html lang="zh-CN">.*[\u4e00-\u9fff]/s);
           expect(text).not.toMatch(
@@ -210,7 +211,23 @@ describe('random requests to every route', () => {
           );
         }
       }),
-      { numRuns: 200 },
+      {
+        numRuns: 200,
+        examples: [
+          // Found by CI: a dot segment that the client resolves before the server routes it.
+          [
+            {
+              target: { method: 'POST', path: '/links/./attachments' },
+              query: '',
+              body: undefined,
+              contentType: 'application/x-www-form-urlencoded',
+              auth: 'admin',
+              link: undefined,
+              idempotencyKey: undefined,
+            },
+          ],
+        ],
+      },
     );
   }, 120_000);
 });
