@@ -25,10 +25,12 @@ function issuesOf(types: unknown[]): { typeId?: string; field: string; problem: 
 describe('built-in case types', () => {
   const types = loadCaseTypes();
 
-  it('has the two types of the notice, validated', () => {
+  it('has the four types of the notice, validated', () => {
     expect(types.types.map((t) => t.id)).toEqual([
       'major-hazard-rectification',
       'self-built-house-rectification',
+      'accident-follow-up',
+      'whistle-blower-report',
     ]);
     expect(types.get('major-hazard-rectification')?.initialStage).toBe('awaiting-plan');
     expect(types.get('nope')).toBeUndefined();
@@ -72,7 +74,12 @@ describe('built-in case types', () => {
   });
 
   it('lets acceptance be decided only by someone other than the reporter of completion', () => {
-    for (const t of types.types) {
+    const rectifications = types.types.filter((t) => t.events.some((e) => e.id === 'completion-reported'));
+    expect(rectifications.map((t) => t.id)).toEqual([
+      'major-hazard-rectification',
+      'self-built-house-rectification',
+    ]);
+    for (const t of rectifications) {
       for (const id of ['acceptance-passed', 'acceptance-failed']) {
         const e = t.events.find((x) => x.id === id);
         expect(e?.distinctPersonFrom, `${t.id}/${id}`).toBe('completion-reported');
@@ -84,7 +91,7 @@ describe('built-in case types', () => {
 
 describe('case type schema', () => {
   it('accepts the built-in file as data', () => {
-    expect(parseCaseTypes(builtIn, 'built-in').map((t) => t.id)).toHaveLength(2);
+    expect(parseCaseTypes(builtIn, 'built-in').map((t) => t.id)).toHaveLength(4);
   });
 
   it('rejects an event from or to an unknown stage, naming the type and the field', () => {
@@ -202,6 +209,8 @@ describe("a deployment's own case types", () => {
     expect(types.types.map((t) => t.id)).toEqual([
       'major-hazard-rectification',
       'self-built-house-rectification',
+      'accident-follow-up',
+      'whistle-blower-report',
     ]);
     const plan = types.get('major-hazard-rectification')?.stages.find((s) => s.id === 'awaiting-plan');
     expect(plan?.deadline).toMatchObject({ type: 'workdays-after-entry', n: 7 });
@@ -217,6 +226,8 @@ describe("a deployment's own case types", () => {
     expect(extended.types.map((t) => t.id)).toEqual([
       'major-hazard-rectification',
       'self-built-house-rectification',
+      'accident-follow-up',
+      'whistle-blower-report',
       'fire-hazard-rectification',
     ]);
     const replaced = loadCaseTypes({ file: write({ mode: 'replace', types: [fire] }) });

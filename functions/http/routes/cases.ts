@@ -117,7 +117,8 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
     {
       summary: 'Open a case and start its workflow',
       description:
-        'Opens a case of a type (`major-hazard-rectification`, `self-built-house-rectification`): checks the units ' +
+        'Opens a case of a type (`major-hazard-rectification`, `self-built-house-rectification`, `accident-follow-up`, ' +
+        '`whistle-blower-report`): checks the units ' +
         'against the type, writes the case and starts its Step Functions execution, which sends the opening ' +
         'notices (双报告 at listing) and then reminds and escalates at each stage deadline. The term is a date ' +
         '(`{ "until": "YYYY-MM-DD" }`, ending at 18:00) or a number of days (`{ "days": N }`).',
