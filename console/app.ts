@@ -935,6 +935,7 @@ interface CaseType {
   titleZh: string;
   responsibleKinds: string[];
   supervisingKinds: string[];
+  termLabelZh: string;
   openFields: { key: string; labelZh: string; required: boolean; maxLength: number }[];
   stages: { id: string; titleZh: string }[];
   events: {
@@ -960,6 +961,10 @@ interface CaseSummary {
   supervisingUnitId: string;
   openedAt: string;
   deadline: string | null;
+  term: string;
+  termLabelZh: string;
+  /** Why the term is not the date asked for (a rest day moved to the next working day). */
+  termNoteZh?: string;
   overdue: { titleZh: string; workdaysOverdue: number; escalationLevel: number } | null;
 }
 
@@ -1023,7 +1028,7 @@ async function newCaseView(params: URLSearchParams): Promise<void> {
       <label class="wide">案件名称<input name="title" required maxlength="200"></label>
       <label>责任单位<select name="responsibleUnitId">${options(pick(type.responsibleKinds), null, '请选择')}</select></label>
       <label>监管部门<select name="supervisingUnitId">${options(pick(type.supervisingKinds), null, '请选择')}</select></label>
-      <label>整改期限<input name="until" type="date" required></label>
+      <label>${type.termLabelZh}<input name="until" type="date" required></label>
       ${type.openFields.map((f) => textField(f, 'f.'))}
       <label class="wide">备注（选填）<textarea name="note" rows="2"></textarea></label>
       <div class="wide"><button type="submit">立案</button></div></form>`);
@@ -1085,6 +1090,7 @@ async function caseView(id: string, flash?: string): Promise<void> {
       <dt>当前阶段</dt><dd id="case-stage">${c.stageTitleZh}${c.status === 'closed' ? '（已办结）' : ''}</dd>
       <dt>责任单位</dt><dd>${name(c.responsibleUnitId)}</dd><dt>监管部门</dt><dd>${name(c.supervisingUnitId)}</dd>
       <dt>期限</dt><dd>${when(c.deadline)}${c.overdue ? h` <span class="pill bad">${c.overdue.titleZh}，逾期 ${c.overdue.workdaysOverdue} 个工作日，${levelZh(c.overdue.escalationLevel)}</span>` : ''}</dd>
+      <dt>${c.termLabelZh}</dt><dd>${when(c.term)}${c.termNoteZh ? h`<div class="muted">${c.termNoteZh}</div>` : ''}</dd>
       ${Object.entries(c.fields).map(([k, v]) => h`<dt>${label(k)}</dt><dd>${v}</dd>`)}</dl>
     <h2>县安委办可办理</h2>${
       county.length === 0

@@ -60,6 +60,8 @@ interface Summary {
   status: string;
   deadline: string | null;
   term: string;
+  termLabelZh: string;
+  termNoteZh?: string;
   overdue: { workdaysOverdue: number; escalationLevel: number } | null;
 }
 
@@ -105,7 +107,9 @@ async function openCommand(args: string[], io: Io): Promise<number> {
     if (values.json) return io.out(r.text);
     const s = r.json as unknown as Summary & { workflowStarted: boolean };
     io.out(`已立案：${s.caseId}（${s.typeTitleZh}）“${s.title}”`);
-    io.out(`  当前阶段：${s.stageTitleZh}，期限 ${s.deadline ?? '—'}；整改期限 ${s.term}`);
+    io.out(
+      `  当前阶段：${s.stageTitleZh}，期限 ${s.deadline ?? '—'}；${s.termLabelZh} ${s.term}${s.termNoteZh ? `（${s.termNoteZh}）` : ''}`,
+    );
     if (!s.workflowStarted) io.err('注意：工作流未能启动，提醒暂未生效；下一次办理该案件时会自动重新启动。');
   });
 }

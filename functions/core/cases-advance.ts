@@ -201,6 +201,7 @@ async function noticesOfSteps(
           details,
           ...(next ? { next } : {}),
           term: rec.term,
+          ...(rec.termMovedFrom ? { termMovedFrom: rec.termMovedFrom } : {}),
         });
     } else {
       const deadline = step.deadline ?? plan.deadline ?? toShanghaiIso(now);

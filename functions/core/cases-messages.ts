@@ -1,5 +1,6 @@
 import type { Offset } from '../../workflows/catalog/schema.ts';
 import type { CaseEvent, CaseRequest, CaseType, Notice, Stage } from '../../workflows/cases/schema.ts';
+import { checkWorkday, shanghaiDateOf } from '../../workflows/calendar.ts';
 import { clauseText, dateLabel, instantLabel, overdueText } from './labels.ts';
 
 export const clauseTextOf = clauseText;
@@ -50,6 +51,7 @@ export interface NoticeMail extends CaseMailBase {
   details: { labelZh: string; value: string }[];
   next?: string;
   term: string;
+  termMovedFrom?: string;
 }
 
 /** A notice of something that happened: listed (双报告), a decision, closed (摘牌销号). */
@@ -58,7 +60,12 @@ export function caseNoticePart(m: NoticeMail): CasePart {
   const paragraphs = [
     `${caseLine(m)}于${instantLabel(m.at)}${m.notice.noticeZh}${m.event ? `（${m.event.titleZh}）` : ''}。监管部门：${m.supervisingName}。`,
     ...(m.details.length > 0 ? [m.details.map((d) => `${d.labelZh}：${d.value}`).join('\n')] : []),
-    ...(m.next ? [`当前整改期限：${instantLabel(m.term)}。`, m.next] : []),
+    ...(m.next
+      ? [
+          `当前${m.type.termLabelZh}：${instantLabel(m.term)}${m.termMovedFrom ? `（${termMoveZh(m.termMovedFrom, m.term)}）` : ''}。`,
+          m.next,
+        ]
+      : []),
     clauseTextOf(m.type.clause),
   ];
   return part(m, subject, paragraphs);
@@ -126,3 +133,9 @@ export function beforeTermZh(o: Offset): string {
 }
 
 export { dateLabel, instantLabel };
+
+/** `原定2023年10月1日（法定节假日：国庆节），顺延至2023年10月7日`: why a term is not the date that was asked for. */
+export function termMoveZh(movedFrom: string, term: string): string {
+  const reason = checkWorkday(movedFrom, { allowUnverified: true }).reason;
+  return `原定${dateLabel(movedFrom)}（${reason}），顺延至${dateLabel(shanghaiDateOf(new Date(term)))}`;
+}

@@ -31,6 +31,8 @@ export const historyEntrySchema = z.object({
   toStage: z.string(),
   /** The term after the event, when it changed. */
   term: z.string().optional(),
+  /** The date asked for, when it was a rest day and the term moved to the next working day. */
+  termMovedFrom: z.string().optional(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
@@ -52,6 +54,8 @@ export const caseRecordSchema = z.object({
   openedBy: z.string(),
   term: z.string(),
   originalTerm: z.string(),
+  /** The date asked for the current term, when it was a rest day (the term is the next working day). */
+  termMovedFrom: z.string().optional(),
   termSetAt: z.string(),
   /** When the terminal stage was entered (摘牌销号). */
   closedAt: z.string().optional(),
@@ -69,6 +73,7 @@ export const caseRecordSchema = z.object({
       seq: z.number().int(),
       openedAt: z.string(),
       newDeadline: z.string().optional(),
+      newDeadlineMovedFrom: z.string().optional(),
     })
     .optional(),
   progressReports: z.array(z.string()).default([]),

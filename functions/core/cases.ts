@@ -1,12 +1,13 @@
 import { UNIT_KIND_ZH } from '../../workflows/catalog/schema.ts';
 import { randomBytes } from 'node:crypto';
-import { parseDate, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../../workflows/calendar.ts';
+import { parseDate, shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
 import { eventOf, stageOf, type CaseTypes } from '../../workflows/cases/index.ts';
 import {
   escalationLevelOfKey,
   offsetFrom,
   planCase,
   termFrom,
+  termOn,
   type CasePlan,
   type CaseSnapshot,
 } from '../../workflows/cases/plan.ts';
@@ -32,7 +33,7 @@ import {
   type FieldIssue,
 } from './errors.ts';
 import { instantLabel } from './labels.ts';
-import { beforeTermZh } from './cases-messages.ts';
+import { beforeTermZh, termMoveZh } from './cases-messages.ts';
 import type { CaseEventBody, CasePerson, CaseRecord, HistoryEntry, OpenCaseBody } from './cases-model.ts';
 import type { Unit } from './model.ts';
 import { workdaysOverdue } from './overdue.ts';
@@ -242,9 +243,9 @@ export async function openCase(
   const now = clock.now();
   const nowIso = toShanghaiIso(now);
   if ('until' in body.term) parseDate(body.term.until);
-  const term = termFrom(type, body.term, nowIso);
+  const { term, movedFrom: termMovedFrom } = termFrom(type, body.term, nowIso);
   if (Date.parse(term) <= now.getTime())
-    throw new ValidationError('term in the past', '整改期限必须晚于当前时间', [
+    throw new ValidationError('term in the past', `${type.termLabelZh}必须晚于当前时间`, [
       { field: 'term', problem: '应在今天之后' },
     ]);
   const initial = stageOf(type, type.initialStage);
@@ -264,7 +265,7 @@ export async function openCase(
   ) {
     throw new ValidationError(
       'term before the first stage deadline',
-      `整改期限（${instantLabel(term)}）不能早于${initial.titleZh}的期限（${instantLabel(firstPlan.deadline)}）`,
+      `${type.termLabelZh}（${instantLabel(term)}）不能早于${initial.titleZh}的期限（${instantLabel(firstPlan.deadline)}）`,
       [
         {
           field: 'term',
@@ -285,6 +286,7 @@ export async function openCase(
       fromStage: '-',
       toStage: initial.id,
       term,
+      ...(termMovedFrom ? { termMovedFrom } : {}),
     };
     const record: CaseRecord = {
       caseId,
@@ -302,6 +304,7 @@ export async function openCase(
       openedBy: actor,
       term,
       originalTerm: term,
+      ...(termMovedFrom ? { termMovedFrom } : {}),
       termSetAt: nowIso,
       version: 1,
       generation: 1,
@@ -478,13 +481,14 @@ export async function applyCaseEvent(
     const now = clock.now();
     const nowIso = toShanghaiIso(now);
     let newTerm: string | undefined;
+    let newTermMovedFrom: string | undefined;
     if (body.newDeadline !== undefined) {
       if (ev.newDeadline === 'none')
         throw new ValidationError('newDeadline not accepted', '该事件不接受新的整改期限', [
           { field: 'newDeadline', problem: '该事件不接受新的期限' },
         ]);
       parseDate(body.newDeadline);
-      newTerm = toShanghaiIso(shanghaiInstant(body.newDeadline, type.termTime));
+      ({ term: newTerm, movedFrom: newTermMovedFrom } = termOn(type, body.newDeadline));
       if (Date.parse(newTerm) <= now.getTime())
         throw new ValidationError('newDeadline in the past', '新的整改期限必须晚于当前时间', [
           { field: 'newDeadline', problem: '应在今天之后' },
@@ -545,18 +549,31 @@ export async function applyCaseEvent(
     if (ev.progressReport) next.progressReports = [...next.progressReports, nowIso];
     if (ev.withdrawsRequests) delete next.request;
     let termChanged: string | undefined;
+    let termMovedFrom: string | undefined;
     if (ev.opens) {
-      next.request = { id: ev.opens, seq, openedAt: nowIso, ...(newTerm ? { newDeadline: newTerm } : {}) };
+      next.request = {
+        id: ev.opens,
+        seq,
+        openedAt: nowIso,
+        ...(newTerm ? { newDeadline: newTerm } : {}),
+        ...(newTermMovedFrom ? { newDeadlineMovedFrom: newTermMovedFrom } : {}),
+      };
     } else if (ev.resolves) {
-      const requested = rec.request?.newDeadline;
+      const requested = rec.request;
       delete next.request;
-      if (ev.resolves.outcome === 'granted') termChanged = newTerm ?? requested;
+      if (ev.resolves.outcome === 'granted') {
+        termChanged = newTerm ?? requested?.newDeadline;
+        termMovedFrom = newTerm ? newTermMovedFrom : requested?.newDeadlineMovedFrom;
+      }
     } else if (newTerm) {
       termChanged = newTerm;
+      termMovedFrom = newTermMovedFrom;
     }
     if (termChanged) {
       next.term = termChanged;
       next.termSetAt = nowIso;
+      if (termMovedFrom) next.termMovedFrom = termMovedFrom;
+      else delete next.termMovedFrom;
     }
     if (ev.to !== undefined) {
       next.stage = ev.to;
@@ -580,6 +597,7 @@ export async function applyCaseEvent(
       fromStage: rec.stage,
       toStage: next.stage,
       ...(termChanged ? { term: termChanged } : {}),
+      ...(termChanged && termMovedFrom ? { termMovedFrom } : {}),
     };
     next.history = [...next.history, entry];
 
@@ -707,6 +725,10 @@ export function caseSummary(type: CaseType, r: CaseRecord, now: Date) {
     townId: r.townId,
     openedAt: r.openedAt,
     term: r.term,
+    termLabelZh: type.termLabelZh,
+    ...(r.termMovedFrom
+      ? { termMovedFrom: r.termMovedFrom, termNoteZh: termMoveZh(r.termMovedFrom, r.term) }
+      : {}),
     deadline: plan.deadline ?? null,
     ...(r.closedAt ? { closedAt: r.closedAt } : {}),
     ...(r.request

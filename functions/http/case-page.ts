@@ -68,7 +68,7 @@ export function casePage(options: {
     `类型：${s.typeTitleZh}`,
     `当前阶段：${s.stageTitleZh}${s.status === 'closed' ? '（已办结）' : ''}`,
     ...(s.deadline ? [`本阶段截止时间：${instantLabel(s.deadline)}`] : []),
-    `整改期限：${instantLabel(s.term)}`,
+    `${type.termLabelZh}：${instantLabel(s.term)}${s.termNoteZh ? `（${s.termNoteZh}）` : ''}`,
     ...(s.pendingRequest
       ? [
           `待决定的申请：${titleOf(s.pendingRequest.id)}${s.pendingRequest.deadline ? `（应于${instantLabel(s.pendingRequest.deadline)}前决定）` : ''}`,

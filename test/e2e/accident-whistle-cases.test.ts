@@ -203,6 +203,31 @@ describe('whistle-blower reports (吹哨人、举报)', () => {
     expect(r.json.case).toMatchObject({ stage: 'awaiting-reply', deadline: '2023-05-12T18:00:00+08:00' });
   });
 
+  it('moves a term given as a holiday to the next working day, and says so', async () => {
+    const rt = await start('2023-03-06T10:00:00+08:00');
+    const r = await api(rt, 'POST', '/cases', report('wb-holiday', { until: '2023-10-01' }));
+    expect(r.status, r.text).toBe(201);
+    const note = '原定2023年10月1日（法定节假日：国庆节），顺延至2023年10月7日';
+    expect(r.json).toMatchObject({
+      term: '2023-10-07T18:00:00+08:00',
+      termMovedFrom: '2023-10-01',
+      termLabelZh: '处理期限',
+      termNoteZh: note,
+    });
+    const verified = await event(rt, 'wb-holiday', {
+      event: 'verified',
+      person,
+      fields: { finding: '属实' },
+    });
+    expect(verified.json.case).toMatchObject({ termNoteZh: note });
+    const history = (await api(rt, 'GET', '/cases/wb-holiday')).json.history as Record<string, unknown>[];
+    expect(history[0]).toMatchObject({ event: 'opened', termMovedFrom: '2023-10-01' });
+    const page = await fetch(`${rt.apiUrl}/cases/wb-holiday`, {
+      headers: { accept: 'text/html', authorization: `Bearer ${rt.adminToken}` },
+    });
+    expect(await page.text()).toContain(`处理期限：2023年10月7日（星期六）18:00（${note}）`);
+  });
+
   it('refuses an event with a missing field, naming it in Chinese', async () => {
     const rt = await start('2023-03-06T10:00:00+08:00');
     expect((await api(rt, 'POST', '/cases', report('wb-bad'))).status).toBe(201);

@@ -9,6 +9,7 @@ import {
   termFrom,
   type CaseSnapshot,
 } from '../../workflows/cases/plan.ts';
+import { termMoveZh } from '../../functions/core/cases-messages.ts';
 import type { CaseType } from '../../workflows/cases/schema.ts';
 
 const types = loadCaseTypes();
@@ -59,11 +60,22 @@ describe('deadlines on the official calendar', () => {
   });
 
   it('takes a term as a date (ending at the type time) or as days from opening', () => {
-    expect(termFrom(major, { until: '2023-06-30' }, '2023-03-06T10:00:00+08:00')).toBe(
-      '2023-06-30T18:00:00+08:00',
-    );
+    expect(termFrom(major, { until: '2023-06-30' }, '2023-03-06T10:00:00+08:00')).toEqual({
+      term: '2023-06-30T18:00:00+08:00',
+    });
     // 2023-03-06 + 90 days = Sunday 4 June → Monday 5 June.
-    expect(termFrom(major, { days: 90 }, '2023-03-06T10:00:00+08:00')).toBe('2023-06-05T18:00:00+08:00');
+    expect(termFrom(major, { days: 90 }, '2023-03-06T10:00:00+08:00')).toEqual({
+      term: '2023-06-05T18:00:00+08:00',
+      movedFrom: '2023-06-04',
+    });
+    // A date on a holiday ends on the next working day: 国庆 2023 ran to 6 October, Saturday 7 October was worked.
+    expect(termFrom(major, { until: '2023-10-01' }, '2023-03-06T10:00:00+08:00')).toEqual({
+      term: '2023-10-07T18:00:00+08:00',
+      movedFrom: '2023-10-01',
+    });
+    expect(termMoveZh('2023-10-01', '2023-10-07T18:00:00+08:00')).toBe(
+      '原定2023年10月1日（法定节假日：国庆节），顺延至2023年10月7日',
+    );
   });
 
   it('names instants relative to a deadline, in working days, days or hours', () => {

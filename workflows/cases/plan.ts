@@ -96,16 +96,33 @@ export function deadlineFrom(
   }
 }
 
-/** A term given when a case is opened: a date (the term ends at the type's time that day) or a number of days. */
+/** A term and, when the date asked for was a rest day, that date (the term moved to the next working day). */
+export interface Term {
+  term: string;
+  movedFrom?: string;
+}
+
+/**
+ * A term ending on a date: at the type's time that day, or on the next working day when the date is a rest day
+ * (a period whose last day is a holiday ends on the first day after it, as the Civil Code counts periods).
+ */
+export function termOn(type: CaseType, date: string, cal: TrackedCalendar = new TrackedCalendar()): Term {
+  const workday = cal.nextOnOrAfter(date);
+  return {
+    term: toShanghaiIso(shanghaiInstant(workday, type.termTime)),
+    ...(workday !== date ? { movedFrom: date } : {}),
+  };
+}
+
+/** A term given when a case is opened: a date or a number of days from the opening. */
 export function termFrom(
   type: CaseType,
   term: { until: string } | { days: number },
   openedAt: string,
   cal: TrackedCalendar = new TrackedCalendar(),
-): string {
-  if ('until' in term) return toShanghaiIso(shanghaiInstant(term.until, type.termTime));
-  const from = shanghaiDateOf(new Date(openedAt));
-  return toShanghaiIso(shanghaiInstant(cal.nextOnOrAfter(addDays(from, term.days)), type.termTime));
+): Term {
+  if ('until' in term) return termOn(type, term.until, cal);
+  return termOn(type, addDays(shanghaiDateOf(new Date(openedAt)), term.days), cal);
 }
 
 /** `2023-06-30T18:00:00+08:00` → `20230630T1800`: deadlines in step keys, so moving a deadline plans new steps. */

@@ -216,6 +216,8 @@ export const caseTypeSchema = z
     openFields: z.array(fieldSpecSchema).default([]),
     /** Time of day a term given as a date ends. */
     termTime: timeOfDay,
+    /** What the term is called in messages and pages (整改期限, 评估期限, 处理期限). */
+    termLabelZh: z.string().min(2).max(10).default('整改期限'),
     initialStage: localId,
     /** Sent when the case is opened (e.g. 双报告 at listing). */
     onOpen: noticeSchema.optional(),
