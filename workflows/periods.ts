@@ -1,6 +1,15 @@
 // Reporting periods (daily, ISO weekly, monthly, quarterly, yearly) identified by string keys, over the plain
 // 'YYYY-MM-DD' dates of calendar.ts.
-import { CalendarError, daysInMonth, fromDayNumber, isLeapYear, toDayNumber } from './calendar.ts';
+import {
+  CalendarError,
+  addDays,
+  dayOfWeek,
+  daysInMonth,
+  fromDayNumber,
+  isLeapYear,
+  toDayNumber,
+} from './calendar.ts';
+import type { Season } from './catalog/schema.ts';
 
 export const PERIOD_KINDS = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly'] as const;
 export type PeriodKind = (typeof PERIOD_KINDS)[number];
@@ -203,4 +212,23 @@ export function periodsBetween(kind: PeriodKind, fromDate: string, toDate: strin
     date = fromDayNumber(toDayNumber(p.end) + 1);
   }
   return keys;
+}
+
+const WEEKDAY_ZH = ['', '一', '二', '三', '四', '五', '六', '日'];
+
+/** A seasonal window's dates in one year: fixed month-days, or the week containing a date (moves every year). */
+export function seasonWindow(season: Season, year: number): { start: string; end: string } {
+  if ('from' in season) return { start: `${year}-${season.from}`, end: `${year}-${season.to}` };
+  const anchor = `${year}-${season.weekContaining}`;
+  const back = (dayOfWeek(anchor) - season.weekStartsOn + 7) % 7;
+  const start = addDays(anchor, -back);
+  return { start, end: addDays(start, 6) };
+}
+
+/** `每年05-06至05-12`, or `每年5月12日所在的星期六至星期五`. */
+export function seasonRuleZh(season: Season): string {
+  if ('from' in season) return `每年${season.from}至${season.to}`;
+  const [m, d] = season.weekContaining.split('-');
+  const last = ((season.weekStartsOn + 5) % 7) + 1;
+  return `每年${Number(m)}月${Number(d)}日所在的星期${WEEKDAY_ZH[season.weekStartsOn]}至星期${WEEKDAY_ZH[last]}`;
 }

@@ -7,7 +7,7 @@ import {
   shanghaiInstant,
   toShanghaiIso,
 } from './calendar.ts';
-import { parsePeriodKey, type Period, type PeriodKind } from './periods.ts';
+import { parsePeriodKey, seasonWindow, type Period, type PeriodKind } from './periods.ts';
 import type { Duty, Offset, Position } from './catalog/schema.ts';
 import {
   DeliverySchedule,
@@ -54,9 +54,7 @@ export function periodKindOfDuty(duty: Duty): PeriodKind {
 
 function windowOf(duty: Duty, period: Period): { start: string; end: string } {
   if (duty.cadence.kind !== 'seasonal') return { start: period.start, end: period.end };
-  const year = period.key.slice(0, 4);
-  const { from, to } = duty.cadence.season;
-  return { start: `${year}-${from}`, end: `${year}-${to}` };
+  return seasonWindow(duty.cadence.season, Number(period.key.slice(0, 4)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { seasonRuleZh } from '../../workflows/periods.ts';
 import { addWorkdays, checkWorkday, parseDate } from '../../workflows/calendar.ts';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
 import { POSITION_ZH, UNIT_KIND_ZH, type Duty, type Offset } from '../../workflows/catalog/schema.ts';
@@ -23,7 +24,7 @@ function offsetZh(o: Offset): string {
 
 function cadenceZh(d: Duty): string {
   return d.cadence.kind === 'seasonal'
-    ? `${d.cadence.season.titleZh}（每年${d.cadence.season.from}至${d.cadence.season.to}）`
+    ? `${d.cadence.season.titleZh}（${seasonRuleZh(d.cadence.season)}）`
     : (CADENCE_ZH[d.cadence.kind] ?? d.cadence.kind);
 }
 

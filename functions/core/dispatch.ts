@@ -1,6 +1,6 @@
 import type { Duty } from '../../workflows/catalog/schema.ts';
 import { addDays, compareDates, shanghaiDateOf, shanghaiInstant } from '../../workflows/calendar.ts';
-import { periodKeyOf } from '../../workflows/periods.ts';
+import { periodKeyOf, seasonWindow } from '../../workflows/periods.ts';
 import { periodKindOfDuty, planCycle } from '../../workflows/plan.ts';
 
 export interface CycleStart {
@@ -32,9 +32,8 @@ export function cyclesStartingBy(duties: readonly Duty[], asOf: Date): CycleStar
     if (!duty.enabled) continue;
     if (duty.activeDates && (today < duty.activeDates.from || today > duty.activeDates.until)) continue;
     if (duty.cadence.kind === 'seasonal') {
-      const md = today.slice(5);
-      if (compareDates(`2000-${md}`, `2000-${duty.cadence.season.from}`) < 0) continue;
-      if (compareDates(`2000-${md}`, `2000-${duty.cadence.season.to}`) > 0) continue;
+      const window = seasonWindow(duty.cadence.season, Number(today.slice(0, 4)));
+      if (compareDates(today, window.start) < 0 || compareDates(today, window.end) > 0) continue;
     }
     const periodKey = periodKeyOf(periodKindOfDuty(duty), today);
     // A recurring ad-hoc duty's period due before its first date (a monthly report on the 15th, from the 20th) is

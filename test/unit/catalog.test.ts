@@ -337,6 +337,35 @@ describe('invalid catalog files', () => {
       },
       { dutyId: 'ext-duty', field: 'cadence.season.to', problem: /within one year/ },
     ],
+    [
+      'a week that could cross the new year',
+      {
+        duties: [
+          extDuty({
+            cadence: {
+              kind: 'seasonal',
+              season: { id: 'ny', titleZh: '元旦周', weekContaining: '12-30', weekStartsOn: 1 },
+            },
+          }),
+        ],
+      },
+      { dutyId: 'ext-duty', field: 'cadence.season.weekContaining', problem: /inside one calendar year/ },
+    ],
+    [
+      'a fixed date in a week that moves every year',
+      {
+        duties: [
+          extDuty({
+            cadence: {
+              kind: 'seasonal',
+              season: { id: 'wk', titleZh: '宣传周', weekContaining: '05-12', weekStartsOn: 6 },
+            },
+            deadline: { type: 'fixed-date', date: '05-12', time: '18:00' },
+          }),
+        ],
+      },
+      { dutyId: 'ext-duty', field: 'deadline.date', problem: /week that moves/ },
+    ],
     ['unknown mode', { mode: 'merge', duties: [] }, { field: 'mode', problem: /"merge".*extend/ }],
   ];
 

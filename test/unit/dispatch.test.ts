@@ -44,7 +44,7 @@ describe('cyclesStartingBy', () => {
   });
 
   it('starts a seasonal duty only inside its window, keyed by the year', () => {
-    // 防灾减灾宣传周 05-06..05-12, both ends included, in Shanghai time.
+    // 防灾减灾宣传周: the Saturday-to-Friday week containing 12 May, 05-06..05-12 in 2023, both ends included.
     const prevention = 'disaster-prevention-week-activities';
     expect(keysBy('2023-05-05T23:59:59+08:00')[prevention]).toBeUndefined();
     expect(keysBy('2023-05-06T00:00:00+08:00')[prevention]).toBe('2023');
@@ -52,12 +52,19 @@ describe('cyclesStartingBy', () => {
     expect(keysBy('2023-05-12T23:59:59+08:00')[prevention]).toBe('2023');
     expect(keysBy('2023-05-13T00:00:00+08:00')[prevention]).toBeUndefined();
 
+    // The week moves with the year: 11 to 17 May in 2024.
+    expect(keysBy('2024-05-10T23:59:59+08:00')[prevention]).toBeUndefined();
+    expect(keysBy('2024-05-11T00:00:00+08:00')[prevention]).toBe('2024');
+    expect(keysBy('2024-05-17T23:59:59+08:00')[prevention]).toBe('2024');
+    expect(keysBy('2024-05-18T00:00:00+08:00')[prevention]).toBeUndefined();
+
     const june = keysBy('2023-06-15T09:00:00+08:00');
     expect(june['safety-month-activities']).toBe('2023');
-    expect(june['geohazard-flood-season-prevention']).toBe('2023');
     expect(june['geohazard-freeze-thaw-prevention']).toBeUndefined();
     expect(june[prevention]).toBeUndefined();
-    expect(keysBy('2023-10-01T09:00:00+08:00')['geohazard-flood-season-prevention']).toBeUndefined();
+    // The flood-season geohazard check is done before the season opens on 1 June: its window is May.
+    expect(june['geohazard-flood-season-prevention']).toBeUndefined();
+    expect(keysBy('2023-05-01T00:00:00+08:00')['geohazard-flood-season-prevention']).toBe('2023');
     expect(keysBy('2024-03-01T00:00:00+08:00')['geohazard-freeze-thaw-prevention']).toBe('2024');
   });
 

@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { CalendarError, addDays, dayOfWeek } from '../../workflows/calendar.ts';
 import type { CalendarErrorCode } from '../../workflows/calendar.ts';
 import {
+  seasonRuleZh,
+  seasonWindow,
   PERIOD_KINDS,
   isoWeeksInYear,
   nextPeriodKey,
@@ -303,5 +305,29 @@ describe('periodsBetween', () => {
   it('rejects invalid dates', () => {
     expectCode(() => periodsBetween('monthly', '2023-02-30', '2023-03-01'), 'invalid-date');
     expectCode(() => periodsBetween('monthly', '2023-02-01', '2023-3-1'), 'invalid-date');
+  });
+});
+
+describe('seasonWindow', () => {
+  const week = { id: 'w', titleZh: '防灾减灾宣传周', weekContaining: '05-12', weekStartsOn: 6 };
+  it('gives the Saturday-to-Friday week containing 12 May in each year, as the national weeks ran', () => {
+    expect(seasonWindow(week, 2022)).toEqual({ start: '2022-05-07', end: '2022-05-13' });
+    expect(seasonWindow(week, 2023)).toEqual({ start: '2023-05-06', end: '2023-05-12' });
+    expect(seasonWindow(week, 2024)).toEqual({ start: '2024-05-11', end: '2024-05-17' });
+    expect(seasonWindow(week, 2025)).toEqual({ start: '2025-05-10', end: '2025-05-16' });
+    for (let y = 2023; y <= 2040; y++) {
+      const { start, end } = seasonWindow(week, y);
+      expect(dayOfWeek(start)).toBe(6);
+      expect(addDays(start, 6)).toBe(end);
+      expect(start <= `${y}-05-12` && `${y}-05-12` <= end).toBe(true);
+    }
+    expect(seasonRuleZh(week)).toBe('每年5月12日所在的星期六至星期五');
+  });
+
+  it('keeps fixed windows fixed', () => {
+    const flood = { id: 'f', titleZh: '汛期', from: '06-01', to: '09-30' };
+    expect(seasonWindow(flood, 2025)).toEqual({ start: '2025-06-01', end: '2025-09-30' });
+    expect(seasonRuleZh(flood)).toBe('每年06-01至09-30');
+    expect(seasonRuleZh({ ...week, weekStartsOn: 1 })).toBe('每年5月12日所在的星期一至星期日');
   });
 });

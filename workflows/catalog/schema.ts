@@ -54,19 +54,40 @@ export const cadenceSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('seasonal'),
-      /** A window inside each year, e.g. the main flood season 06-01..09-30; the period key is the year. */
-      season: z
-        .object({ id: z.string().min(1), titleZh: z.string().min(1), from: monthDay, to: monthDay })
-        .strict()
-        // The period key is the year, so the window must lie inside one calendar year (MM-DD compares as text).
-        .refine((s) => s.from <= s.to, {
-          path: ['to'],
-          message: 'the window must end on or after it starts (within one year)',
-        }),
+      /**
+       * A window inside each year; the period key is the year. Either fixed dates (the main flood season
+       * 06-01..09-30) or a rule: the week containing a date, starting on a weekday (防灾减灾宣传周 is the Saturday to
+       * Friday week containing 12 May, 防灾减灾日), so each year gets its own dates.
+       */
+      season: z.union([
+        z
+          .object({ id: z.string().min(1), titleZh: z.string().min(1), from: monthDay, to: monthDay })
+          .strict()
+          // The period key is the year, so the window must lie inside one calendar year (MM-DD compares as text).
+          .refine((s) => s.from <= s.to, {
+            path: ['to'],
+            message: 'the window must end on or after it starts (within one year)',
+          }),
+        z
+          .object({
+            id: z.string().min(1),
+            titleZh: z.string().min(1),
+            weekContaining: monthDay,
+            /** ISO weekday the week starts on: 1 = Monday … 6 = Saturday, 7 = Sunday. */
+            weekStartsOn: z.number().int().min(1).max(7),
+          })
+          .strict()
+          // A week that could cross New Year would give the year's period two years' dates.
+          .refine((s) => s.weekContaining >= '01-07' && s.weekContaining <= '12-25', {
+            path: ['weekContaining'],
+            message: 'the week must lie inside one calendar year (a date from 01-07 to 12-25)',
+          }),
+      ]),
     })
     .strict(),
 ]);
 export type Cadence = z.infer<typeof cadenceSchema>;
+export type Season = Extract<Cadence, { kind: 'seasonal' }>['season'];
 
 /**
  * Where in a period the deadline falls. Every rule is evaluated in Asia/Shanghai on the official calendar.
@@ -307,12 +328,15 @@ export const dutySchema = z
     if (
       duty.deadline.type === 'fixed-date' &&
       duty.cadence.kind === 'seasonal' &&
-      duty.deadline.date < duty.cadence.season.from
+      ('from' in duty.cadence.season
+        ? duty.deadline.date < duty.cadence.season.from
+        : true) /* a week moves from year to year: its deadline is the window's end */
     ) {
       ctx.addIssue({
         code: 'custom',
         path: ['deadline', 'date'],
-        message: 'a seasonal fixed-date deadline cannot fall before the window opens',
+        message:
+          'a seasonal fixed-date deadline cannot fall before the window opens (nor be fixed in a week that moves)',
       });
     }
     if (
