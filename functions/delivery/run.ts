@@ -489,11 +489,15 @@ export async function runDelivery(
     return release(closed());
   }
 
-  /** A run that must wait a long time past its start continues as a new execution (bounded history). */
+  /**
+   * A run that has been going for a long time continues as a new execution (bounded history). Its age counts, not
+   * how far off the wake is: a new execution that must wait past a long holiday (元旦 to the next Monday, a guessed
+   * year's fixed holidays) waits in one Wait state, where judging by the wake would start execution after
+   * execution at the same instant, each judging the same.
+   */
   function nextRun(result: RunResult): RunResult {
     if (result.status !== 'waiting' || !input.executionStartTime) return result;
-    if (Date.parse(result.wakeAt) - Date.parse(input.executionStartTime) < MAX_EXECUTION_AGE_MS)
-      return result;
+    if (clock.now() - Date.parse(input.executionStartTime) < MAX_EXECUTION_AGE_MS) return result;
     const g = /-g(\d+)$/.exec(input.holder);
     const base = g ? input.holder.slice(0, -g[0].length) : input.holder;
     return {

@@ -203,21 +203,25 @@ class World {
     };
   }
 
-  run(holder = 'delivery-20230206T0900', moment = MOMENT): Promise<RunResult> {
+  run(holder = 'delivery-20230206T0900', moment = MOMENT, executionStartTime?: string): Promise<RunResult> {
     this.budgetEnds = this.now + this.budgetMs;
-    return runDelivery({ moment, holder }, this.ports(), {
-      schedule,
-      stageAddressed: this.stageAddressed,
-      compose: {
-        duty: (id) => catalog.get(id),
-        workdaysOverdue,
-        links: {
-          unit: (u) => `https://x/links/${u}`,
-          overdue: (s) => `https://x/escalations/${s.id}`,
-          caseLink: (c) => `https://x/cases/${c}`,
+    return runDelivery(
+      { moment, holder, ...(executionStartTime ? { executionStartTime } : {}) },
+      this.ports(),
+      {
+        schedule,
+        stageAddressed: this.stageAddressed,
+        compose: {
+          duty: (id) => catalog.get(id),
+          workdaysOverdue,
+          links: {
+            unit: (u) => `https://x/links/${u}`,
+            overdue: (s) => `https://x/escalations/${s.id}`,
+            caseLink: (c) => `https://x/cases/${c}`,
+          },
         },
       },
-    });
+    );
   }
 
   /** Runs the same execution until it closes, moving the clock to each wake: what the state machine does. */
@@ -372,6 +376,26 @@ describe('one email per recipient per moment', () => {
       status: 'waiting',
       reason: 'held',
       wakeAt: '2023-02-07T09:00:00+08:00',
+    });
+  });
+
+  it('a new run held over a long holiday waits in itself; only a run days old continues as a new execution', async () => {
+    const w = new World();
+    // Due Friday 28 April 2023 at 14:30 and run only on Saturday (SES was down): the 劳动节 rest runs to 3 May, so
+    // routine mail waits until Thursday 4 May — further off than a run may last.
+    w.add(reminder('a@example.gov.cn', 'ent-a', { at: '2023-04-28T14:30:00+08:00' }));
+    w.now = Date.parse('2023-04-29T10:00:00+08:00');
+    const held = { status: 'waiting', reason: 'held', wakeAt: '2023-05-04T09:00:00+08:00' };
+    expect(
+      await w.run('delivery-20230428T1430', '2023-04-28T14:30:00+08:00', '2023-04-28T14:30:00+08:00'),
+    ).toMatchObject(held);
+    // Started four days ago (an outage kept it going): a new execution takes over, to wake at the same moment.
+    expect(
+      await w.run('delivery-20230428T1430', '2023-04-28T14:30:00+08:00', '2023-04-25T10:00:00+08:00'),
+    ).toMatchObject({
+      status: 'continue',
+      wakeAt: '2023-05-04T09:00:00+08:00',
+      nextExecutionName: 'delivery-20230428T1430-g2',
     });
   });
 });
