@@ -179,6 +179,7 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
           titleZh: t.titleZh,
           responsibleKinds: t.responsibleKinds,
           supervisingKinds: t.supervisingKinds,
+          termLabelZh: t.termLabelZh,
           openFields: t.openFields,
           stages: t.stages.map((s) => ({ id: s.id, titleZh: s.titleZh })),
           events: t.events.map((e) => ({
