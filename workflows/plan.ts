@@ -17,10 +17,11 @@ import {
 } from './delivery/policy.ts';
 
 export interface PlannedStage {
-  /** Stable id inside a cycle: `reminder-1`, `escalation-2`. Part of the notices' keys. */
+  /** Stable id inside a cycle: `reminder-1`, `escalation-2`, `checkpoint-1`. Part of the notices' keys. */
   id: string;
-  kind: 'reminder' | 'escalation';
-  /** 1-based; for escalations the ladder level. */
+  /** A checkpoint names the units not done yet to their supervisors before the deadline (catalog `checkpoints`). */
+  kind: 'reminder' | 'escalation' | 'checkpoint';
+  /** 1-based; for escalations the ladder level, for checkpoints their number. */
   level: number;
   /** The delivery moment: when its notices reach people (the delivery policy applied to `catalogAt`). */
   at: string;
@@ -158,6 +159,18 @@ export function planCycle(
       schedule.placeEscalation(catalogAt.getTime()),
     );
   }
+  duty.checkpoints.forEach((c, i) => {
+    const date = `${period.key.slice(0, 4)}-${c.date}`;
+    const catalogAt = shanghaiInstant(date, c.time);
+    const place = schedule.placeEscalation(catalogAt.getTime());
+    // A checkpoint says something only while the period is open and the deadline ahead.
+    if (catalogAt.getTime() < opensAt.getTime() || place.at >= deadlineMs) return;
+    stage(
+      { id: `checkpoint-${i + 1}${revision}`, kind: 'checkpoint', level: i + 1, addressed: [...c.notify] },
+      catalogAt,
+      place,
+    );
+  });
   const stages = collapseSameMoment(placed);
 
   const warnings = cal.warnings();
@@ -190,6 +203,8 @@ export function planCycle(
  * the last one), or the higher escalation level addressed to every position of the levels it absorbs. Sorted by
  * moment, reminders first.
  */
+const KIND_ORDER: Record<PlannedStage['kind'], number> = { reminder: 0, checkpoint: 1, escalation: 2 };
+
 function collapseSameMoment(stages: PlannedStage[]): PlannedStage[] {
   const byMoment = new Map<string, PlannedStage[]>();
   for (const s of stages)
@@ -205,6 +220,7 @@ function collapseSameMoment(stages: PlannedStage[]): PlannedStage[] {
   }
   return out.sort(
     (a, b) =>
-      a.at.localeCompare(b.at) || (a.kind === b.kind ? a.level - b.level : a.kind === 'reminder' ? -1 : 1),
+      a.at.localeCompare(b.at) ||
+      (a.kind === b.kind ? a.level - b.level : KIND_ORDER[a.kind] - KIND_ORDER[b.kind]),
   );
 }

@@ -231,7 +231,7 @@ async function close(
 
 /**
  * The one stage to act on among those due: the latest escalation (addressing every position of the
- * escalations collapsed into it), else the latest reminder while the deadline has not passed.
+ * escalations collapsed into it), else the latest reminder or checkpoint while the deadline has not passed.
  */
 export function catchUpStage(due: PlannedStage[], plan: CyclePlan, now: Date): PlannedStage | undefined {
   const escalations = due.filter((s) => s.kind === 'escalation');
@@ -241,7 +241,7 @@ export function catchUpStage(due: PlannedStage[], plan: CyclePlan, now: Date): P
     return { ...last, addressed };
   }
   if (now.getTime() >= Date.parse(plan.deadline)) return undefined;
-  return due.filter((s) => s.kind === 'reminder').at(-1);
+  return due.filter((s) => s.kind !== 'escalation').at(-1);
 }
 
 /**

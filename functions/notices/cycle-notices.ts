@@ -97,6 +97,7 @@ export function stageNotices(input: StageNoticesInput): Notice[] {
   }
 
   const levels = Math.max(...duty.escalation.map((e) => e.level));
+  const checkpoint = stage.kind === 'checkpoint' ? duty.checkpoints[stage.level - 1] : undefined;
   interface Group {
     person: Person;
     audience: CycleEscalationBody['audience'];
@@ -156,6 +157,7 @@ export function stageNotices(input: StageNoticesInput): Notice[] {
           rolesZh: [...g.roles],
           scope: g.scope,
           units: part.map(row),
+          ...(checkpoint ? { checkpoint: { titleZh: checkpoint.titleZh } } : {}),
         },
       }),
     );

@@ -366,6 +366,17 @@ describe('invalid catalog files', () => {
       },
       { dutyId: 'ext-duty', field: 'deadline.date', problem: /week that moves/ },
     ],
+    [
+      'a checkpoint in a monthly duty',
+      {
+        duties: [
+          extDuty({
+            checkpoints: [{ date: '03-15', titleZh: '进度', notify: ['principal'] }],
+          }),
+        ],
+      },
+      { dutyId: 'ext-duty', field: 'checkpoints', problem: /yearly and seasonal/ },
+    ],
     ['unknown mode', { mode: 'merge', duties: [] }, { field: 'mode', problem: /"merge".*extend/ }],
   ];
 

@@ -198,6 +198,21 @@ export const dutyFormSchema = z
   });
 export type DutyForm = z.infer<typeof dutyFormSchema>;
 
+/**
+ * A check inside a long period (a yearly duty): on the date, the units that have not reported yet are named to the
+ * positions listed, while there is still time — so 安委办 does not first hear of an undone drill in January.
+ */
+export const checkpointSchema = z
+  .object({
+    date: monthDay,
+    time: timeOfDay.default('09:00'),
+    /** What is checked, e.g. "年度综合性应急演练组织情况". */
+    titleZh: z.string().min(2).max(40),
+    notify: z.array(positionSchema).min(1),
+  })
+  .strict();
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
 export const dutySchema = z
   .object({
     // Execution names are `${id}_${periodKey}_gN` and Step Functions allows 80 characters.
@@ -219,6 +234,8 @@ export const dutySchema = z
     form: dutyFormSchema.optional(),
     reminders: z.array(offsetSchema).max(5),
     escalation: z.array(escalationLevelSchema).min(1).max(5),
+    /** Checks inside the period before the deadline (yearly and seasonal duties only). */
+    checkpoints: z.array(checkpointSchema).max(3).default([]),
     /** Whether the duty is active; a deployment can switch a duty off in its own catalog file. */
     enabled: z.boolean().default(true),
     /**
@@ -324,6 +341,12 @@ export const dutySchema = z
       }
       previous = hours;
     });
+    if (duty.checkpoints.length > 0 && duty.cadence.kind !== 'yearly' && duty.cadence.kind !== 'seasonal')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkpoints'],
+        message: 'checkpoints are for yearly and seasonal duties (a shorter period has its reminders)',
+      });
     // The planner rejects a deadline before the seasonal window opens; catch it when the catalog loads.
     if (
       duty.deadline.type === 'fixed-date' &&
