@@ -18,6 +18,8 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty plan <职责ID> <周期编号> [--json] [--catalog <文件>]
   safeduty calendar is-workday <日期> [--json]
   safeduty calendar add-workdays <日期> <天数> [--json]
+  safeduty calendar status | show <年份> | load <安排.json> [--dry-run] [--api 地址]
+                                               部署中的节假日安排：缺少的年份、载入国务院办公厅公布的安排
 
 管理员命令（通过 HTTP 接口；默认本地 http://127.0.0.1:8080，--api <地址> 指定部署环境）：
   safeduty units import <名册文件.csv|.xlsx|.json> [--dry-run] [--yes] [--encoding gbk]

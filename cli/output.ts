@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 /** Exit codes: 0 success, 1 failure while running, 2 bad input (usage, unknown duty, bad date or period). */
 export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const;
 
@@ -26,4 +28,23 @@ export function fileProblemZh(err: unknown): string {
   if (code === 'EISDIR') return '这是一个文件夹，不是文件';
   if (err instanceof SyntaxError) return '不是有效的 JSON';
   return '无法读取';
+}
+
+/** A JSON object from a file a person wrote (a BOM allowed); each problem a Chinese usage error. */
+export function readJsonObject(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`无法读取${what}文件 ${file}：${fileProblemZh(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    throw new UsageError(`${what}文件不是有效的 JSON，请检查括号、引号和逗号`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new UsageError(`${what}文件应为 JSON 对象：${file}`);
+  return raw as Record<string, unknown>;
 }

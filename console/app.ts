@@ -629,7 +629,7 @@ async function cyclesView(dutyId?: string, periodKey?: string): Promise<void> {
     titleZh: string;
     status: string;
     deadline: string;
-    plan: { period: { start: string; end: string } };
+    plan: { period: { start: string; end: string }; warnings: string[] };
     counts: { submitted: number; late: number; missing: number };
     units: CycleUnit[];
     next: string | null;
@@ -650,6 +650,7 @@ async function cyclesView(dutyId?: string, periodKey?: string): Promise<void> {
     )}`;
   };
   render(h`<h1>周期：${c.titleZh}</h1>${picker}
+    ${c.plan.warnings.map((w) => h`<div class="notice warn" role="status">注意：${w}</div>`)}
     <dl class="kv"><dt>周期</dt><dd>${period}（${when(c.plan.period.start)}至${when(c.plan.period.end)}）</dd>
       <dt>截止时间</dt><dd>${when(c.deadline)}</dd><dt>状态</dt><dd>${CYCLE_STATUS_ZH[c.status] ?? c.status}</dd>
       <dt>完成情况</dt><dd id="cycle-counts">按时完成 ${c.counts.submitted}，逾期补报 ${c.counts.late}，未报 ${c.counts.missing}</dd></dl>

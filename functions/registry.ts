@@ -50,7 +50,7 @@ export const handlers = {
     access: {
       table: {
         grants: [
-          { actions: READ, keys: ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING', 'ADHOC-DUTY'] },
+          { actions: READ, keys: ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING', 'ADHOC-DUTY', 'CALENDAR'] },
           { actions: WRITE, keys: ['CYCLE#*', 'TRACKING'] },
           RECORD_NOTICES,
         ],
@@ -68,7 +68,7 @@ export const handlers = {
     access: {
       table: {
         grants: [
-          { actions: READ, keys: ['CASE#*', 'UNIT#*', 'LEADER#*'] },
+          { actions: READ, keys: ['CASE#*', 'UNIT#*', 'LEADER#*', 'CALENDAR'] },
           { actions: WRITE, keys: ['CASE#*'] },
           RECORD_NOTICES,
         ],
@@ -98,6 +98,7 @@ export const handlers = {
               'CASE#*',
               'UNIT#*',
               'ADHOC-DUTY',
+              'CALENDAR',
             ],
           },
           // Delivery records are written under the recipient (MAIL#) and, for a case's emails, under the case.
@@ -125,6 +126,7 @@ export const handlers = {
           // The record is kept under the recipient and, for a case's email, under the case too.
           { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*', 'CASE#*'] },
           { actions: ['dynamodb:PutItem'], keys: ['UNDELIVERABLE'] },
+          { actions: ['dynamodb:Query'], keys: ['CALENDAR'] },
           RECORD_NOTICES,
         ],
       },
@@ -139,14 +141,18 @@ export const handlers = {
     timeoutSeconds: 120,
     access: {
       table: {
-        // Its own progress (the day dispatched through) and the ad-hoc duties (a recurring one starts its periods
-        // here): the executions it starts do the rest.
+        // Its own progress (the day dispatched through, the cycles held for want of a year's holiday arrangement)
+        // and the ad-hoc duties (a recurring one starts its periods here): the executions it starts do the rest.
+        // 安委办's contact and the outbox: the notice that a year's arrangement is missing.
         grants: [
           { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH'] },
-          { actions: ['dynamodb:Query'], keys: ['ADHOC-DUTY'] },
+          { actions: ['dynamodb:Query'], keys: ['ADHOC-DUTY', 'CALENDAR'] },
+          { actions: ['dynamodb:GetItem'], keys: ['UNIT#*'] },
+          RECORD_NOTICES,
         ],
       },
       startCycleExecutions: true,
+      startDeliveries: true,
     },
   },
   reconcile: {
@@ -158,8 +164,14 @@ export const handlers = {
     access: {
       table: {
         grants: [
-          { actions: READ, keys: ['DISPATCH', 'CYCLE#*', 'CASE#*', 'OUTBOX-MOMENTS', 'ADHOC-DUTY'] },
+          {
+            actions: READ,
+            keys: ['DISPATCH', 'CYCLE#*', 'CASE#*', 'OUTBOX-MOMENTS', 'ADHOC-DUTY', 'CALENDAR'],
+          },
           { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH', 'CYCLE#*', 'CASE#*'] },
+          // A made-up dispatch tells 安委办 of a missing holiday arrangement, as the daily one does.
+          { actions: ['dynamodb:GetItem'], keys: ['UNIT#*'] },
+          RECORD_NOTICES,
         ],
         queryIndexes: true,
       },
@@ -190,6 +202,8 @@ export const handlers = {
               'IDEMP#*',
               'ADHOC-DUTY',
               'TRACKING',
+              'CALENDAR',
+              'DISPATCH',
             ],
           },
           {
@@ -203,10 +217,14 @@ export const handlers = {
               'UNDELIVERABLE',
               'ADHOC-DUTY',
               'TRACKING',
+              'CALENDAR',
+              'DISPATCH',
             ],
           },
           // Audit entries: added, never changed or removed (docs/decisions.md §25).
           { actions: ['dynamodb:PutItem'], keys: ['AUDIT#*'] },
+          // Loading a year's holiday arrangement dispatches at once (the held cycles start, see dispatch).
+          RECORD_NOTICES,
         ],
         appendOnly: ['AUDIT#*'],
         queryIndexes: true,
@@ -216,6 +234,7 @@ export const handlers = {
       startCaseExecutions: true,
       // An ad-hoc duty's one cycle starts when it is created.
       startCycleExecutions: true,
+      startDeliveries: true,
     },
   },
 } as const satisfies Record<string, HandlerSpec>;

@@ -1,4 +1,5 @@
 import './polyfills.ts';
+import { forgetOfficialCalendar } from '../functions/adapters/calendar-store.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -184,6 +185,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await vclock.sleep(ms);
   };
   const restoreClock = domainClock.use(() => vclock.nowMs(), sleep);
+  // The handlers share this process's calendar: what an earlier run loaded is read afresh from this run's table.
+  forgetOfficialCalendar();
   configureInvocations({
     nowMs: () => vclock.nowMs(),
     budgetMs: (name) => faults.budgetMs(name, registry[name].timeoutSeconds),

@@ -188,7 +188,60 @@ interface ChineseDaysData {
   inLieuDays: Record<string, string>;
 }
 
-const data: ChineseDaysData = chineseDaysData;
+const builtIn: ChineseDaysData = chineseDaysData;
+/** The built-in table, plus the years an administrator loaded (setLoadedYears). */
+let data: ChineseDaysData = builtIn;
+let loadedSignature = '';
+
+/**
+ * A year's State Council arrangement as an administrator loaded it, for a year the package does not cover:
+ * each day off and each 调休 working day, with the festival's Chinese name (元旦, 春节 …).
+ */
+export interface OfficialYear {
+  year: number;
+  /** Where it comes from, e.g. 国务院办公厅关于2027年部分节假日安排的通知. */
+  source: string;
+  holidays: Record<string, string>;
+  workdays: Record<string, string>;
+}
+
+/** The festivals of an arrangement, Chinese name → the name chinese-days uses (festivalRest reads those). */
+export const ARRANGEMENT_FESTIVALS: Record<string, string> = {
+  元旦: "New Year's Day",
+  春节: 'Spring Festival',
+  清明: 'Tomb-sweeping Day',
+  劳动节: 'Labour Day',
+  端午: 'Dragon Boat Festival',
+  中秋: 'Mid-autumn Festival',
+  国庆节: 'National Day',
+};
+
+/** Years the package itself covers (an administrator cannot load over them). */
+export function builtInYear(year: number): boolean {
+  return Object.keys(builtIn.holidays).some((d) => d.startsWith(`${year}-`));
+}
+
+/**
+ * Makes the loaded years exactly these (replacing what was loaded before; built-in years are never replaced).
+ * Cheap when nothing changed, so every function can call it with what the table holds before it plans.
+ */
+export function setLoadedYears(years: readonly OfficialYear[]): void {
+  const usable = years.filter((y) => !builtInYear(y.year)).sort((a, b) => a.year - b.year);
+  const signature = JSON.stringify(usable);
+  if (signature === loadedSignature) return;
+  const entry = (name: string) => `${ARRANGEMENT_FESTIVALS[name] ?? name},${name},0`;
+  const holidays = { ...builtIn.holidays };
+  const workdays = { ...builtIn.workdays };
+  for (const y of usable) {
+    for (const [d, name] of Object.entries(y.holidays)) holidays[d] = entry(name);
+    for (const [d, name] of Object.entries(y.workdays)) workdays[d] = entry(name);
+  }
+  data = { ...builtIn, holidays, workdays };
+  loadedSignature = signature;
+  coverageCache = undefined;
+}
+
+let coverageCache: Coverage | undefined;
 
 const UNVERIFIED = 0;
 const OFF = 1;
@@ -205,8 +258,6 @@ interface Coverage {
   workPrefix: Int32Array;
   unverifiedPrefix: Int32Array;
 }
-
-let coverageCache: Coverage | undefined;
 
 // Built once, on first use: a flat table over every covered day makes each lookup O(1), which matters
 // because simulations ask hundreds of thousands of times.
@@ -285,6 +336,20 @@ export interface WorkdayCheck {
   reason: string;
 }
 
+/**
+ * The statutory holidays on fixed dates (《全国年节及纪念日放假办法》 as amended in 2024): a guess for a year without
+ * the arrangement still keeps 元旦, 劳动节 and 国庆节 off. 春节, 清明, 端午 and 中秋 follow the lunar calendar (and
+ * 清明 the solar terms), and every rest is reshaped by 调休, so the rest of the year stays a guess.
+ */
+const FIXED_HOLIDAYS: Record<string, string> = {
+  '01-01': '元旦',
+  '05-01': '劳动节',
+  '05-02': '劳动节',
+  '10-01': '国庆节',
+  '10-02': '国庆节',
+  '10-03': '国庆节',
+};
+
 function festivalName(entry: string): string {
   // Entries look like "Spring Festival,春节,3" (English, Chinese, statutory days).
   return entry.split(',')[1] ?? entry;
@@ -300,6 +365,10 @@ export function checkWorkday(date: string, options: { allowUnverified?: boolean 
   const weekend = weekdayOf(dn) >= 6;
   if (s === UNVERIFIED) {
     if (!options.allowUnverified) throw unverifiedError(dn);
+    // The days the law itself fixes are off whatever the State Council arranges; the lunar festivals are not known.
+    const fixed = FIXED_HOLIDAYS[date.slice(5)];
+    if (fixed !== undefined)
+      return { workday: false, verified: false, reason: `法定节假日：${fixed}（按放假办法推定，未核实）` };
     return {
       workday: !weekend,
       verified: false,

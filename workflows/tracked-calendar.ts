@@ -44,7 +44,9 @@ export class TrackedCalendar {
   warnings(): string[] {
     const years = [...this.unverifiedYears].sort();
     return years.length > 0
-      ? [`${years.join('、')} 年没有官方节假日数据，工作日按周一至周五推算，请核对`]
+      ? [
+          `${years.join('、')} 年的节假日安排尚未载入系统，涉及该年的日期暂按周一至周五推算（未核实），载入后可能调整`,
+        ]
       : [];
   }
 }

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Offset } from '../../workflows/catalog/schema.ts';
 import { loadCaseTypes } from '../../workflows/cases/index.ts';
 import { ACTOR_ZH, CASE_POSITION_ZH, type CaseDeadlineRule } from '../../workflows/cases/schema.ts';
 import { parse } from '../main.ts';
 import { COMMON, call as apiCall, callAllPages, run, target, type Target } from '../api-client.ts';
-import { EXIT, UsageError, type Io, fileProblemZh } from '../output.ts';
+import { EXIT, UsageError, type Io, readJsonObject } from '../output.ts';
 
 /**
  * `safeduty cases …`: open and list cases through the HTTP API (the local runtime by default, a deployment with
@@ -33,24 +31,6 @@ async function call(
 }
 
 const connection = target;
-
-function readJsonObject(file: string, what: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(resolve(file), 'utf8');
-  } catch (err) {
-    throw new UsageError(`无法读取${what}文件 ${file}：${fileProblemZh(err)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch {
-    throw new UsageError(`${what}文件不是有效的 JSON，请检查括号、引号和逗号`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new UsageError(`${what}文件应为 JSON 对象：${file}`);
-  return raw as Record<string, unknown>;
-}
 
 interface Summary {
   caseId: string;

@@ -76,6 +76,11 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
 }
 
 export async function calendarCommand(args: string[], io: Io): Promise<number> {
+  // The deployment's arrangements (status, show, load) go through the API; the rest reads the built-in calendar.
+  if (args[0] === 'status' || args[0] === 'show' || args[0] === 'load') {
+    const { calendarAdminCommand } = await import('./calendar-admin.ts');
+    return calendarAdminCommand(args[0], args.slice(1), io);
+  }
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   const [sub, ...rest] = positionals;
   if (sub === 'is-workday') {
@@ -99,5 +104,7 @@ export async function calendarCommand(args: string[], io: Io): Promise<number> {
     else io.out(`${from} ${Number(n) >= 0 ? '之后' : '之前'}第 ${Math.abs(Number(n))} 个工作日：${result}`);
     return EXIT.ok;
   }
-  throw new UsageError('用法：safeduty calendar is-workday <日期> | add-workdays <日期> <天数>');
+  throw new UsageError(
+    '用法：safeduty calendar is-workday <日期> | add-workdays <日期> <天数> | status | show <年份> | load <安排.json>',
+  );
 }

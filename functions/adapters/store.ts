@@ -562,6 +562,27 @@ export async function setDispatchedThrough(day: string): Promise<void> {
   ioCounters.writes += 1;
 }
 
+/**
+ * The cycles dispatch held back because their deadline falls in a year without the official holiday arrangement
+ * (`dutyId|periodKey`): every later dispatch tries them again, so they start once the year is loaded.
+ */
+export async function getHeldCycles(): Promise<string[]> {
+  const item = await getItem({ PK: 'DISPATCH', SK: 'STATE' });
+  return Array.isArray(item?.held) ? item.held.map(String) : [];
+}
+
+export async function setHeldCycles(held: readonly string[]): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { PK: 'DISPATCH', SK: 'STATE' },
+      UpdateExpression: 'SET held = :h',
+      ExpressionAttributeValues: { ':h': [...held] },
+    }),
+  );
+  ioCounters.writes += 1;
+}
+
 export async function recordCycleFailure(
   dutyId: string,
   periodKey: string,

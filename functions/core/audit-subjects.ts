@@ -10,9 +10,11 @@ export type AuditSubject =
   | { kind: 'cycle'; dutyId: string; periodKey: string }
   | { kind: 'unit'; id: string }
   | { kind: 'leader'; id: string }
-  | { kind: 'case'; id: string };
+  | { kind: 'case'; id: string }
+  /** A year's holiday arrangement an administrator loaded. */
+  | { kind: 'calendar'; id: string };
 
-const PREFIX = { unit: 'UNIT', leader: 'LEADER', case: 'CASE' } as const;
+const PREFIX = { unit: 'UNIT', leader: 'LEADER', case: 'CASE', calendar: 'CALENDAR' } as const;
 
 export function auditKey(subject: AuditSubject): string {
   return subject.kind === 'cycle'
@@ -28,7 +30,7 @@ export function formatAuditSubject(subject: AuditSubject): string {
 
 /** The stored key back to the API spelling (unknown shapes are returned unchanged). */
 export function publicSubject(key: string): string {
-  const m = /^(CYCLE|UNIT|LEADER|CASE)#([^#]+)(?:#([^#]+))?$/.exec(key);
+  const m = /^(CYCLE|UNIT|LEADER|CASE|CALENDAR)#([^#]+)(?:#([^#]+))?$/.exec(key);
   if (!m) return key;
   if (m[1] === 'CYCLE') return m[3] ? `cycle:${m[2]}:${m[3]}` : key;
   return m[3] ? key : `${(m[1] ?? '').toLowerCase()}:${m[2]}`;
@@ -40,7 +42,7 @@ function bad(problem: string): ValidationError {
   ]);
 }
 
-/** Parses `cycle:<dutyId>:<periodKey>` / `unit:<id>` / `leader:<id>` / `case:<id>`; 400 otherwise. */
+/** Parses `cycle:<dutyId>:<periodKey>` / `unit:<id>` / `leader:<id>` / `case:<id>` / `calendar:<year>`; 400 otherwise. */
 export function parseAuditSubject(text: string): AuditSubject {
   const parts = text.split(':');
   const [kind, a, b, ...rest] = parts;
@@ -53,6 +55,10 @@ export function parseAuditSubject(text: string): AuditSubject {
   if (kind === 'case' && b === undefined) {
     // Case ids are the cases module's to choose; any key-safe token is accepted here.
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(a)) throw bad('case id: letters, digits, "-" or "_"');
+    return { kind, id: a };
+  }
+  if (kind === 'calendar' && b === undefined) {
+    if (!/^20\d{2}$/.test(a)) throw bad('calendar: a year such as 2027');
     return { kind, id: a };
   }
   if ((kind === 'unit' || kind === 'leader') && b === undefined) {

@@ -3,6 +3,7 @@
 import { oneLine } from '../core/text.ts';
 import type { Duty } from '../../workflows/catalog/schema.ts';
 import { parsePeriodKey } from '../../workflows/periods.ts';
+import { planCycle } from '../../workflows/plan.ts';
 import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
 import { escapeHtml } from '../core/html.ts';
 import { SIGNATURE, clauseText, dateLabel, instantLabel, overdueText, periodLabel } from '../core/labels.ts';
@@ -12,6 +13,7 @@ import type {
   CycleEscalationBody,
   CycleReminderBody,
   DeliveryProblemBody,
+  CalendarMissingBody,
   Notice,
   NoticeUnit,
 } from '../notices/model.ts';
@@ -57,6 +59,7 @@ const SECTION_TITLES = {
   overdue: '督办事项',
   cases: '案件动态',
   problems: '无法送达的邮件地址（请核实更正）',
+  calendar: '节假日安排',
 } as const;
 type SectionId = keyof typeof SECTION_TITLES;
 const NUMERALS = ['一', '二', '三', '四', '五', '六'];
@@ -114,6 +117,19 @@ function whatToDo(
   return lines;
 }
 
+/**
+ * A cycle whose dates reach into a year without the official holiday arrangement says so, as long as the year is
+ * missing (read when the email is written: once loaded, the note goes).
+ */
+function calendarNote(duty: Duty | undefined, periodKey: string): Line[] {
+  if (!duty) return [];
+  try {
+    return planCycle(duty, periodKey).warnings.map((w) => ({ text: `注意：${w}。` }));
+  } catch {
+    return [];
+  }
+}
+
 function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
   const b = bodies[0] as CycleReminderBody;
   const duty = ctx.duty(b.dutyId);
@@ -129,6 +145,7 @@ function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
       text: `截止时间：${instantLabel(b.deadline)}，${last ? `这是本期最后一次提醒，距截止还有${left}` : `距截止还有${left}`}。`,
     },
   ];
+  lines.push(...calendarNote(duty, b.periodKey));
   lines.push(...whatToDo(duty, units, b, b.linkExpires, ctx));
   const title = `${b.titleZh}（${period}）`;
   return {
@@ -202,7 +219,74 @@ function dedupeUnits(units: NoticeUnit[]): NoticeUnit[] {
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** A unit's own people get its link, valid 60 days past the deadline (a late report is still recorded). */
+function ownLinks(units: readonly NoticeUnit[], b: CycleEscalationBody, ctx: ComposeContext): Line[] {
+  const expires = toShanghaiIso(new Date(Date.parse(b.deadline) + 60 * 24 * 3_600_000));
+  return units.map((u) => ({
+    link: {
+      caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用）`,
+      url: ctx.links.unit(u.id, b.dutyId, b.periodKey, expires),
+    },
+  }));
+}
+
+/** The units a supervisor is told of, with whom to call; a long list is cut, saying where the rest is. */
+function unitTable(units: readonly NoticeUnit[], restZh: string): Line[] {
+  const shown = units.slice(0, UNITS_SHOWN);
+  return [
+    {
+      table: {
+        head: ['序号', '单位', '联系人', '联系电话'],
+        rows: shown.map((u, i) => [String(i + 1), u.name, u.contactName ?? '', u.contactPhone ?? '未登记']),
+      },
+    },
+    ...(units.length > shown.length
+      ? [{ text: `另有${units.length - shown.length}个单位未列出，${restZh}。` }]
+      : []),
+  ];
+}
+
+/**
+ * A checkpoint inside a long period: the units not done yet, while there is time. Their supervisors are asked to see
+ * to it; a unit's own people are asked to get it done.
+ */
+function checkpointItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Item {
+  const b = bodies[0] as CycleEscalationBody;
+  const duty = ctx.duty(b.dutyId);
+  const units = dedupeUnits(bodies.flatMap((x) => x.units));
+  const period = periodOf(b.periodKey);
+  const what = b.checkpoint?.titleZh ?? b.titleZh;
+  const left = timeLeftZh(ctx.now, Date.parse(b.deadline));
+  const lines: Line[] = [];
+  let subject: string;
+  if (b.audience === 'own') {
+    lines.push({
+      text: `您单位${unitNames(units)}尚未完成“${b.titleZh}”（${period}）。截止时间为${instantLabel(b.deadline)}，还有${left}；请抓紧安排（${what}），完成后点击下方链接记录。`,
+    });
+    lines.push(...ownLinks(units, b, ctx));
+    subject = `【进度检查】${b.titleZh}（${period}）您单位尚未完成，${instantLabel(b.deadline)}截止`;
+  } else {
+    const roles = [...new Set(bodies.flatMap((x) => x.rolesZh))].join('、');
+    lines.push({
+      text: `进度检查（${what}）：以下${units.length}个单位尚未完成“${b.titleZh}”（${period}），截止时间为${instantLabel(b.deadline)}，还有${left}。请督促按期完成（您作为：${roles}）：`,
+    });
+    lines.push(...unitTable(units, '可在管理台的周期页查看全部'));
+    subject = `【进度检查】${b.titleZh}（${period}）${units.length}个单位尚未完成，${instantLabel(b.deadline)}截止`;
+  }
+  lines.push(...calendarNote(duty, b.periodKey));
+  if (duty) lines.push({ text: clauseText(duty.clause) });
+  return {
+    title: `【进度检查】${b.titleZh}（${period}）`,
+    lines,
+    subject,
+    kind: 'escalation',
+    urgent: false,
+    sortKey: `${b.audience === 'own' ? 0 : 1}|${b.deadline}|${b.dutyId}|${b.periodKey}|checkpoint`,
+  };
+}
+
 function escalationItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Item {
+  if (bodies.some((x) => x.checkpoint)) return checkpointItem(bodies, ctx);
   const b = bodies.reduce((x, y) => (y.level > x.level ? y : x));
   const duty = ctx.duty(b.dutyId);
   const units = dedupeUnits(bodies.flatMap((x) => x.units));
@@ -215,29 +299,14 @@ function escalationItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Ite
     lines.push({
       text: `您单位${unitNames(units)}尚未完成“${b.titleZh}”（${period}），截止时间为${instantLabel(b.deadline)}，${overdue}。请尽快完成并点击下方链接记录；未完成的，将按督办规定逐级报告。`,
     });
-    const expires = toShanghaiIso(new Date(Date.parse(b.deadline) + 60 * 24 * 3_600_000));
-    for (const u of units)
-      lines.push({
-        link: {
-          caption: `${units.length > 1 ? `${u.name}：` : ''}完成后请点击记录（仅限本单位本期使用）`,
-          url: ctx.links.unit(u.id, b.dutyId, b.periodKey, expires),
-        },
-      });
+    lines.push(...ownLinks(units, b, ctx));
     subject = `【逾期】${b.titleZh}（${period}）您单位已逾期（第${b.level}级督办）`;
   } else {
     const roles = [...new Set(bodies.flatMap((x) => x.rolesZh))].join('、');
     lines.push({
       text: `以下${units.length}个单位未在${instantLabel(b.deadline)}前完成，${overdue}，${levelMeaningZh(b.level, b.levels)}（您作为：${roles}）：`,
     });
-    const shown = units.slice(0, UNITS_SHOWN);
-    lines.push({
-      table: {
-        head: ['序号', '单位', '联系人', '联系电话'],
-        rows: shown.map((u, i) => [String(i + 1), u.name, u.contactName ?? '', u.contactPhone ?? '未登记']),
-      },
-    });
-    if (units.length > shown.length)
-      lines.push({ text: `另有${units.length - shown.length}个单位未列出，完整清单见下方链接。` });
+    lines.push(...unitTable(units, '完整清单见下方链接'));
     const scope = bodies
       .map((x) => x.scope)
       .reduce((x, y) => (SCOPE_RANK[y.kind] > SCOPE_RANK[x.kind] ? y : x));
@@ -249,6 +318,7 @@ function escalationItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Ite
     });
     subject = `【督办】${b.titleZh}（${period}）${units.length}个单位逾期未完成（第${b.level}级督办）`;
   }
+  lines.push(...calendarNote(duty, b.periodKey));
   if (duty) lines.push({ text: clauseText(duty.clause) });
   return {
     title,
@@ -299,6 +369,31 @@ function problemItem(bodies: DeliveryProblemBody[]): Item {
   };
 }
 
+function calendarItem(b: CalendarMissingBody): Item {
+  const lines: Line[] = [
+    {
+      text:
+        `系统尚未载入国务院办公厅公布的${b.year}年节假日安排。在载入之前，截止日期落在${b.year}年的工作不会启动` +
+        `（不按周一至周五猜测工作日），已启动工作中落在${b.year}年的日期按周一至周五推算，邮件和页面均注明“未核实”。`,
+    },
+  ];
+  if (b.heldCount > 0)
+    lines.push({
+      text: `因此暂未启动的工作共${b.heldCount}项：${b.held.join('、')}${b.heldCount > b.held.length ? '等' : ''}。载入后即自动启动。`,
+    });
+  lines.push({
+    text: `请在安排公布后，由管理员在管理台“节假日安排”页或用命令 npx safeduty calendar load <文件> 载入${b.year}年的安排。`,
+  });
+  return {
+    title: `${b.year}年节假日安排尚未载入`,
+    lines,
+    subject: `【节假日安排】${b.year}年节假日安排尚未载入${b.heldCount > 0 ? `，${b.heldCount}项工作暂未启动` : ''}`,
+    kind: 'calendar-missing',
+    urgent: false,
+    sortKey: `calendar|${b.year}`,
+  };
+}
+
 function titleOf(n: Notice): string {
   const b = n.body;
   switch (b.type) {
@@ -310,6 +405,8 @@ function titleOf(n: Notice): string {
       return b.subjectLine;
     case 'delivery-problem':
       return `无法送达：${b.address}`;
+    case 'calendar-missing':
+      return `${b.year}年节假日安排尚未载入`;
   }
 }
 
@@ -344,7 +441,9 @@ export function composeEmail(
             ? `x|${b.dutyId}|${b.periodKey}|${b.seq}`
             : b.type === 'delivery-problem'
               ? 'p'
-              : `c|${noticeId(n)}`;
+              : b.type === 'calendar-missing'
+                ? `k|${b.year}`
+                : `c|${noticeId(n)}`;
     // A notice taken over from someone else is an item of its own, with its own first line.
     const k = n.redirectedFrom ? `${key}|via:${n.redirectedFrom.address}` : key;
     groups.set(k, [...(groups.get(k) ?? []), n]);
@@ -382,6 +481,9 @@ export function composeEmail(
       );
     else if (b.type === 'delivery-problem')
       push('problems', problemItem(group.map((n) => n.body as DeliveryProblemBody)));
+    // Notices of one year in one email are one item: the latest says the most.
+    else if (b.type === 'calendar-missing')
+      push('calendar', calendarItem(group.at(-1)?.body as CalendarMissingBody));
     else {
       const urgent = first.urgency !== 'routine' && b.kind === 'notice';
       const item = caseItem(b, urgent, ctx);
@@ -522,7 +624,7 @@ export function composeEmail(
               ? 'change'
               : n.body.type === 'case'
                 ? 'case'
-                : 'delivery-problem',
+                : n.body.type,
       titleZh: titleOf(n),
     })),
   };

@@ -32,6 +32,7 @@ export function unitsSpokenFor(body: NoticeBody): string[] {
     case 'case':
       return body.link ? [body.link.unitId] : [];
     case 'delivery-problem':
+    case 'calendar-missing':
       return [];
   }
 }

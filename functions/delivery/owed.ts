@@ -90,6 +90,7 @@ export function stillOwed(n: Notice, facts: OwedFacts, nowMs: number): Notice | 
       return n;
     }
     case 'delivery-problem':
+    case 'calendar-missing':
       return n;
   }
 }

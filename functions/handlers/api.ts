@@ -3,6 +3,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { tracer } from '../adapters/tracing.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
+import { refreshOfficialCalendar } from '../adapters/calendar-store.ts';
 import { adhocCatalogDuties } from '../adapters/duty-store.ts';
 import { liveCatalog } from '../core/duty-catalog.ts';
 import { PayloadTooLargeError, ValidationError } from '../core/errors.ts';
@@ -66,6 +67,7 @@ async function route(event: ApiEvent): Promise<ApiResult> {
   try {
     await attachVerifiedClaims(event);
     await catalog.refresh();
+    await refreshOfficialCalendar();
     const partial = toRequest(event);
     const match = router.match(partial.method, partial.path);
     if (!match) return json(404, { error: 'not-found', message: '请求的地址不存在', issues: [] });

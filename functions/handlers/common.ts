@@ -5,6 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { refreshOfficialCalendar } from '../adapters/calendar-store.ts';
 import { publishMetrics } from '../adapters/metrics.ts';
 import { tracer } from '../adapters/tracing.ts';
 import { ValidationError, fieldPath } from '../core/errors.ts';
@@ -68,9 +69,13 @@ export function workflowHandler<S extends z.ZodType, R>(
   schema: S,
   fn: (input: z.infer<S>, context: Context) => Promise<R>,
 ) {
-  return middy<unknown, R>()
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics())
-    .handler(async (event: unknown, context: Context) => fn(parseInput(schema, event), context));
+  return (
+    middy<unknown, R>()
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(publishMetrics())
+      // Every function plans on the official calendar, including the years administrators loaded.
+      .before(() => refreshOfficialCalendar())
+      .handler(async (event: unknown, context: Context) => fn(parseInput(schema, event), context))
+  );
 }

@@ -3,6 +3,7 @@ import { json } from './respond.ts';
 import { Router } from './router.ts';
 import { registerAssessmentRoutes } from './routes/assessment.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
+import { registerCalendarRoutes } from './routes/calendar.ts';
 import { registerCaseRoutes } from './routes/cases.ts';
 import { registerCycleRoutes } from './routes/cycles.ts';
 import { registerDeliveryRoutes } from './routes/deliveries.ts';
@@ -31,6 +32,7 @@ export function buildRouter(catalog: Catalog): Router {
   registerDeliveryRoutes(router, catalog);
   registerAssessmentRoutes(router, catalog);
   registerOverviewRoutes(router, catalog);
+  registerCalendarRoutes(router, catalog);
   registerConsoleRoutes(router);
   registerOpenApiRoute(router);
   return router;

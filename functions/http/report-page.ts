@@ -10,7 +10,8 @@ const e = escapeHtml;
 
 export interface ReportPageInput {
   duty: Pick<Duty, 'titleZh' | 'evidenceZh' | 'form'>;
-  plan: { periodKey: string; deadline: string; period: { start: string; end: string } };
+  /** `warnings`: the plan reaches into a year without the official holiday arrangement. */
+  plan: { periodKey: string; deadline: string; period: { start: string; end: string }; warnings?: string[] };
   unitName: string;
   /** Working days past the deadline (undefined while it has not passed). */
   overdueDays?: number;
@@ -18,7 +19,7 @@ export interface ReportPageInput {
 
 function head(p: ReportPageInput): string {
   const period = periodLabel(p.plan.periodKey, p.plan.period.start, p.plan.period.end);
-  return `<div class="box"><strong>${e(p.unitName)}</strong><dl><dt>事项</dt><dd>${e(p.duty.titleZh)}（${e(period)}）</dd><dt>截止时间</dt><dd>${e(instantLabel(p.plan.deadline))}</dd><dt>需报送</dt><dd>${e(p.duty.evidenceZh)}</dd></dl></div>`;
+  return `<div class="box"><strong>${e(p.unitName)}</strong><dl><dt>事项</dt><dd>${e(p.duty.titleZh)}（${e(period)}）</dd><dt>截止时间</dt><dd>${e(instantLabel(p.plan.deadline))}</dd><dt>需报送</dt><dd>${e(p.duty.evidenceZh)}</dd>${(p.plan.warnings ?? []).map((w) => `<dt>注意</dt><dd>${e(w)}</dd>`).join('')}</dl></div>`;
 }
 
 function fieldInput(f: FormField): string {

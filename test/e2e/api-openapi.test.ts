@@ -149,6 +149,8 @@ describe('each request example against the live route', () => {
       ),
     }),
     'POST /cases': () => ({}),
+    // A made-up 2027 (the example says so); the runtime of this file is its own.
+    'PUT /calendar/{year}': () => ({}),
     'POST /duties': () => ({}),
     // The ad-hoc duty the creation example made: its units changed, its deadline extended, then cancelled.
     'POST /adhoc-duties/{id}/units': ({ created }) => ({ id: String(created.get('POST /duties')?.id ?? '') }),

@@ -212,6 +212,18 @@ describe('official data coverage', () => {
     expect(checkWorkday('2023-01-28', { allowUnverified: true }).verified).toBe(true);
   });
 
+  it('keeps the holidays the law fixes by date off in a guessed year: 元旦, 劳动节 1–2 May, 国庆节 1–3 October', () => {
+    expect(checkWorkday('2027-01-01', { allowUnverified: true })).toEqual({
+      workday: false,
+      verified: false,
+      reason: '法定节假日：元旦（按放假办法推定，未核实）',
+    });
+    for (const d of ['2027-05-03', '2027-10-04', '2027-10-08'])
+      expect(checkWorkday(d, { allowUnverified: true }).workday, d).toBe(true);
+    for (const d of ['2027-05-01', '2027-05-02', '2028-10-01', '2028-10-02', '2028-10-03'])
+      expect(checkWorkday(d, { allowUnverified: true }).workday, d).toBe(false);
+  });
+
   it('agrees with the chinese-days functions on every covered day, run in Asia/Shanghai', () => {
     // Only in a zone at or east of UTC: west of it, chinese-days builds its own tables one day early at load
     // time (it parses 'YYYY-M-D' as UTC and formats in local time), which is why calendar.ts reads its JSON.
