@@ -126,6 +126,12 @@ function phoneOf(id: string, role: string): string {
   return `13${String((h >>> 0) % 1_000_000_000).padStart(9, '0')}`;
 }
 
+function countySupervised(id: string): boolean {
+  let h = 0x811c9dc5;
+  for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return (h >>> 0) % 4 === 0;
+}
+
 export function generateRoster(size: RosterSize, seed = 1): Roster {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
@@ -213,6 +219,9 @@ export function generateRoster(size: RosterSize, seed = 1): Roster {
           supervisingDepartmentId: sector.id,
           leaderInChargeId: sector.leader,
           staffRepresentative: person(id, 'staff'),
+          // About one in four is county-supervised (县属监管企业, who report at year end): fixed by the id, so the
+          // generator's names and numbers do not shift.
+          ...(countySupervised(id) ? { attributes: ['县属监管企业'] } : {}),
         },
       ),
     );

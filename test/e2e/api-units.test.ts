@@ -107,7 +107,7 @@ describe('POST /units/import', () => {
       expect.arrayContaining([
         { row: 4, field: 'contactEmail', problem: '不是有效的邮箱地址' },
         { row: 6, field: 'kind', problem: '应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构' },
-        { row: 11, field: '(row)', problem: '本行有 3 列，表头有 12 列' },
+        { row: 11, field: '(row)', problem: '本行有 3 列，表头有 13 列' },
       ]),
     );
     // A file whose rows parse but whose references do not resolve: named by row and column.

@@ -209,7 +209,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
   });
 
   describe('least privilege', () => {
-    it('lets dispatch start executions of the duty-cycle machine only, and send no mail', () => {
+    it('lets dispatch start duty-cycle executions and delivery runs (the missing-calendar notice), and send no mail', () => {
       const statements = statementsOfRole(stateless, logicalId(built.stateless.functions.dispatch.role!));
       const starts = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
       expect(starts).toEqual([
@@ -218,7 +218,9 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Effect: 'Allow',
           Resource: { Ref: logicalId(built.stateless.dutyCycle) },
         },
+        expect.objectContaining({ Action: 'states:StartExecution', Effect: 'Allow' }),
       ]);
+      expect(JSON.stringify(starts[1]!.Resource)).toContain(':stateMachine:SafedutyStateless-delivery');
       expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('ses:'))).toEqual([]);
     });
 
@@ -266,7 +268,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Resource: tableArn,
           Condition: {
             'ForAllValues:StringLike': {
-              'dynamodb:LeadingKeys': ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING', 'ADHOC-DUTY'],
+              'dynamodb:LeadingKeys': ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING', 'ADHOC-DUTY', 'CALENDAR'],
             },
           },
         },
@@ -704,11 +706,12 @@ describe('safeduty CDK app (bundling skipped)', () => {
       expect(JSON.stringify(start?.Resource)).toContain(':stateMachine:SafedutyStateless-case"');
     });
 
-    it('lets the api function start case executions and ad-hoc duty cycles only, and tells it the machines', () => {
+    it('lets the api function start case executions, ad-hoc duty cycles and delivery runs only, and tells it the machines', () => {
       const api = built.stateless.functions.api;
       const starts = statementsOfRole(stateless, logicalId(api.role!)).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('states:')),
       );
+      // Delivery runs: loading a year's holiday arrangement dispatches, which may tell 安委办 of another missing year.
       expect(starts).toEqual([
         {
           Action: 'states:StartExecution',
@@ -720,7 +723,9 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Effect: 'Allow',
           Resource: { Ref: logicalId(built.stateless.caseWorkflow) },
         },
+        expect.objectContaining({ Action: 'states:StartExecution', Effect: 'Allow' }),
       ]);
+      expect(JSON.stringify(starts[2]!.Resource)).toContain(':stateMachine:SafedutyStateless-delivery');
       expect(stateless.findResources('AWS::Lambda::Function')[logicalId(api)]).toMatchObject({
         Properties: {
           Environment: {

@@ -159,9 +159,13 @@ export function countyCore(): Unit[] {
   ];
 }
 
-/** A test enterprise supervised by the emergency management bureau, with leader-a in charge. */
+/**
+ * A test enterprise supervised by the emergency management bureau, with leader-a in charge; county-supervised
+ * (县属监管企业), so it owes the year-end report too.
+ */
 export function testEnterprise(id: string, extra: Partial<Unit> = {}): Unit {
   return {
+    attributes: ['县属监管企业'],
     id,
     name: `${id}有限公司`,
     kind: 'enterprise',

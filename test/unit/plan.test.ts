@@ -167,7 +167,11 @@ describe('stage order', () => {
     for (const e of escalations) expect(Date.parse(e.at)).toBeGreaterThan(deadline);
     expect(escalations.map((e) => e.id)).toEqual(duty.escalation.map((e) => `escalation-${e.level}`));
     expect(escalations.map((e) => e.addressed)).toEqual(duty.escalation.map((e) => e.notify));
-    expect(plan.stages.map((s) => s.kind)).toEqual([
+    // Checkpoints fall among the reminders, before the deadline (the year-end report's on 1 December).
+    const checkpoints = plan.stages.filter((s) => s.kind === 'checkpoint');
+    expect(checkpoints.map((c) => c.id)).toEqual(duty.checkpoints.map((_c, i) => `checkpoint-${i + 1}`));
+    for (const c of checkpoints) expect(Date.parse(c.at)).toBeLessThan(deadline);
+    expect(plan.stages.filter((s) => s.kind !== 'checkpoint').map((s) => s.kind)).toEqual([
       ...reminders.map(() => 'reminder'),
       ...escalations.map(() => 'escalation'),
     ]);

@@ -61,7 +61,10 @@ describe('table grants, as IAM evaluates them', () => {
   it('lets each function touch only its own keys, with only its own actions', () => {
     expect(may('cycleAdvance', 'UpdateItemCommand', { Key: { PK: 'CYCLE#d#p', SK: 'CYCLE' } })).toBe(true);
     expect(may('cycleAdvance', 'UpdateItemCommand', { Key: { PK: 'UNIT#a', SK: 'UNIT' } })).toBe(false);
-    expect(may('dispatch', 'GetItemCommand', { Key: { PK: 'UNIT#a', SK: 'UNIT' } })).toBe(false);
+    // Dispatch reads one unit, 安委办, to tell it of a missing holiday arrangement; it writes no unit.
+    expect(may('dispatch', 'GetItemCommand', { Key: { PK: 'UNIT#a', SK: 'UNIT' } })).toBe(true);
+    expect(may('dispatch', 'PutItemCommand', { Item: { PK: 'UNIT#a', SK: 'UNIT' } })).toBe(false);
+    expect(may('dispatch', 'GetItemCommand', { Key: { PK: 'CYCLE#d#p', SK: 'CYCLE' } })).toBe(false);
     expect(may('deliver', 'PutItemCommand', { Item: { PK: 'UNIT#a', SK: 'UNIT' } })).toBe(false);
     expect(may('mailEvents', 'DeleteItemCommand', { Key: { PK: 'UNDELIVERABLE', SK: 'a' } })).toBe(false);
     // A bounced case email's record is rewritten under the recipient and under the case, in one batch.
