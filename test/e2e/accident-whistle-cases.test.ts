@@ -1,32 +1,11 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../local/runtime.ts';
-import { advance, api, startTestRuntime } from '../support/runtime.ts';
-import { caseCounty, caseMail, event, mail } from '../support/case-county.ts';
+import { describe, expect, it } from 'vitest';
+import { advance, api } from '../support/runtime.ts';
+import { caseMail, caseRuntimes, event, mail } from '../support/case-county.ts';
 
 // Section 三 (accident outcomes published and evaluated) and section 五 (whistle-blower reports) as cases, on the
 // virtual clock: what each party hears, on time and late.
 
-let runtimes: Runtime[] = [];
-async function start(clock: string): Promise<Runtime> {
-  const { units, leaders } = caseCounty();
-  const rt = await startTestRuntime({
-    clock,
-    units,
-    leaders,
-    scheduler: false,
-    reconcileEveryMs: 6 * 3_600_000,
-  });
-  runtimes.push(rt);
-  return rt;
-}
-beforeAll(async () => {
-  await (await start('2023-01-02T00:00:00+08:00')).close();
-  runtimes = [];
-});
-afterEach(async () => {
-  for (const rt of runtimes) await rt.close();
-  runtimes = [];
-});
+const start = caseRuntimes();
 
 const LEADER = 'leader-a@example.gov.cn';
 const person = { name: '应急局王科长' };

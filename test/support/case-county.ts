@@ -1,7 +1,17 @@
+import { afterEach, beforeAll } from 'vitest';
 import type { Leader, Unit } from '../../functions/core/model.ts';
 import type { Runtime } from '../../local/runtime.ts';
 import type { SentMail } from '../../local/ses-gateway.ts';
-import { api, countyCore, LEADER_A, mailItems, sentMails, testEnterprise, type MailItem } from './runtime.ts';
+import {
+  api,
+  countyCore,
+  LEADER_A,
+  mailItems,
+  sentMails,
+  startTestRuntime,
+  testEnterprise,
+  type MailItem,
+} from './runtime.ts';
 
 export const mail = (id: string, role: string) => `${id}.${role}@example.gov.cn`;
 const person = (id: string, role: string, name: string) => ({ name, email: mail(id, role) });
@@ -127,4 +137,33 @@ export async function event(
   headers: Record<string, string> = {},
 ) {
   return api(rt, 'POST', `/cases/${caseId}/events`, body, headers);
+}
+
+/**
+ * Runtimes for a file of case tests: the case county, no scheduler, the reconciler every 6 hours (the walks span
+ * months); the first one, which loads the emulators, is paid for before the first test; each closed after its test.
+ */
+export function caseRuntimes(): (clock: string) => Promise<Runtime> {
+  let runtimes: Runtime[] = [];
+  const start = async (clock: string): Promise<Runtime> => {
+    const { units, leaders } = caseCounty();
+    const rt = await startTestRuntime({
+      clock,
+      units,
+      leaders,
+      scheduler: false,
+      reconcileEveryMs: 6 * 3_600_000,
+    });
+    runtimes.push(rt);
+    return rt;
+  };
+  beforeAll(async () => {
+    await (await start('2023-01-02T00:00:00+08:00')).close();
+    runtimes = [];
+  });
+  afterEach(async () => {
+    for (const rt of runtimes) await rt.close();
+    runtimes = [];
+  });
+  return start;
 }
