@@ -28,9 +28,9 @@ interface Status {
 /** The official holiday arrangement on the deployment: what it has, one year's days, loading a year. */
 export async function calendarAdminCommand(sub: string, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { ...COMMON, 'dry-run': { type: 'boolean' } });
-  const t = target(values);
   if (sub === 'status') {
     if (positionals.length > 0) throw new UsageError(`多余的参数：${positionals.join(' ')}\n${USAGE}`);
+    const t = target(values);
     return run(io, async () => {
       const r = await call(t, 'GET', '/calendar');
       if (values.json) return io.out(r.text);
@@ -51,6 +51,7 @@ export async function calendarAdminCommand(sub: string, args: string[], io: Io):
     const [year, ...extra] = positionals;
     if (!year || extra.length > 0 || !/^20\d{2}$/.test(year))
       throw new UsageError(`请给出四位年份，如 safeduty calendar show 2027\n${USAGE}`);
+    const t = target(values);
     return run(io, async () => {
       const r = await call(t, 'GET', `/calendar/${year}`);
       if (values.json) return io.out(r.text);
@@ -73,6 +74,7 @@ export async function calendarAdminCommand(sub: string, args: string[], io: Io):
   const body = readJsonObject(file, '节假日安排');
   if (typeof body.year !== 'number' || !/^20\d{2}$/.test(String(body.year)))
     throw new UsageError('安排文件中的 year 应为四位年份（数字），如 "year": 2027');
+  const t = target(values);
   return run(io, async () => {
     const r = await call(
       t,

@@ -539,10 +539,21 @@ export async function clearCycleFailure(dutyId: string, periodKey: string): Prom
   ioCounters.writes += 1;
 }
 
-/** The last day the daily dispatch started the cycles of (Asia/Shanghai date), if it ever ran. */
-export async function getDispatchedThrough(): Promise<string | undefined> {
+/**
+ * The dispatch state in one read: the last day dispatch started the cycles of (Asia/Shanghai date), if it ever ran,
+ * and the cycles it held because their deadline falls in a year without the official holiday arrangement
+ * (`dutyId|periodKey`), which every later dispatch tries again.
+ */
+export async function getDispatchState(): Promise<{ through: string | undefined; held: string[] }> {
   const item = await getItem({ PK: 'DISPATCH', SK: 'STATE' });
-  return item?.through ? String(item.through) : undefined;
+  return {
+    through: item?.through ? String(item.through) : undefined,
+    held: Array.isArray(item?.held) ? item.held.map(String) : [],
+  };
+}
+
+export async function getDispatchedThrough(): Promise<string | undefined> {
+  return (await getDispatchState()).through;
 }
 
 export async function setDispatchedThrough(day: string): Promise<void> {
@@ -560,15 +571,6 @@ export async function setDispatchedThrough(day: string): Promise<void> {
       if (!isConditionFailed(err)) throw err;
     });
   ioCounters.writes += 1;
-}
-
-/**
- * The cycles dispatch held back because their deadline falls in a year without the official holiday arrangement
- * (`dutyId|periodKey`): every later dispatch tries them again, so they start once the year is loaded.
- */
-export async function getHeldCycles(): Promise<string[]> {
-  const item = await getItem({ PK: 'DISPATCH', SK: 'STATE' });
-  return Array.isArray(item?.held) ? item.held.map(String) : [];
 }
 
 export async function setHeldCycles(held: readonly string[]): Promise<void> {

@@ -6,13 +6,7 @@ import { planCycle } from '../../workflows/plan.ts';
 import { startCycleExecution } from '../adapters/cycle-starter.ts';
 import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
 import { outboxStore } from '../adapters/outbox-store.ts';
-import {
-  getDispatchedThrough,
-  getHeldCycles,
-  getUnit,
-  setDispatchedThrough,
-  setHeldCycles,
-} from '../adapters/store.ts';
+import { getDispatchState, getUnit, setDispatchedThrough, setHeldCycles } from '../adapters/store.ts';
 import { recordNotices } from '../notices/sink.ts';
 import { calendarMissingNotices } from './calendar-watch.ts';
 import { clock } from './clock.ts';
@@ -48,9 +42,9 @@ export async function dispatchThrough(
 ): Promise<DispatchReport> {
   const today = shanghaiDateOf(asOf);
   // An operator naming a day gets that day, whatever dispatch already covered.
-  const days = options.onlyThatDay ? [today] : daysToDispatch(await getDispatchedThrough(), today);
+  const { through, held: previouslyHeld } = await getDispatchState();
+  const days = options.onlyThatDay ? [today] : daysToDispatch(through, today);
   const byId = new Map(duties.map((d) => [d.id, d]));
-  const previouslyHeld = await getHeldCycles();
   const candidates = new Map<string, CycleStart>();
   for (const h of previouslyHeld) {
     const [dutyId = '', periodKey = ''] = h.split('|');

@@ -4,7 +4,7 @@ import { oneLine } from '../core/text.ts';
 import type { Duty } from '../../workflows/catalog/schema.ts';
 import { parsePeriodKey } from '../../workflows/periods.ts';
 import { planCycle } from '../../workflows/plan.ts';
-import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
+import { hasOfficialData, shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
 import { escapeHtml } from '../core/html.ts';
 import { SIGNATURE, clauseText, dateLabel, instantLabel, overdueText, periodLabel } from '../core/labels.ts';
 import type {
@@ -121,8 +121,12 @@ function whatToDo(
  * A cycle whose dates reach into a year without the official holiday arrangement says so, as long as the year is
  * missing (read when the email is written: once loaded, the note goes).
  */
-function calendarNote(duty: Duty | undefined, periodKey: string): Line[] {
+function calendarNote(duty: Duty | undefined, periodKey: string, deadline: string): Line[] {
   if (!duty) return [];
+  // A plan's stages lie within a year of its deadline: with every such year known there is nothing to say, and no
+  // plan to compute for each item of a wave's thousands of emails.
+  const year = Number(deadline.slice(0, 4));
+  if ([year - 1, year, year + 1, year + 2].every(hasOfficialData)) return [];
   try {
     return planCycle(duty, periodKey).warnings.map((w) => ({ text: `注意：${w}。` }));
   } catch {
@@ -145,7 +149,7 @@ function reminderItem(bodies: CycleReminderBody[], ctx: ComposeContext): Item {
       text: `截止时间：${instantLabel(b.deadline)}，${last ? `这是本期最后一次提醒，距截止还有${left}` : `距截止还有${left}`}。`,
     },
   ];
-  lines.push(...calendarNote(duty, b.periodKey));
+  lines.push(...calendarNote(duty, b.periodKey, b.deadline));
   lines.push(...whatToDo(duty, units, b, b.linkExpires, ctx));
   const title = `${b.titleZh}（${period}）`;
   return {
@@ -273,7 +277,7 @@ function checkpointItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Ite
     lines.push(...unitTable(units, '可在管理台的周期页查看全部'));
     subject = `【进度检查】${b.titleZh}（${period}）${units.length}个单位尚未完成，${instantLabel(b.deadline)}截止`;
   }
-  lines.push(...calendarNote(duty, b.periodKey));
+  lines.push(...calendarNote(duty, b.periodKey, b.deadline));
   if (duty) lines.push({ text: clauseText(duty.clause) });
   return {
     title: `【进度检查】${b.titleZh}（${period}）`,
@@ -318,7 +322,7 @@ function escalationItem(bodies: CycleEscalationBody[], ctx: ComposeContext): Ite
     });
     subject = `【督办】${b.titleZh}（${period}）${units.length}个单位逾期未完成（第${b.level}级督办）`;
   }
-  lines.push(...calendarNote(duty, b.periodKey));
+  lines.push(...calendarNote(duty, b.periodKey, b.deadline));
   if (duty) lines.push({ text: clauseText(duty.clause) });
   return {
     title,
@@ -382,7 +386,7 @@ function calendarItem(b: CalendarMissingBody): Item {
       text: `因此暂未启动的工作共${b.heldCount}项：${b.held.join('、')}${b.heldCount > b.held.length ? '等' : ''}。载入后即自动启动。`,
     });
   lines.push({
-    text: `请在安排公布后，由管理员在管理台“节假日安排”页或用命令 npx safeduty calendar load <文件> 载入${b.year}年的安排。`,
+    text: `请在安排公布后，由管理员用命令 npx safeduty calendar load <安排文件> 载入${b.year}年的安排（先加 --dry-run 检查；不带文件运行 npx safeduty calendar load 可看到文件格式）。`,
   });
   return {
     title: `${b.year}年节假日安排尚未载入`,

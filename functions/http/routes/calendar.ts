@@ -3,6 +3,7 @@ import example from '../../../examples/holiday-arrangement-example.json' with { 
 import type { Catalog } from '../../../workflows/catalog/index.ts';
 import { arrangementSchema, checkArrangement } from '../../../workflows/calendar-arrangement.ts';
 import {
+  addDays,
   builtInYear,
   checkWorkday,
   hasOfficialData,
@@ -11,7 +12,7 @@ import {
 } from '../../../workflows/calendar.ts';
 import { appendAudit } from '../../adapters/audit.ts';
 import { listOfficialYears, putOfficialYear } from '../../adapters/calendar-store.ts';
-import { getHeldCycles } from '../../adapters/store.ts';
+import { getDispatchState } from '../../adapters/store.ts';
 import { auditKey } from '../../core/audit-subjects.ts';
 import { clock } from '../../core/clock.ts';
 import { dispatchThrough } from '../../core/dispatch-run.ts';
@@ -59,7 +60,7 @@ async function calendarStatus() {
   const thisYear = Number(today.slice(0, 4));
   // The coming year counts as missing from November, when 安委办 starts being told (dispatch-run).
   const watched = today.slice(5) >= '11-01' ? [thisYear, thisYear + 1] : [thisYear];
-  const held = await getHeldCycles();
+  const { held } = await getDispatchState();
   return {
     builtIn: { from: firstYear, to: lastBuiltIn(lastYear) },
     loaded: loaded.map((y) => ({
@@ -79,13 +80,15 @@ async function calendarStatus() {
 function yearDays(year: number) {
   const daysOff: { date: string; reasonZh: string }[] = [];
   const workingWeekends: { date: string; reasonZh: string }[] = [];
-  for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += 86_400_000) {
-    const date = new Date(t).toISOString().slice(0, 10);
-    const c = checkWorkday(date, { allowUnverified: true });
-    if (c.reason.startsWith('法定节假日')) daysOff.push({ date, reasonZh: c.reason });
-    if (c.reason.startsWith('调休上班')) workingWeekends.push({ date, reasonZh: c.reason });
-  }
-  return { year, verified: hasOfficialData(year), daysOff, workingWeekends };
+  // Without the arrangement both lists stay empty: the law's fixed dates alone would read as the year's holidays.
+  const verified = hasOfficialData(year);
+  if (verified)
+    for (let date = `${year}-01-01`; date.startsWith(`${year}-`); date = addDays(date, 1)) {
+      const c = checkWorkday(date);
+      if (c.reason.startsWith('法定节假日')) daysOff.push({ date, reasonZh: c.reason });
+      if (c.reason.startsWith('调休上班')) workingWeekends.push({ date, reasonZh: c.reason });
+    }
+  return { year, verified, daysOff, workingWeekends };
 }
 
 /**
