@@ -40,6 +40,18 @@ export interface Settings {
   caseTypesFile?: string;
   /** The deployment's own delivery policy (absolute path), likewise (docs/delivery.md). */
   deliveryPolicyFile?: string;
+  /**
+   * Where text messages come from (AWS End User Messaging SMS): a phone number, pool or sender ID, by ARN or id.
+   * Unset: no SMS is sent (and no SMS permission granted); every notice goes by email.
+   */
+  smsOriginationIdentity?: string;
+  /** The SMS configuration set (its events, its default sender) named in every SendTextMessage; optional. */
+  smsConfigurationSet?: string;
+  /**
+   * The registered SMS signature every text opens with, in 【】 (mainland networks require it); without the brackets.
+   * Default 襄垣县安委办.
+   */
+  smsSignature?: string;
 }
 
 /** Context key, environment variable. */
@@ -57,6 +69,9 @@ const SOURCES = {
   catalogFile: ['safeduty:catalogFile', 'SAFEDUTY_CATALOG'],
   caseTypesFile: ['safeduty:caseTypesFile', 'SAFEDUTY_CASE_TYPES'],
   deliveryPolicyFile: ['safeduty:deliveryPolicyFile', 'SAFEDUTY_DELIVERY_POLICY'],
+  smsOriginationIdentity: ['safeduty:smsOriginationIdentity', 'SAFEDUTY_SMS_ORIGINATION_IDENTITY'],
+  smsConfigurationSet: ['safeduty:smsConfigurationSet', 'SAFEDUTY_SMS_CONFIGURATION_SET'],
+  smsSignature: ['safeduty:smsSignature', 'SAFEDUTY_SMS_SIGNATURE'],
 } as const;
 
 // Deliberately plain: SES and mailbox providers reject far more exotic forms than RFC 5322 allows.
@@ -64,6 +79,19 @@ const EMAIL = /^[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const SSM_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1000}$/;
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+/**
+ * The origination identities IAM can name (SendTextMessage authorizes against the phone number, pool or sender ID
+ * used): an ARN of one, a phone number or pool id, or a sender ID. A phone number written as digits cannot be
+ * turned into the ARN IAM checks (that needs its id), so it is refused.
+ */
+const SMS_IDENTITY_ARN =
+  /^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)\/[A-Za-z0-9_\-/]+$/;
+const SMS_RESOURCE_ID = /^(phone|pool)-[A-Za-z0-9]{8,}$/;
+// Alphanumeric, with at least one letter: all digits is a phone number, not a sender ID.
+const SMS_SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9_-]{1,11}$/;
+/** SMS configuration set names (CreateConfigurationSet) or their ARN. */
+const SMS_CONFIGURATION_SET =
+  /^(?:[A-Za-z0-9_-]{1,64}|arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:configuration-set\/[A-Za-z0-9_-]{1,64})$/;
 
 /** The reserved example domains (RFC 2606) and their gov.cn look-alike the examples use. */
 function isExampleDomain(domain: string): boolean {
@@ -211,6 +239,42 @@ export function loadSettings(
   const caseTypesFile = deploymentFile('caseTypesFile', (file) => loadCaseTypes({ file }));
   const deliveryPolicyFile = deploymentFile('deliveryPolicyFile', (file) => loadDeliveryPolicy({ file }));
 
+  const smsOriginationIdentity = raw('smsOriginationIdentity');
+  if (
+    smsOriginationIdentity !== undefined &&
+    !SMS_IDENTITY_ARN.test(smsOriginationIdentity) &&
+    !SMS_RESOURCE_ID.test(smsOriginationIdentity) &&
+    !SMS_SENDER_ID.test(smsOriginationIdentity)
+  ) {
+    problems.push(
+      `${describe('smsOriginationIdentity')} must be the ARN or id of a phone number or pool (phone-…, pool-…), ` +
+        `or a registered sender ID, got ${JSON.stringify(smsOriginationIdentity)}` +
+        (/^\+?\d+$/.test(smsOriginationIdentity)
+          ? ": give the phone number's id (phone-…) or ARN, which IAM can name, not its digits"
+          : ''),
+    );
+  }
+  const smsConfigurationSet = raw('smsConfigurationSet');
+  if (smsConfigurationSet !== undefined) {
+    if (!SMS_CONFIGURATION_SET.test(smsConfigurationSet))
+      problems.push(
+        `${describe('smsConfigurationSet')} must be an SMS configuration set name or ARN, got ${JSON.stringify(smsConfigurationSet)}`,
+      );
+    // Without an identity the deployment sends no SMS at all: a configuration set alone would be ignored silently.
+    if (smsOriginationIdentity === undefined)
+      problems.push(
+        `${describe('smsConfigurationSet')} is set but ${describe('smsOriginationIdentity')} is not: text messages ` +
+          'are sent only from a configured origination identity',
+      );
+  }
+
+  const smsSignature = raw('smsSignature');
+  // China's rule: a registered signature of 2–16 characters; the brackets are added when a message is composed.
+  if (smsSignature !== undefined && !/^[^【】[\]\s]{2,16}$/.test(smsSignature))
+    problems.push(
+      `${describe('smsSignature')} must be the registered signature of 2–16 characters, without 【】, got ${JSON.stringify(smsSignature)}`,
+    );
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     senderAddress,
@@ -226,6 +290,9 @@ export function loadSettings(
     ...(catalogFile !== undefined ? { catalogFile } : {}),
     ...(caseTypesFile !== undefined ? { caseTypesFile } : {}),
     ...(deliveryPolicyFile !== undefined ? { deliveryPolicyFile } : {}),
+    ...(smsOriginationIdentity !== undefined ? { smsOriginationIdentity } : {}),
+    ...(smsConfigurationSet !== undefined ? { smsConfigurationSet } : {}),
+    ...(smsSignature !== undefined ? { smsSignature } : {}),
   };
 }
 

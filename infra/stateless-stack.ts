@@ -510,6 +510,14 @@ export class StatelessStack extends Stack {
       environment.SENDER_ADDRESS = settings.senderAddress;
       environment.SES_CONFIGURATION_SET = props.configurationSetName;
     }
+    // SMS only where the deployment has an origination identity (mainland China needs a registered sender):
+    // without one the function gets neither the variables nor the permission, and notices go by email.
+    const smsIdentity = access.sendSms ? settings.smsOriginationIdentity : undefined;
+    if (smsIdentity) {
+      environment.SMS_ORIGINATION_IDENTITY = smsIdentity;
+      if (settings.smsConfigurationSet) environment.SMS_CONFIGURATION_SET = settings.smsConfigurationSet;
+      if (settings.smsSignature) environment.SMS_SIGNATURE = settings.smsSignature;
+    }
     if (access.linkSecret) environment.LINK_SECRET_PARAMETER = settings.linkSecretParameter;
     if (access.attachments) environment.ATTACHMENTS_BUCKET = props.attachmentsBucketName;
     // The deployment's own files travel inside the bundle (copied next to the handler), so what runs is exactly
@@ -606,6 +614,27 @@ export class StatelessStack extends Stack {
       // The account's send rate, which delivery keeps under.
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
     }
+    if (smsIdentity) {
+      // SendTextMessage authorizes against the origination identity used (phone number, pool or sender ID); the
+      // configuration set is not one of its resource types. So: this identity, nothing else in the account.
+      const resources = smsOriginationResources(smsIdentity, (resource, resourceName) =>
+        this.formatArn({ service: 'sms-voice', resource, resourceName }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['sms-voice:SendTextMessage'], resources }),
+      );
+      for (const arn of resources.filter((r) => r.endsWith('/*'))) {
+        const nagArn = arn
+          .replace(Aws.PARTITION, '<AWS::Partition>')
+          .replace(Aws.REGION, '<AWS::Region>')
+          .replace(Aws.ACCOUNT_ID, '<AWS::AccountId>');
+        acknowledge(role, {
+          [`AwsSolutions-IAM5[Resource::${nagArn}]`]:
+            "A sender ID's ARN ends with the country it is registered for; the wildcard covers that one sender ID " +
+            'in its countries, no other identity.',
+        });
+      }
+    }
     if (access.linkSecret) {
       // No kms:Decrypt statement: the parameter is encrypted with the AWS managed key aws/ssm, whose key policy
       // already lets every principal of the account decrypt through Parameter Store (a customer managed key
@@ -686,6 +715,21 @@ export class StatelessStack extends Stack {
         'This queue is itself a failure destination; nothing consumes it automatically.',
     });
   }
+}
+
+/**
+ * The ARNs IAM checks SendTextMessage against for an origination identity (infra/app.ts validated its form): an
+ * ARN as given; a phone number or pool id as its ARN; a sender ID as its ARN in any country it is registered for.
+ */
+export function smsOriginationResources(
+  identity: string,
+  arnOf: (resource: 'phone-number' | 'pool' | 'sender-id', resourceName: string) => string,
+): string[] {
+  if (identity.startsWith('arn:')) return [identity];
+  // The same id form infra/app.ts accepts; a sender ID (at most 11 characters) cannot take it.
+  const id = /^(phone|pool)-[A-Za-z0-9]{8,}$/.exec(identity);
+  if (id) return [arnOf(id[1] === 'pool' ? 'pool' : 'phone-number', identity)];
+  return [arnOf('sender-id', `${identity}/*`)];
 }
 
 function acknowledge(scope: IConstruct, findings: Record<string, string>): void {

@@ -8,6 +8,8 @@ import type { VirtualClock } from './clock.ts';
 import { faultsPatchSchema, type FaultState } from './faults.ts';
 import { invoke } from './handlers.ts';
 import type { SesGateway } from './ses-gateway.ts';
+import type { SmsGateway } from './sms-gateway.ts';
+import { smsInboxHtml, smsInboxJson, smsInboxQuery } from './sms-inbox.ts';
 
 const advanceSchema = z.object({ advanceTo: z.iso.datetime({ offset: true }) }).strict();
 
@@ -37,6 +39,8 @@ export async function startApiServer(options: {
   adminToken: string;
   faults: FaultState;
   mail: SesGateway;
+  /** The SMS gateway, whose texts `/_local/sms` shows. */
+  sms?: SmsGateway;
 }): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void (async () => {
@@ -63,6 +67,10 @@ export async function startApiServer(options: {
       }
       if (url.pathname === '/_local/clock') {
         await localClock(req.method ?? 'GET', body, options, send);
+        return;
+      }
+      if (url.pathname === '/_local/sms') {
+        send(localSms(req, url, options));
         return;
       }
       if (url.pathname === '/_local/faults' || url.pathname === '/_local/mail') {
@@ -175,6 +183,50 @@ function jsonReply(status: number, body: unknown): ApiResult {
     statusCode: status,
     headers: { 'content-type': 'application/json; charset=utf-8' },
     body: JSON.stringify(body),
+  };
+}
+
+/**
+ * The SMS inbox: HTML for people, JSON with `format=json`. Admin only, like `/_local/mail`; a browser cannot send
+ * the bearer header, so the page also takes the token as `?token=` (the link `npm start` prints carries it).
+ */
+function localSms(
+  req: IncomingMessage,
+  url: URL,
+  options: { adminToken: string; sms?: SmsGateway },
+): ApiResult {
+  const json = url.searchParams.get('format') === 'json';
+  const authorized =
+    req.headers.authorization === `Bearer ${options.adminToken}` ||
+    url.searchParams.get('token') === options.adminToken;
+  if (!authorized)
+    return json
+      ? jsonReply(401, { error: 'unauthorized', message: '需要管理员令牌', issues: [] })
+      : htmlReply(
+          401,
+          '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>需要管理员令牌</title>' +
+            '<p>需要管理员令牌：请打开 npm start 打印的短信收件箱链接（链接中带有令牌）。</p></html>',
+        );
+  if ((req.method ?? 'GET') !== 'GET')
+    return jsonReply(405, { error: 'method-not-allowed', message: '不支持该请求方法', issues: [] });
+  const query = smsInboxQuery(url.searchParams);
+  const all = options.sms?.sent ?? [];
+  return json
+    ? jsonReply(200, smsInboxJson(all, query))
+    : htmlReply(200, smsInboxHtml(all, query, options.adminToken));
+}
+
+function htmlReply(status: number, body: string): ApiResult {
+  return {
+    statusCode: status,
+    // The page holds the admin token in its links: never cached, never framed.
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    },
+    body,
   };
 }
 

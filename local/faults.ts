@@ -1,5 +1,6 @@
 // The faults AWS has, switched on locally: SES down or throttling, addresses it refuses, transient errors, the
-// sandbox, a paused account, and a Lambda time budget. Set at start (`npm start -- --faults FILE`) or while running
+// sandbox, a paused account; the SMS service down, throttling, refusing or opted-out numbers; and a Lambda time
+// budget. Set at start (`npm start -- --faults FILE`) or while running
 // (`PUT /_local/faults`, administrators only); see README "Faults".
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -36,9 +37,28 @@ export const sesFaultsSchema = z
   .strict();
 export type SesFaults = z.infer<typeof sesFaultsSchema>;
 
+/** AWS End User Messaging SMS (SendTextMessage), as local/sms-gateway.ts answers it. */
+export const smsFaultsSchema = z
+  .object({
+    /** The SMS service unreachable (connections dropped) until this instant of the virtual clock; null: reachable. */
+    downUntil: z.iso.datetime({ offset: true }).nullable().default(null),
+    /** Messages per second the origination identity allows (MPS); faster sends get ThrottlingException. */
+    maxSendRate: z.number().positive().max(10_000).default(20),
+    /** Numbers refused for good (ValidationException): not a mobile number, a blocked destination. */
+    rejectNumbers: z.array(z.string()).max(100_000).default([]),
+    /** Numbers on the opt-out list (ConflictException, reason DESTINATION_PHONE_NUMBER_OPTED_OUT). */
+    optedOutNumbers: z.array(z.string()).max(100_000).default([]),
+    /** Share of sends answered with InternalServerException (500), from a seeded generator (0–1). */
+    transientErrorRate: z.number().min(0).max(1).default(0),
+    seed: z.number().int().default(1),
+  })
+  .strict();
+export type SmsFaults = z.infer<typeof smsFaultsSchema>;
+
 export const faultsSchema = z
   .object({
     ses: sesFaultsSchema.default(sesFaultsSchema.parse({})),
+    sms: smsFaultsSchema.default(smsFaultsSchema.parse({})),
     lambda: z
       .object({
         /** Every function's time budget in seconds (default: its timeout in functions/registry.ts). */
@@ -54,6 +74,7 @@ export type Faults = z.infer<typeof faultsSchema>;
 export const faultsPatchSchema = z
   .object({
     ses: sesFaultsSchema.partial().optional(),
+    sms: smsFaultsSchema.partial().optional(),
     lambda: z
       .object({ timeBudgetSeconds: z.number().positive().max(900).nullable().optional() })
       .strict()
@@ -94,7 +115,11 @@ export class FaultState {
         delete lambda.timeBudgetSeconds;
       else lambda.timeBudgetSeconds = patch.lambda.timeBudgetSeconds;
     }
-    this.current = faultsSchema.parse({ ses: { ...this.current.ses, ...(patch.ses ?? {}) }, lambda });
+    this.current = faultsSchema.parse({
+      ses: { ...this.current.ses, ...(patch.ses ?? {}) },
+      sms: { ...this.current.sms, ...(patch.sms ?? {}) },
+      lambda,
+    });
     return this.current;
   }
 

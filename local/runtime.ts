@@ -32,6 +32,7 @@ import { FaultState, type FaultsPatch } from './faults.ts';
 import { configureInvocations, invocationDeadline, invoke, LambdaTimeoutError } from './handlers.ts';
 import { generateRoster, ROSTER_SIZES, type Roster } from './roster.ts';
 import { SesGateway } from './ses-gateway.ts';
+import { SmsGateway } from './sms-gateway.ts';
 import { LOCAL_ATTACHMENTS_BUCKET, startLocalS3 } from './s3.ts';
 import { startSfnServer } from './sfn-server.ts';
 import { startApiServer } from './api-server.ts';
@@ -89,6 +90,8 @@ export interface Runtime {
   faults: FaultState;
   /** The SES endpoint the handlers use: every email with its virtual send time, and counts. */
   mail: SesGateway;
+  /** The SMS endpoint the handlers use: every text a phone received (`sent`, `messages()`), with virtual times. */
+  sms: SmsGateway;
   /** The emulators' process when they run in a child process. */
   readonly emulatorPid: number | undefined;
   /** Peak memory of the emulator processes so far (the largest of them), in MiB. */
@@ -112,6 +115,11 @@ const REGION = 'ap-southeast-1';
 const ACCOUNT = '000000000000';
 export const LOCAL_TABLE = 'safeduty';
 const SENDER = 'safeduty@example.gov.cn';
+/**
+ * The origination identity the local handlers send texts from (a pool id, as a deployment configures it): with
+ * one set, delivery sends SMS (functions/adapters/sms.ts `smsEnabled`).
+ */
+export const LOCAL_SMS_ORIGINATION = 'pool-safedutylocal0000000000000000';
 /** The reconciler's schedule, as on AWS (infra/stateless-stack.ts). */
 export const RECONCILE_EVERY_MS = 15 * 60_000;
 
@@ -236,6 +244,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
     });
   const mailEndpoint = await mail.start();
+  const sms = new SmsGateway({
+    clock: vclock,
+    faults,
+    keep: options.mail === 'count' ? 'stats' : 'all',
+    ...(dataDir && options.mail !== 'count' ? { file: join(dataDir, 'sms', 'sent.jsonl') } : {}),
+  });
+  const smsEndpoint = await sms.start();
   const sfnServer = await startSfnServer(engine);
   const s3 = await startLocalS3({ dataDir, accessKeyId: 'local', secretAccessKey: 'local' });
 
@@ -259,6 +274,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SESV2: mailEndpoint,
+    // The SDK derives it from the service id "Pinpoint SMS Voice V2".
+    AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsEndpoint,
+    SMS_ORIGINATION_IDENTITY: LOCAL_SMS_ORIGINATION,
     AWS_ENDPOINT_URL_SFN: sfnServer.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     S3_FORCE_PATH_STYLE: 'true',
@@ -414,11 +432,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       adminToken,
       faults,
       mail,
+      sms,
     });
   } catch (err) {
     // The port is taken (another safeduty running): stop what was started, so the process can end and say so.
     schedulerOn = false;
-    await Promise.allSettled([closeServer(sfnServer.server), ses.close(), mail.close(), s3.close()]);
+    await Promise.allSettled([
+      closeServer(sfnServer.server),
+      ses.close(),
+      mail.close(),
+      sms.close(),
+      s3.close(),
+    ]);
     await dynamo.close().catch(() => undefined);
     configureInvocations(undefined);
     restoreClock();
@@ -454,6 +479,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     engine,
     faults,
     mail,
+    sms,
     get emulatorPid() {
       return emulatorPid;
     },
@@ -494,6 +520,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         closeServer(sfnServer.server),
         ses.close(),
         mail.close(),
+        sms.close(),
         s3.close(),
       ]);
       await dynamo.close();

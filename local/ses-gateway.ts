@@ -2,14 +2,14 @@
 // throttled, refusing addresses, transient errors, sandbox, paused, quota), passes the rest to the SES emulator
 // (aws-ses-v2-local, the independent implementation of the API, with its inbox page), and keeps every email with
 // its virtual send time.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { shanghaiDateOf } from '../workflows/calendar.ts';
 import type { VirtualClock } from './clock.ts';
 import type { FaultState } from './faults.ts';
 import { rng } from './roster.ts';
+import { GatewayServer, readAll, readLog } from './gateway-server.ts';
 
 export interface SentMail {
   messageId: string;
@@ -44,15 +44,6 @@ export interface GatewayOptions {
   port?: number;
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function sesError(res: ServerResponse, status: number, type: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
   res.end(JSON.stringify({ message }));
@@ -72,7 +63,10 @@ export class SesGateway {
   onMailEvent?: (event: unknown) => void;
   /** Called for every accepted email (the simulator counts them). */
   onSent?: (mail: SentMail) => void;
-  private server?: Server;
+  private readonly server = new GatewayServer(
+    (req, res) => this.handle(req, res),
+    (res, err) => sesError(res, 500, 'InternalFailure', String(err)),
+  );
   private recent: number[] = [];
   private day: number[] = [];
   private perAddressDay = new Map<string, number>();
@@ -82,41 +76,15 @@ export class SesGateway {
   constructor(private readonly options: GatewayOptions) {
     this.seed = options.faults.current.ses.seed;
     this.random = rng(this.seed);
-    if (options.keep === 'all' && options.file && existsSync(options.file)) {
-      const saved = readFileSync(options.file, 'utf8');
-      // End a torn last line so the next email starts a line of its own.
-      if (saved.length > 0 && !saved.endsWith('\n')) appendFileSync(options.file, '\n');
-      for (const line of saved.split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          this.mails.push(JSON.parse(line) as SentMail);
-        } catch {
-          // A line torn by a kill in the middle of the write: that email's record is the delivery record's.
-        }
-      }
-    }
+    if (options.keep === 'all') this.mails.push(...readLog<SentMail>(options.file));
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) sesError(res, 500, 'InternalFailure', String(err));
-        else res.destroy();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server?.once('error', reject);
-      this.server?.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
-    });
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.start(this.options.port);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.server) return resolve();
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return this.server.close();
   }
 
   /** Emails sent at or after a virtual instant. */

@@ -91,6 +91,9 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
   io.out(`  HTTP 接口：        ${runtime.apiUrl}   （健康检查：${runtime.apiUrl}/health）`);
   io.out(`  邮件：             控制台的“邮件”页，按收件人查看发出的每封提醒和督办（虚拟发送时间）`);
   io.out(
+    `  短信收件箱：       ${runtime.apiUrl}/_local/sms?token=${runtime.adminToken}   按手机号查看发出的每条短信`,
+  );
+  io.out(
     `  虚拟时钟：         ${runtime.apiUrl}/_local/clock   当前 ${toShanghaiIso(runtime.clock.now())}，速度 ${speed} 倍`,
   );
   io.out(`  数据目录：         ${dataDir}`);

@@ -5,6 +5,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { S3Client } from '@aws-sdk/client-s3';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 
 /**
  * SDK clients, created once per process and reused across invocations. Created lazily so the local runtime
@@ -15,6 +16,7 @@ let ses: SESv2Client | undefined;
 let sfn: SFNClient | undefined;
 let ssm: SSMClient | undefined;
 let s3: S3Client | undefined;
+let sms: PinpointSMSVoiceV2Client | undefined;
 
 const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
 
@@ -88,6 +90,16 @@ export function sesClient(): SESv2Client {
   return ses;
 }
 
+/**
+ * AWS End User Messaging SMS. Its endpoint variable is AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2 (from the SDK's
+ * service id "Pinpoint SMS Voice V2"), which the local runtime points at its SMS gateway.
+ */
+export function smsClient(): PinpointSMSVoiceV2Client {
+  // One attempt, as for SES: the delivery run classifies the error and decides when to try again.
+  sms ??= traced(new PinpointSMSVoiceV2Client({ maxAttempts: 1 }));
+  return sms;
+}
+
 export function sfnClient(): SFNClient {
   sfn ??= traced(new SFNClient({ maxAttempts: 5 }));
   return sfn;
@@ -118,6 +130,7 @@ export function resetClients(): void {
   sfn = undefined;
   ssm = undefined;
   s3 = undefined;
+  sms = undefined;
 }
 
 export function tableName(): string {

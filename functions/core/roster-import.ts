@@ -22,6 +22,7 @@ import {
   referenceProblems,
   rosterEntry,
   unitAddresses,
+  personAddresses,
   unitOnly,
   type ChangeContext,
   type Reference,
@@ -534,7 +535,7 @@ export async function importRoster(
   const released = new Set(
     await releaseAddresses([
       ...located.units.flatMap(unitAddresses),
-      ...located.leaders.map((l) => l.holder.email),
+      ...located.leaders.flatMap((l) => personAddresses(l.holder)),
     ]),
   );
   if (released.size > 0)

@@ -54,10 +54,38 @@ export function errorText(err: unknown): string {
   return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`.slice(0, 500);
 }
 
+const SMS_ACCOUNT = new Set([
+  'AccessDeniedException',
+  'ServiceQuotaExceededException',
+  'ResourceNotFoundException',
+]);
+
+/**
+ * The same judgement for AWS End User Messaging SMS (SendTextMessage): a number it will not send to (invalid,
+ * opted out, not verified in the sandbox) is permanent; a missing origination identity or exhausted quota is the
+ * account's.
+ */
+export function classifySmsError(err: unknown): SendFailure {
+  const e = (err ?? {}) as ErrorShape;
+  const name = e.name ?? '';
+  if (THROTTLED.has(name)) return 'throttled';
+  if (SMS_ACCOUNT.has(name)) return 'account';
+  // ValidationException: the destination (an invalid number, one not verified in the sandbox); ConflictException:
+  // the number opted out (STOP).
+  if (name === 'ValidationException' || name === 'ConflictException') return 'permanent';
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 429) return 'throttled';
+  if (status !== undefined && status >= 400 && status < 500) return 'account';
+  return 'transient';
+}
+
 /** Why an address could not be delivered to, in words for 安委办. */
 export function reasonZh(err: unknown): string {
   const e = (err ?? {}) as ErrorShape;
   const message = e.message ?? '';
+  if (e.name === 'ConflictException' || /opt(ed)?[ _-]?out/i.test(message))
+    return '该手机号码已退订短信，短信未能发出';
+  if (e.name === 'ValidationException') return '短信服务认为该手机号码无效或不可发送，短信被拒收';
   if (/not verified/i.test(message)) return '邮件服务处于沙箱模式，该地址尚未验证，邮件被拒收';
   if (/suppress/i.test(message)) return '该地址在邮件服务的禁止发送名单中（曾退信或投诉）';
   if (e.name === 'BadRequestException' || e.name === 'InvalidParameterValue')

@@ -110,6 +110,20 @@ export interface MailPort {
   maxSendRate(): Promise<number>;
 }
 
+/** One text message, as delivery hands it to the SMS service. */
+export interface OutgoingSms {
+  /** The destination in E.164 (`+8613800000001`). */
+  to: string;
+  text: string;
+  /** The key of the message's delivery record (as for an email). */
+  ref?: string;
+}
+
+export interface SmsPort {
+  /** One attempt; errors are classified by classifySmsError (functions/delivery/outcome.ts). */
+  send(message: OutgoingSms): Promise<string>;
+}
+
 export interface DeliveryClock {
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -131,6 +145,8 @@ export interface DeliveryPorts {
   facts: FactsPort;
   roster: RosterPort;
   mail: MailPort;
+  /** Text messages (warnings that must be answered at once); absent where a deployment sends none. */
+  sms?: SmsPort;
   clock: DeliveryClock;
   log: DeliveryLog;
   /** 安委办's contact, who hears about undeliverable addresses. */

@@ -5,8 +5,10 @@ import { toShanghaiIso } from '../../workflows/calendar.ts';
 import type { DeliverySchedule } from '../../workflows/delivery/policy.ts';
 import { addressKey, noticeId, type Notice } from '../notices/model.ts';
 import { composeEmail, type ComposeContext } from './compose.ts';
+import { composeSms } from './compose-sms.ts';
+import { isSmsAddress } from '../notices/channels.ts';
 import { recordKey, type ComposedEmail, type DeliveryRecord } from './model.ts';
-import { classifySendError, errorText, reasonZh } from './outcome.ts';
+import { classifySendError, classifySmsError, errorText, reasonZh } from './outcome.ts';
 import { factsNeeded, stillOwed, type CaseFacts, type CycleFacts } from './owed.ts';
 import { Pacer } from './pace.ts';
 import { aboutOf, refusalReport } from './refusals.ts';
@@ -161,7 +163,48 @@ export async function runDelivery(
     failed: state.failed,
   });
 
-  const sendOne = async (email: ComposedEmail): Promise<SendOutcome> => {
+  /**
+   * A text message: the same pacing and records as an email, but a problem of the SMS service never stops the
+   * email: the message stays owed (a later pass, or the reconciler's next run, tries again) and is logged.
+   */
+  let smsBlocked = false;
+  const sendText = async (email: ComposedEmail): Promise<SendOutcome> => {
+    const sms = ports.sms;
+    let throttles = 0;
+    let transients = 0;
+    for (;;) {
+      if (smsBlocked || !sms) return { kind: 'left' };
+      await pacer.slot();
+      try {
+        const messageId = await sms.send({
+          to: email.to,
+          text: email.text,
+          ...(email.ref ? { ref: email.ref } : {}),
+        });
+        pacer.succeeded();
+        return { kind: 'sent', messageId };
+      } catch (err) {
+        const kind = classifySmsError(err);
+        if (kind === 'permanent') return { kind, error: err };
+        if (kind === 'throttled') {
+          pacer.throttled();
+          if (++throttles > 8) return { kind: 'left' };
+          continue;
+        }
+        if (kind === 'transient' && ++transients <= 2) {
+          await clock.sleep(1000 * 2 ** transients);
+          continue;
+        }
+        // Down, or the account cannot send: no more text messages in this invocation; emails go on.
+        smsBlocked = true;
+        log.error('the SMS service cannot send: text messages left owed', { kind, error: errorText(err) });
+        return { kind: 'left' };
+      }
+    }
+  };
+
+  const sendOne = async (email: ComposedEmail, sms: boolean): Promise<SendOutcome> => {
+    if (sms) return sendText(email);
     let throttles = 0;
     let transients = 0;
     for (;;) {
@@ -265,7 +308,14 @@ export async function runDelivery(
    * delivery record is checked before they are sent: the same notice may have reached them already.
    */
   const redirect = async (notices: readonly Notice[], why: string): Promise<Notice[]> => {
-    const ids = [...new Set(notices.flatMap((n) => (n.redirectedFrom ? [] : unitsSpokenFor(n.body))))];
+    // A text message is a second copy of an email the reader was sent anyway: nobody takes it over.
+    const ids = [
+      ...new Set(
+        notices.flatMap((n) =>
+          n.redirectedFrom || isSmsAddress(n.recipient.address) ? [] : unitsSpokenFor(n.body),
+        ),
+      ),
+    ];
     if (ids.length === 0) return [];
     // Not best effort: without the roster the notices would be removed with nobody to take them over. A failure
     // fails the invocation, which is retried (emails already handed over are in the lease's in-flight list).
@@ -308,11 +358,24 @@ export async function runDelivery(
       const carried = owed.slice(0, MAX_NOTICES_PER_EMAIL);
       const first = (carried[0] as OutboxEntry).notice.recipient;
       const p: Prepared = { address: first.address, name: first.name, entries: owed, carried };
-      const email = composeEmail(
+      const email = (isSmsAddress(first.address) ? composeSms : composeEmail)(
         first,
         carried.map((e) => e.notice),
         { ...options.compose, now },
       );
+      if (isSmsAddress(g.address) && !ports.sms) {
+        // A deployment without an SMS service (no origination identity): the email carries the same notice.
+        records.push(
+          record(p, email, key0(), now, {
+            status: 'suppressed',
+            error: 'not sent: no SMS service is configured',
+            reasonZh: '本系统未配置短信服务，短信未发送（同一内容已通过邮件发送）',
+          }),
+        );
+        removals.push(...carried.map((e) => e.ref));
+        state.suppressed++;
+        continue;
+      }
       if (undeliverable.has(g.address)) {
         const known = undeliverable.get(g.address);
         const why = known?.reasonZh ?? '该地址此前无法送达';
@@ -343,7 +406,7 @@ export async function runDelivery(
         leaseUntil(),
       );
     const outcomes = await Promise.all(
-      prepared.map((p) => sendOne({ ...(p.email as ComposedEmail), ref: key })),
+      prepared.map((p) => sendOne({ ...(p.email as ComposedEmail), ref: key }, isSmsAddress(p.address))),
     );
     const problems: Notice[] = [];
     const office = outcomes.some((o) => o.kind === 'permanent')

@@ -9,6 +9,7 @@ import { DeliverySchedule, loadDeliveryPolicy } from '../../workflows/delivery/p
 import { getCase } from '../adapters/case-store.ts';
 import { ensureDeliveryRun } from '../adapters/delivery-starter.ts';
 import { maxSendRate, sendEmail } from '../adapters/mailer.ts';
+import { sendSms, smsEnabled } from '../adapters/sms.ts';
 import { addressesStore, leaseStore, outboxStore, recordsStore } from '../adapters/outbox-store.ts';
 import { linkKeys } from '../adapters/secrets.ts';
 import { getCycle, getUnit, listSubmissions } from '../adapters/store.ts';
@@ -90,6 +91,8 @@ function ports(context: Context): DeliveryPorts {
       maxSendRate: () => maxSendRate(clock.nowMs()),
       ...(process.env.SENDER_ADDRESS ? { sender: process.env.SENDER_ADDRESS } : {}),
     },
+    // Text messages only where the deployment has an origination identity (docs/delivery.md, "Text messages").
+    ...(smsEnabled() ? { sms: { send: sendSms } } : {}),
     clock: {
       now: () => clock.nowMs(),
       sleep: (ms) => clock.sleep(ms),

@@ -5,7 +5,13 @@ import { workdaysOverdue } from '../../functions/core/overdue.ts';
 import { recordKey, type DeliveryRecord, type OutgoingEmail } from '../../functions/delivery/model.ts';
 import type { CaseFacts, CycleFacts } from '../../functions/delivery/owed.ts';
 import type { UnitPositions } from '../../functions/delivery/fallback.ts';
-import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from '../../functions/delivery/ports.ts';
+import type {
+  DeliveryPorts,
+  InFlight,
+  OutboxEntry,
+  OutgoingSms,
+  RunState,
+} from '../../functions/delivery/ports.ts';
 import { runDelivery, type RunResult } from '../../functions/delivery/run.ts';
 import { addressKey, noticeId, type Notice } from '../../functions/notices/model.ts';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
@@ -44,6 +50,9 @@ class World {
   cases = new Map<string, CaseFacts>();
   cycles = new Map<string, CycleFacts>();
   sent: (OutgoingEmail & { at: number })[] = [];
+  /** Text messages sent, and each SendTextMessage's fate (absent: this deployment has no SMS service). */
+  texts: (OutgoingSms & { at: number })[] = [];
+  sendText?: (sms: OutgoingSms) => Error | undefined;
   attempts = 0;
   ensured: string[] = [];
   cleared: number[] = [];
@@ -182,6 +191,18 @@ class World {
         },
         ...(w.sender ? { sender: w.sender } : {}),
       },
+      ...(w.sendText
+        ? {
+            sms: {
+              async send(sms: OutgoingSms) {
+                const err = w.sendText?.(sms);
+                if (err) throw err;
+                w.texts.push({ ...sms, at: w.now });
+                return `s-${w.texts.length}`;
+              },
+            },
+          }
+        : {}),
       clock: {
         now: () => w.now,
         // The local runtime's virtual clock: waits started together end at their own instants, in order.
@@ -790,6 +811,81 @@ describe('a crash in the middle of a batch', () => {
     await w.runToEnd('delivery-20230206T090900', late);
     expect(w.sent).toHaveLength(1);
     expect(w.lookedBack).toEqual(['a@example.gov.cn']);
+    expect(w.notices.size).toBe(0);
+  });
+
+  it('a text message is a notice like an email: sent, recorded, and its refusal reported without a takeover', async () => {
+    const w = new World();
+    w.sendText = (m) =>
+      m.to === '+8613800000002' ? error('ValidationException', 'INVALID_PARAMETER', 400) : undefined;
+    const warning = (address: string): Notice => ({
+      recipient: { address, name: '镇长' },
+      at: '2023-02-06T23:10:00+08:00',
+      urgency: 'immediate',
+      subject: 'CASE#yj-1',
+      stage: 'e0.notice',
+      part: 0,
+      body: {
+        type: 'case',
+        caseId: 'yj-1',
+        kind: 'notice',
+        subjectLine: '【请立即叫应】预警叫应：青山镇“红色预警”已发布',
+        rolesZh: ['责任单位主要负责人'],
+        paragraphs: ['…'],
+        link: { unitId: 'town-a', expires: '2023-03-06T23:10:00+08:00' },
+        ...(address.startsWith('sms:')
+          ? { sms: '【请立即叫应】预警叫应：青山镇“红色预警”已发布；预警内容：大暴雨' }
+          : {}),
+      },
+      recordedAt: '2023-02-06T23:10:00+08:00',
+    });
+    w.add(warning('a@example.gov.cn'), warning('sms:+8613800000001'), warning('sms:+8613800000002'));
+    w.now = Date.parse('2023-02-06T23:10:00+08:00');
+    const [result] = await w.runToEnd('delivery-20230206T2310', '2023-02-06T23:10:00+08:00');
+    // At night (immediate): one email and one text message; the refused number is recorded and marked.
+    expect(result).toMatchObject({ status: 'closed', sent: 2, failed: 1 });
+    expect(w.sent.map((e) => e.to)).toEqual(['a@example.gov.cn']);
+    expect(w.texts.map((t) => [t.to, t.text])).toEqual([
+      [
+        '+8613800000001',
+        '【襄垣县安委办】镇长：【请立即叫应】预警叫应：青山镇“红色预警”已发布；预警内容：大暴雨。点击办理：https://x/cases/yj-1',
+      ],
+    ]);
+    const byAddress = new Map([...w.records.values()].map((r) => [r.address, r]));
+    expect(byAddress.get('sms:+8613800000001')).toMatchObject({ status: 'sent', messageId: 's-1' });
+    expect(byAddress.get('sms:+8613800000002')).toMatchObject({
+      status: 'failed',
+      reasonZh: '短信服务认为该手机号码无效或不可发送，短信被拒收',
+    });
+    expect(w.undeliverable.has('sms:+8613800000002')).toBe(true);
+    // Nobody takes a text message over (the email went anyway); 安委办 hears of the number.
+    expect([...w.notices.values()].map((n) => n.body.type)).toEqual(['delivery-problem']);
+  });
+
+  it('an SMS outage never holds up email: the texts stay owed, the emails go', async () => {
+    const w = new World();
+    w.sendText = () => Object.assign(new Error('connect ECONNRESET'), { name: 'TimeoutError' });
+    w.add(...many(3));
+    many(3).forEach((n, i) =>
+      w.add({ ...n, recipient: { ...n.recipient, address: `sms:+861380000000${i}` } }),
+    );
+    const [first] = await w.runToEnd();
+    expect(w.sent).toHaveLength(3);
+    expect(w.texts).toHaveLength(0);
+    expect(first).toMatchObject({ sent: 3 });
+    // Every text is still owed (the reconciler's next run tries again); no number was marked undeliverable.
+    expect([...w.notices.keys()].filter((k) => k.startsWith('sms:'))).toHaveLength(3);
+    expect(w.undeliverable.size).toBe(0);
+    expect(w.errors).toContain('the SMS service cannot send: text messages left owed');
+  });
+
+  it('without an SMS service the texts are recorded as not sent, and the emails carry the notices', async () => {
+    const w = new World();
+    w.add(reminder('sms:+8613800000001', 'ent-1'), reminder('a@example.gov.cn', 'ent-1'));
+    await w.runToEnd();
+    expect(w.sent.map((e) => e.to)).toEqual(['a@example.gov.cn']);
+    const text = [...w.records.values()].find((r) => r.address === 'sms:+8613800000001');
+    expect(text).toMatchObject({ status: 'suppressed', reasonZh: expect.stringContaining('未配置短信服务') });
     expect(w.notices.size).toBe(0);
   });
 
