@@ -46,6 +46,9 @@ const HELP = `safeduty —— 安全生产职责提醒与督办
   safeduty duties extend|cancel|units <编号> …   延期、取消、添加或移出责任单位（均告知相关单位一次）
   safeduty assessment --year 2023 [--unit 单位ID] [--xlsx 文件.xlsx] [--html 文件.html]
                                                  年度考核：各单位各项职责按时率、逾期与未报期次、案件期限、无法送达的联系人
+  safeduty warnings issue --level red --title 标题 --text 预警内容 --units 单位1,单位2 --valid-until "2023-07-06 08:00"
+                                               发布预警（预警叫应）：短信和邮件即时送达，须在时限内一键叫应，未叫应的逐级报告
+  safeduty warnings list | show <预警编号> | lift <预警编号>   已发布的预警；各单位叫应情况；解除预警
   safeduty cases open <案件类型> --file <案件.json>  立案并启动案件工作流（重大事故隐患挂牌督办、经营性自建房整治）
       案件文件（JSON）：{"title": "液氨储罐区安全阀失效", "responsibleUnitId": "ent-0001",
         "supervisingUnitId": "dept-emergency", "term": {"until": "2023-06-30"},
@@ -165,6 +168,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'cases':
         return await (
           await lazy('./commands/cases.ts', 'casesCommand')
+        )(rest, io);
+      case 'warnings':
+        return await (
+          await lazy('./commands/warnings.ts', 'warningsCommand')
         )(rest, io);
       case 'simulate':
         return await (

@@ -29,6 +29,11 @@ export interface HandlerSpec {
     table?: TableAccess;
     /** ses:SendEmail (and ses:GetAccount for the send rate). */
     sendEmail?: boolean;
+    /**
+     * sms-voice:SendTextMessage from the deployment's origination identity, when it configures one
+     * (`safeduty:smsOriginationIdentity`); nothing otherwise.
+     */
+    sendSms?: boolean;
     linkSecret?: boolean;
     startCycleExecutions?: boolean;
     startCaseExecutions?: boolean;
@@ -107,6 +112,7 @@ export const handlers = {
         ],
       },
       sendEmail: true,
+      sendSms: true,
       linkSecret: true,
       startDeliveries: true,
     },
@@ -204,6 +210,7 @@ export const handlers = {
               'TRACKING',
               'CALENDAR',
               'DISPATCH',
+              'WARNING#*',
             ],
           },
           {
@@ -219,6 +226,7 @@ export const handlers = {
               'TRACKING',
               'CALENDAR',
               'DISPATCH',
+              'WARNING#*',
             ],
           },
           // Audit entries: added, never changed or removed (docs/decisions.md §25).

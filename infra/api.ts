@@ -14,7 +14,10 @@ import { loadCatalog } from '../workflows/catalog/index.ts';
 /** The Cognito group whose members are administrators (县安委办); the api function checks this claim. */
 export const ADMIN_GROUP = 'safeduty-admins';
 
-const NAG_REASON: Record<Exclude<RouteAuth, 'admin'>, string> = {
+/** Routes behind the JWT authorizer: an administrator's token, or a machine client's with its scope. */
+const BEHIND_AUTHORIZER: readonly RouteAuth[] = ['admin', 'admin-or-integration'];
+
+const NAG_REASON: Record<Exclude<RouteAuth, 'admin' | 'admin-or-integration'>, string> = {
   link:
     'A unit-link route: responsible units have no accounts; the HMAC-signed, expiring link bound to one unit and ' +
     'one item is the credential, verified by the handler (403 forged or for another unit or item, 410 expired).',
@@ -39,11 +42,11 @@ export interface ApiRoute {
 export function apiRoutes(): { open: ApiRoute[]; shadowedAdmin: ApiRoute[] } {
   const routes = buildRouter(loadCatalog()).list();
   const all = routes.map((r) => ({ method: r.method, path: r.template, auth: r.doc?.auth ?? 'admin' }));
-  const open = all.filter((r) => r.auth !== 'admin');
+  const open = all.filter((r) => !BEHIND_AUTHORIZER.includes(r.auth));
   const pattern = (t: string) => new RegExp(`^${t.replace(/\{\w+\}/g, '[^/]+')}$`);
   const shadowedAdmin = all.filter(
     (r) =>
-      r.auth === 'admin' &&
+      BEHIND_AUTHORIZER.includes(r.auth) &&
       open.some((o) => o.method === r.method && o.path !== r.path && pattern(o.path).test(r.path)),
   );
   return { open, shadowedAdmin };
@@ -79,6 +82,8 @@ export class SafedutyApi extends Construct {
   readonly userPoolClient: cognito.UserPoolClient;
   /** The console's app client: the managed login pages (authorization code with PKCE), no secret. */
   readonly consoleClient: cognito.UserPoolClient;
+  /** The issuing bureau's system: client credentials with the warnings scope (POST /warnings). */
+  readonly warningIssuerClient: cognito.UserPoolClient;
   readonly consoleDomain: cognito.UserPoolDomain;
   readonly adminGroup: cognito.UserPoolGroup;
   readonly openRoutes: apigwv2.HttpRoute[] = [];
@@ -210,11 +215,32 @@ export class SafedutyApi extends Construct {
       useCognitoProvidedValues: true,
     });
 
+    // A system that issues warnings (the water or weather bureau's) calls the API as itself: client credentials for
+    // one scope, so it can issue and lift warnings and do nothing else.
+    const warningsScope = new cognito.ResourceServerScope({
+      scopeName: 'warnings',
+      scopeDescription: 'issue and lift warnings (预警叫应)',
+    });
+    const resourceServer = this.userPool.addResourceServer('ApiResourceServer', {
+      identifier: 'safeduty',
+      scopes: [warningsScope],
+    });
+    this.warningIssuerClient = this.userPool.addClient('WarningIssuerClient', {
+      userPoolClientName: 'safeduty-warning-issuer',
+      generateSecret: true,
+      oAuth: {
+        flows: { clientCredentials: true },
+        scopes: [cognito.OAuthScope.resourceServer(resourceServer, warningsScope)],
+      },
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+    });
+
     const integration = new HttpLambdaIntegration('ApiIntegration', props.handler, {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
     });
     const authorizer = new HttpUserPoolAuthorizer('AdminAuthorizer', this.userPool, {
-      userPoolClients: [this.userPoolClient, this.consoleClient],
+      userPoolClients: [this.userPoolClient, this.consoleClient, this.warningIssuerClient],
     });
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigwv2.HttpMethod.ANY], integration, authorizer });
     const { open, shadowedAdmin } = apiRoutes();
@@ -245,7 +271,7 @@ export class SafedutyApi extends Construct {
     props.handler.addEnvironment('USER_POOL_ID', this.userPool.userPoolId);
     props.handler.addEnvironment(
       'USER_POOL_CLIENT_ID',
-      `${this.userPoolClient.userPoolClientId},${this.consoleClient.userPoolClientId}`,
+      `${this.userPoolClient.userPoolClientId},${this.consoleClient.userPoolClientId},${this.warningIssuerClient.userPoolClientId}`,
     );
     props.handler.addEnvironment(
       'CONSOLE_COGNITO_DOMAIN',
@@ -260,5 +286,14 @@ export class SafedutyApi extends Construct {
     new CfnOutput(stack, 'ApiUrl', { value: this.httpApi.apiEndpoint, description: 'the HTTP API' });
     new CfnOutput(stack, 'AdminUserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(stack, 'AdminUserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    new CfnOutput(stack, 'WarningIssuerClientId', {
+      value: this.warningIssuerClient.userPoolClientId,
+      description:
+        "The issuing bureau system's client (client credentials, scope safeduty/warnings); its secret: aws cognito-idp describe-user-pool-client",
+    });
+    new CfnOutput(stack, 'TokenUrl', {
+      value: `https://${this.consoleDomain.domainName}.auth.${stack.region}.amazoncognito.com/oauth2/token`,
+      description: 'Where a machine client obtains its access token',
+    });
   }
 }

@@ -1,6 +1,12 @@
-import type { Offset } from '../../workflows/catalog/schema.ts';
 import { loadCaseTypes } from '../../workflows/cases/index.ts';
-import { ACTOR_ZH, CASE_POSITION_ZH, type CaseDeadlineRule } from '../../workflows/cases/schema.ts';
+import {
+  ACTOR_ZH,
+  CASE_POSITION_ZH,
+  OFFSET_UNIT_ZH,
+  type CaseDeadlineRule,
+  type CasePosition,
+  type Offset,
+} from '../../workflows/cases/schema.ts';
 import { parse } from '../main.ts';
 import { COMMON, call as apiCall, callAllPages, run, target, type Target } from '../api-client.ts';
 import { EXIT, UsageError, type Io, readJsonObject } from '../output.ts';
@@ -175,9 +181,13 @@ function ruleZh(r: CaseDeadlineRule | undefined): string {
     : `进入后${r.n}天（遇休息日顺延）${r.time}`;
 }
 
+/** Whom a step addresses, e.g. `责任单位联络人、产权人、使用人（经营者）`. */
+function positionsZh(positions: readonly CasePosition[]): string {
+  return positions.map((p) => CASE_POSITION_ZH[p]).join('、');
+}
+
 function offsetZh(o: Offset): string {
-  const unit = o.unit === 'hours' ? '小时' : o.unit === 'days' ? '天' : '个工作日';
-  return `${o.amount < 0 ? '前' : '后'}${Math.abs(o.amount)}${unit}${o.at ? ` ${o.at}` : ''}`;
+  return `${o.amount < 0 ? '前' : '后'}${Math.abs(o.amount)}${OFFSET_UNIT_ZH[o.unit]}${o.at ? ` ${o.at}` : ''}`;
 }
 
 async function typesCommand(args: string[], io: Io): Promise<number> {
@@ -192,21 +202,24 @@ async function typesCommand(args: string[], io: Io): Promise<number> {
   for (const t of types.types) {
     io.out(`${t.id}  ${t.titleZh}`);
     io.out(`  依据：${t.clause.section}——“${t.clause.quote}”`);
+    if (t.onOpen) io.out(`  立案通知：${t.onOpen.prefixZh} → ${positionsZh(t.onOpen.positions)}`);
     for (const s of t.stages) {
       if (s.terminal) {
         io.out(`  阶段 ${s.id}（${s.titleZh}）：办结`);
         continue;
       }
       io.out(`  阶段 ${s.id}（${s.titleZh}）：${s.actionZh}，期限 ${ruleZh(s.deadline)}`);
-      io.out(`    提醒：${s.reminders.map(offsetZh).join('；') || '无'}`);
       io.out(
-        `    督办：${s.escalation.map((e) => `第${e.level}级 ${offsetZh(e.offset)} → ${e.notify.map((p) => CASE_POSITION_ZH[p]).join('、')}`).join('；')}`,
+        `    提醒：${s.reminders.map(offsetZh).join('；') || '无'}${s.reminders.length > 0 && s.remind ? ` → ${positionsZh(s.remind)}` : ''}`,
+      );
+      io.out(
+        `    督办：${s.escalation.map((e) => `第${e.level}级 ${offsetZh(e.offset)} → ${positionsZh(e.notify)}`).join('；')}`,
       );
       if (s.policyNote) io.out(`    说明：${s.policyNote}`);
     }
     for (const e of t.events)
       io.out(
-        `  事件 ${e.id}（${e.titleZh}）：${e.from.join('/')} → ${e.to ?? '（阶段不变）'}，由${e.by.map((b) => ACTOR_ZH[b]).join('或')}办理`,
+        `  事件 ${e.id}（${e.titleZh}）：${e.from.join('/')} → ${e.to ?? '（阶段不变）'}，由${e.by.map((b) => ACTOR_ZH[b]).join('或')}办理${e.notify ? `；${e.notify.prefixZh} → ${positionsZh(e.notify.positions)}` : ''}`,
       );
     io.out('');
   }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, ioCounters, tableName } from './clients.ts';
-import { isConditionFailed, queryAll } from './store.ts';
+import { putVersioned, queryAll } from './store.ts';
 import { BadRecordError } from '../core/errors.ts';
 import {
   caseEventItemSchema,
@@ -42,7 +42,7 @@ function parse<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
   return r.data;
 }
 
-function recordItem(c: CaseRecord): Record<string, unknown> {
+function recordItem(c: CaseRecord): { PK: string; SK: string } & Record<string, unknown> {
   return {
     ...caseKeys.record(c.caseId),
     GSI1PK: `CASE-TOWN#${c.typeId}#${c.townId}`,
@@ -62,21 +62,8 @@ export async function getCase(caseId: string): Promise<CaseRecord | undefined> {
 }
 
 /** Creates a case record; false when the id is taken. */
-export async function putNewCase(c: CaseRecord): Promise<boolean> {
-  try {
-    await documentClient().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: recordItem(c),
-        ConditionExpression: 'attribute_not_exists(PK)',
-      }),
-    );
-    ioCounters.writes += 1;
-    return true;
-  } catch (err) {
-    if (isConditionFailed(err)) return false;
-    throw err;
-  }
+export function putNewCase(c: CaseRecord): Promise<boolean> {
+  return putVersioned(recordItem(c), undefined);
 }
 
 /**
@@ -85,21 +72,7 @@ export async function putNewCase(c: CaseRecord): Promise<boolean> {
  */
 export async function replaceCase(c: CaseRecord, expectedVersion: number): Promise<boolean> {
   if (c.version !== expectedVersion + 1) throw new Error('a case write must carry the next version');
-  try {
-    await documentClient().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: recordItem(c),
-        ConditionExpression: 'version = :v',
-        ExpressionAttributeValues: { ':v': expectedVersion },
-      }),
-    );
-    ioCounters.writes += 1;
-    return true;
-  } catch (err) {
-    if (isConditionFailed(err)) return false;
-    throw err;
-  }
+  return putVersioned(recordItem(c), expectedVersion);
 }
 
 export async function putCaseEvent(e: CaseEventItem): Promise<void> {

@@ -12,9 +12,17 @@ export type AuditSubject =
   | { kind: 'leader'; id: string }
   | { kind: 'case'; id: string }
   /** A year's holiday arrangement an administrator loaded. */
-  | { kind: 'calendar'; id: string };
+  | { kind: 'calendar'; id: string }
+  /** A warning issued to units (its acknowledgements are cases of their own). */
+  | { kind: 'warning'; id: string };
 
-const PREFIX = { unit: 'UNIT', leader: 'LEADER', case: 'CASE', calendar: 'CALENDAR' } as const;
+const PREFIX = {
+  unit: 'UNIT',
+  leader: 'LEADER',
+  case: 'CASE',
+  calendar: 'CALENDAR',
+  warning: 'WARNING',
+} as const;
 
 export function auditKey(subject: AuditSubject): string {
   return subject.kind === 'cycle'
@@ -30,7 +38,7 @@ export function formatAuditSubject(subject: AuditSubject): string {
 
 /** The stored key back to the API spelling (unknown shapes are returned unchanged). */
 export function publicSubject(key: string): string {
-  const m = /^(CYCLE|UNIT|LEADER|CASE|CALENDAR)#([^#]+)(?:#([^#]+))?$/.exec(key);
+  const m = /^(CYCLE|UNIT|LEADER|CASE|CALENDAR|WARNING)#([^#]+)(?:#([^#]+))?$/.exec(key);
   if (!m) return key;
   if (m[1] === 'CYCLE') return m[3] ? `cycle:${m[2]}:${m[3]}` : key;
   return m[3] ? key : `${(m[1] ?? '').toLowerCase()}:${m[2]}`;
@@ -42,11 +50,15 @@ function bad(problem: string): ValidationError {
   ]);
 }
 
-/** Parses `cycle:<dutyId>:<periodKey>` / `unit:<id>` / `leader:<id>` / `case:<id>` / `calendar:<year>`; 400 otherwise. */
+/**
+ * Parses `cycle:<dutyId>:<periodKey>` / `unit:<id>` / `leader:<id>` / `case:<id>` / `calendar:<year>` /
+ * `warning:<id>`; 400 otherwise.
+ */
 export function parseAuditSubject(text: string): AuditSubject {
   const parts = text.split(':');
   const [kind, a, b, ...rest] = parts;
-  const expected = 'expected cycle:<dutyId>:<periodKey>, unit:<id>, leader:<id> or case:<id>';
+  const expected =
+    'expected cycle:<dutyId>:<periodKey>, unit:<id>, leader:<id>, case:<id>, calendar:<year> or warning:<id>';
   if (rest.length > 0 || !a) throw bad(expected);
   if (kind === 'cycle') {
     if (!b || !/^[a-z][a-z0-9-]{0,62}$/.test(a) || !/^[0-9A-Z-]{4,10}$/.test(b)) throw bad(expected);
@@ -61,7 +73,7 @@ export function parseAuditSubject(text: string): AuditSubject {
     if (!/^20\d{2}$/.test(a)) throw bad('calendar: a year such as 2027');
     return { kind, id: a };
   }
-  if ((kind === 'unit' || kind === 'leader') && b === undefined) {
+  if ((kind === 'unit' || kind === 'leader' || kind === 'warning') && b === undefined) {
     if (!idSchema.safeParse(a).success)
       throw bad(`${kind} id: must be 1–63 lowercase letters, digits or hyphens`);
     return { kind, id: a };

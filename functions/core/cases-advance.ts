@@ -1,7 +1,12 @@
 import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
-import { eventOf, type CaseTypes } from '../../workflows/cases/index.ts';
+import { eventOf, stageOf, type CaseTypes } from '../../workflows/cases/index.ts';
 import { planCase, selectDue, type CasePlan, type CaseStep } from '../../workflows/cases/plan.ts';
-import type { CaseType, Party } from '../../workflows/cases/schema.ts';
+import {
+  CITIZEN_POSITIONS,
+  citizenFieldKeys,
+  type CaseType,
+  type Party,
+} from '../../workflows/cases/schema.ts';
 import {
   DeliverySchedule,
   loadDeliveryPolicy,
@@ -10,6 +15,7 @@ import {
 import { getCase, getCaseEvent, replaceCase } from '../adapters/case-store.ts';
 import type { Notice } from '../notices/model.ts';
 import { recordNotices, type NoticeSink } from '../notices/sink.ts';
+import { smsAddressOf } from '../notices/channels.ts';
 import { clock } from './clock.ts';
 import { MAX_EXECUTION_SPAN_MS } from './cycle.ts';
 import { ValidationError } from './errors.ts';
@@ -21,6 +27,10 @@ import {
   caseEscalationPart,
   caseNoticePart,
   caseReminderPart,
+  citizenNoticePart,
+  citizenOverduePart,
+  citizenReminderPart,
+  type CitizenMail,
   nextStepLine,
   type CaseMailBase,
   type CasePart,
@@ -74,13 +84,15 @@ export async function advanceCase(
   let sent = 0;
   for (let attempt = 0; attempt < 8; attempt++) {
     const now = clock.now();
-    const rec = await getCase(input.caseId);
-    if (!rec) throw new ValidationError(`unknown case ${input.caseId}`, `案件不存在：${input.caseId}`);
-    if (mine !== undefined && mine < rec.generation)
+    const stored = await getCase(input.caseId);
+    if (!stored) throw new ValidationError(`unknown case ${input.caseId}`, `案件不存在：${input.caseId}`);
+    if (mine !== undefined && mine < stored.generation)
       return { status: 'closed', reason: 'superseded', generation: mine, notices: sent };
-    if (rec.status === 'closed')
-      return { status: 'closed', reason: 'closed', generation: rec.generation, notices: sent };
-    const type = requireType(types, rec.typeId);
+    if (stored.status === 'closed')
+      return { status: 'closed', reason: 'closed', generation: stored.generation, notices: sent };
+    const type = requireType(types, stored.typeId);
+    // A case past its end instant (a warning no longer valid) moves to its end stage first; written below.
+    const rec = endedIfDue(type, stored, now);
     const snapshot = snapshotOf(rec);
     const plan = planCase(type, snapshot, policy);
     const selection = selectDue(plan, snapshot, new Set(rec.stepsDone), now);
@@ -91,7 +103,7 @@ export async function advanceCase(
     }
 
     const next: CaseRecord = structuredClone(rec);
-    next.version = rec.version + 1;
+    next.version = stored.version + 1;
     // A step that succeeds after a failure (the reconciler resumed the case) clears the error.
     delete next.lastError;
     const doneNow = selection.due.filter((s) => s.kind !== 'notice').map((s) => s.key);
@@ -100,7 +112,12 @@ export async function advanceCase(
     next.outbox = rec.outbox.filter((o) => !sentNotices.has(o.seq));
 
     let result: CaseAdvanceResult;
-    const upcoming = selection.next;
+    // The end instant is a wake of its own while the case is open: it closes the case when nothing else would.
+    const endsAt = !plan.stage.terminal && rec.endsAt ? Date.parse(rec.endsAt) : undefined;
+    const upcoming =
+      endsAt !== undefined && (!selection.next || endsAt < Date.parse(selection.next.prepareAt))
+        ? { prepareAt: toShanghaiIso(new Date(endsAt)) }
+        : selection.next;
     if (!upcoming) {
       delete next.plannedWakeAt;
       if (plan.stage.terminal) {
@@ -133,10 +150,40 @@ export async function advanceCase(
         };
       }
     }
-    if (await replaceCase(next, rec.version)) return result;
+    if (await replaceCase(next, stored.version)) return result;
     // An event (or another generation) wrote first: re-read and recompute; the ledger keeps sends unique.
   }
   throw new Error(`case ${input.caseId} changed during every attempt; retrying`);
+}
+
+/**
+ * The record as it is once its end instant has passed: moved to the type's end stage (a warning that ended before
+ * every town answered), with the move in its history. Unchanged otherwise.
+ */
+export function endedIfDue(type: CaseType, rec: CaseRecord, now: Date): CaseRecord {
+  if (!type.endsIn || !rec.endsAt || now.getTime() < Date.parse(rec.endsAt)) return rec;
+  if (stageOf(type, rec.stage).terminal) return rec;
+  const next = structuredClone(rec);
+  next.stage = type.endsIn;
+  next.visit = rec.visit + 1;
+  next.stageEnteredAt = rec.endsAt;
+  next.stepsDone = [];
+  next.progressReports = [];
+  next.closedAt = rec.endsAt;
+  delete next.request;
+  next.history = [
+    ...rec.history,
+    {
+      seq: (rec.history.at(-1)?.seq ?? 0) + 1,
+      event: 'ended',
+      at: rec.endsAt,
+      actor: 'system',
+      role: 'admin',
+      fromStage: rec.stage,
+      toStage: type.endsIn,
+    },
+  ];
+  return next;
 }
 
 function partyUnitId(rec: CaseRecord, party: Party): string {
@@ -173,20 +220,43 @@ async function noticesOfSteps(
     };
   };
 
+  // A citizen (owner, occupant) is told about the building, not the people's contacts, and whom to ask.
+  const citizenKeys = new Set<string>(CITIZEN_POSITIONS.flatMap((p) => Object.values(citizenFieldKeys(p))));
+  const about = type.openFields
+    .filter((f) => !citizenKeys.has(f.key) && rec.fields[f.key]?.trim())
+    .map((f) => ({ labelZh: f.labelZh, value: rec.fields[f.key] ?? '' }));
+  const contactZh = resp
+    ? `${resp.name}（联络人${resp.contact.name}${resp.contact.phone ? `，电话${resp.contact.phone}` : ''}）`
+    : unitName;
+  const citizenBase = (r: CaseRecipient): CitizenMail => ({
+    type,
+    caseId: rec.caseId,
+    title: rec.title,
+    rolesZh: r.rolesZh,
+    about,
+    contactZh,
+  });
+
   const notices: Notice[] = [];
   for (const step of steps) {
     const recipients = await directory.recipients(step.positions);
     let build: (r: CaseRecipient) => CasePart;
+    // Citizens get their own wording; a step without one (a request, a progress report) does not address them.
+    let buildCitizen: ((r: CaseRecipient) => CasePart) | undefined;
+    let channels: readonly string[] = ['email'];
     if (step.kind === 'notice') {
       const seq = step.event?.seq ?? 0;
       const ev = step.event && step.event.id !== 'opened' ? eventOf(type, step.event.id) : undefined;
       const notice = ev ? ev.notify : type.onOpen;
       if (!notice) continue;
+      channels = notice.channels;
       const body = await getCaseEvent(rec.caseId, seq);
       const specs = ev ? ev.fields : type.openFields;
       const details = specs
         .filter((f) => body?.fields[f.key])
         .map((f) => ({ labelZh: f.labelZh, value: body?.fields[f.key] ?? '' }));
+      // A citizen reads the event's particulars (a plan's measures, why acceptance failed), not the opening's.
+      const citizenDetails = ev ? [...details] : [];
       const person = rec.history.find((h) => h.seq === seq)?.person;
       if (person) details.push({ labelZh: '办理人', value: person.name });
       if (body?.newDeadline) details.push({ labelZh: '新的整改期限', value: instantLabel(rec.term) });
@@ -202,6 +272,16 @@ async function noticesOfSteps(
           ...(next ? { next } : {}),
           term: rec.term,
           ...(rec.termMovedFrom ? { termMovedFrom: rec.termMovedFrom } : {}),
+        });
+      buildCitizen = (r) =>
+        citizenNoticePart({
+          ...citizenBase(r),
+          notice,
+          details: citizenDetails,
+          clause: plan.stage.clause,
+          ...(plan.stage.terminal
+            ? {}
+            : { term: rec.term, ...(rec.termMovedFrom ? { termMovedFrom: rec.termMovedFrom } : {}) }),
         });
     } else {
       const deadline = step.deadline ?? plan.deadline ?? toShanghaiIso(now);
@@ -222,9 +302,18 @@ async function noticesOfSteps(
       } else {
         what = { kind: 'stage', stage: plan.stage };
         party = plan.stage.party;
+        channels = plan.stage.channels;
         const rule = type.events.find((e) => e.from.includes(plan.stage.id) && e.fieldsRuleZh)?.fieldsRuleZh;
         if (rule) ruleZh = `${rule}。`;
       }
+      // Whoever must chase the late party can call them: its principal and contact, with their phones.
+      const late = party === 'supervising' ? sup : resp;
+      const contactsZh = late
+        ? `联系方式：${[
+            `主要负责人${late.principal.name}${late.principal.phone ? `（${late.principal.phone}）` : ''}`,
+            `联络人${late.contact.name}${late.contact.phone ? `（${late.contact.phone}）` : ''}`,
+          ].join('，')}`
+        : undefined;
       const common = (r: CaseRecipient): ReminderMail => ({
         ...base(r, deadline),
         what,
@@ -239,8 +328,35 @@ async function noticesOfSteps(
               caseEscalationPart({
                 ...common(r),
                 level: step.level,
+                ...(contactsZh ? { contactsZh } : {}),
                 workdaysOverdue: workdaysOverdue(deadline, shanghaiDateOf(now)),
+                // A clock in minutes says how many minutes have passed (as of the step's own instant).
+                ...(plan.stage.urgency === 'immediate' && step.track === 'stage'
+                  ? {
+                      minutesOverdue: Math.max(
+                        0,
+                        Math.round((Date.parse(step.at) - Date.parse(deadline)) / 60_000),
+                      ),
+                    }
+                  : {}),
               });
+      if (step.track === 'stage') {
+        const clockMail = (r: CaseRecipient) => ({
+          ...citizenBase(r),
+          stage: plan.stage,
+          deadline,
+          unitName,
+        });
+        buildCitizen =
+          step.kind === 'reminder'
+            ? (r) => citizenReminderPart(clockMail(r))
+            : (r) =>
+                citizenOverduePart({
+                  ...clockMail(r),
+                  workdaysOverdue: workdaysOverdue(deadline, shanghaiDateOf(now)),
+                  supervisingName,
+                });
+      }
     }
     // Reminders and escalations are about the stage (or request) as it is now: delivery drops them if the case
     // has moved on by the time they would go out.
@@ -253,26 +369,36 @@ async function noticesOfSteps(
             ...(step.track === 'request' && rec.request ? { requestSeq: rec.request.seq } : {}),
           };
     for (const r of recipients) {
-      const p = build(r);
-      notices.push({
-        recipient: { address: r.person.email, name: r.person.name },
-        at: step.at,
-        urgency: step.urgency,
-        subject: caseSubject(rec.caseId),
-        stage: step.key,
-        part: 0,
-        body: {
-          type: 'case',
-          caseId: rec.caseId,
-          kind: step.kind,
-          subjectLine: p.subjectLine,
-          rolesZh: r.rolesZh,
-          paragraphs: p.paragraphs,
-          ...(p.link ? { link: p.link } : {}),
-          ...(check ? { check } : {}),
-        },
-        recordedAt,
-      });
+      const make = r.citizen ? buildCitizen : build;
+      if (!make) continue;
+      const p = make(r);
+      // A text message too, where the step asks for one and the roster has a mobile number: the same notice under
+      // the phone's address, so delivery sends, records and retries it as it does an email. A citizen is reached at
+      // every contact the case gives (a phone is often all there is), whatever the step's channels.
+      const phone =
+        (r.citizen || channels.includes('sms')) && r.person.phone ? smsAddressOf(r.person.phone) : undefined;
+      const addresses = [r.person.email, phone].filter((a): a is string => a !== undefined);
+      for (const address of addresses)
+        notices.push({
+          recipient: { address, name: r.person.name },
+          at: step.at,
+          urgency: step.urgency,
+          subject: caseSubject(rec.caseId),
+          stage: step.key,
+          part: 0,
+          body: {
+            type: 'case',
+            caseId: rec.caseId,
+            kind: step.kind,
+            subjectLine: p.subjectLine,
+            rolesZh: r.rolesZh,
+            paragraphs: p.paragraphs,
+            ...(address === phone ? { sms: p.sms } : {}),
+            ...(p.link ? { link: p.link } : {}),
+            ...(check ? { check } : {}),
+          },
+          recordedAt,
+        });
     }
   }
   for (const w of directory.warnings) log.warn('case position not held', { detail: w });

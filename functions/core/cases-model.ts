@@ -59,6 +59,8 @@ export const caseRecordSchema = z.object({
   termSetAt: z.string(),
   /** When the terminal stage was entered (摘牌销号). */
   closedAt: z.string().optional(),
+  /** The end instant it was opened with (a warning's validity): still open then, it moves to the type's `endsIn`. */
+  endsAt: z.string().optional(),
   version: z.number().int().min(1),
   /** Execution generation: the execution `<caseId>_g<N>` drives the case; an older one ends quietly. */
   generation: z.number().int().min(1),
@@ -122,7 +124,12 @@ export const openCaseBodySchema = z
     term: z.union([
       z.object({ until: dateSchema }).strict(),
       z.object({ days: z.number().int().min(1).max(3650) }).strict(),
+      z.object({ minutes: z.number().int().min(1).max(1440) }).strict(),
     ]),
+    /** For a type that ends by itself (a warning's validity): when, as an instant with its offset. */
+    endsAt: z.iso
+      .datetime({ offset: true, error: '应为带时区的时间，如 2023-07-05T20:00:00+08:00' })
+      .optional(),
     fields: textFields.default({}),
     note: freeText(5000).optional(),
   })

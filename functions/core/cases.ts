@@ -35,7 +35,8 @@ import {
 import { instantLabel } from './labels.ts';
 import { beforeTermZh, termMoveZh } from './cases-messages.ts';
 import type { CaseEventBody, CasePerson, CaseRecord, HistoryEntry, OpenCaseBody } from './cases-model.ts';
-import type { Unit } from './model.ts';
+import { emailSchema, phoneSchema, type Unit } from './model.ts';
+import { smsAddressOf } from '../notices/channels.ts';
 import { workdaysOverdue } from './overdue.ts';
 import { nameIdentity } from './text.ts';
 
@@ -63,6 +64,14 @@ export function snapshotOf(r: CaseRecord): CaseSnapshot {
     progressReports: r.progressReports,
     outbox: r.outbox,
   };
+}
+
+/** A history entry's event in words: 立案, an event's title, or the end stage a case reached by itself. */
+export function historyEventZh(type: CaseType, id: string): string {
+  if (id === 'opened') return '立案';
+  if (id === 'ended')
+    return `${type.stages.find((s) => s.id === type.endsIn)?.titleZh ?? '已结束'}（到期自动结束）`;
+  return type.events.find((e) => e.id === id)?.titleZh ?? id;
 }
 
 export function requireType(types: CaseTypes, typeId: string): CaseType {
@@ -133,7 +142,8 @@ export async function startCaseExecution(caseId: string, generation: number): Pr
   await startExecutionOnce('CASE_STATE_MACHINE_ARN', caseExecutionName(caseId, generation), { caseId });
 }
 
-function checkFields(
+/** The text fields of an opening or an event against their specs: unknown, missing, too long, malformed. */
+export function checkFields(
   specs: readonly FieldSpec[],
   given: Record<string, string>,
   path: string,
@@ -145,6 +155,7 @@ function checkFields(
     if (!known.has(key)) issues.push({ field: `${path}.${key}`, problem: '不认识的字段' });
   }
   const missing: FieldSpec[] = [];
+  const malformed: string[] = [];
   for (const f of specs) {
     const v = given[f.key];
     if (v === undefined || v.trim() === '') {
@@ -153,14 +164,32 @@ function checkFields(
     }
     if (v.length > f.maxLength)
       issues.push({ field: `${path}.${f.key}`, problem: `不能超过${f.maxLength}个字符` });
+    const problem = formatProblem(f, v);
+    if (problem) {
+      issues.push({ field: `${path}.${f.key}`, problem });
+      malformed.push(`${f.labelZh}${problem}`);
+    }
   }
   for (const f of missing) issues.push({ field: `${path}.${f.key}`, problem: `必填：${f.labelZh}` });
   if (issues.length === 0) return;
   const zh =
     missing.length > 0
       ? `${ruleZh ? `${ruleZh}，` : ''}缺少：${missing.map((f) => f.labelZh).join('、')}`
-      : '请求内容有误';
+      : malformed.length > 0
+        ? malformed.join('；')
+        : '请求内容有误';
   throw new ValidationError(`invalid ${path}`, zh, issues);
+}
+
+/**
+ * A field with a format: a mobile number must be one a text message reaches (a landline would leave the person
+ * silently unreached), an email address one the roster would accept.
+ */
+function formatProblem(f: FieldSpec, value: string): string | undefined {
+  if (f.format === 'mobile' && (!phoneSchema.safeParse(value).success || !smsAddressOf(value)))
+    return '不是有效的手机号码（须为能接收短信的手机号，如 13800000001）';
+  if (f.format === 'email' && !emailSchema.safeParse(value).success) return '不是有效的电子邮箱地址';
+  return undefined;
 }
 
 async function townOf(unit: Unit, explicit: string | undefined): Promise<string> {
@@ -243,6 +272,20 @@ export async function openCase(
   const now = clock.now();
   const nowIso = toShanghaiIso(now);
   if ('until' in body.term) parseDate(body.term.until);
+  const inMinutes = 'minutes' in body.term;
+  if (inMinutes !== (type.termGiven === 'minutes'))
+    throw new ValidationError('term in the wrong form', `${type.termLabelZh}的写法不对`, [
+      {
+        field: 'term',
+        problem: inMinutes
+          ? '此类案件的期限应为日期（until）或天数（days）'
+          : '此类案件的期限应为分钟数（minutes）',
+      },
+    ]);
+  if (body.endsAt !== undefined && (!type.endsIn || Date.parse(body.endsAt) <= now.getTime()))
+    throw new ValidationError('bad endsAt', '结束时间无效', [
+      { field: 'endsAt', problem: type.endsIn ? '应晚于当前时间' : '此类案件没有结束时间' },
+    ]);
   const { term, movedFrom: termMovedFrom } = termFrom(type, body.term, nowIso);
   if (Date.parse(term) <= now.getTime())
     throw new ValidationError('term in the past', `${type.termLabelZh}必须晚于当前时间`, [
@@ -306,6 +349,7 @@ export async function openCase(
       originalTerm: term,
       ...(termMovedFrom ? { termMovedFrom } : {}),
       termSetAt: nowIso,
+      ...(body.endsAt ? { endsAt: toShanghaiIso(new Date(body.endsAt)) } : {}),
       version: 1,
       generation: 1,
       // The first execution is about to start: it runs now.

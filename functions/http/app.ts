@@ -13,6 +13,7 @@ import { registerOverdueRoutes } from './routes/overdue.ts';
 import { registerOverviewRoutes } from './routes/overview.ts';
 import { registerConsoleRoutes } from './routes/console.ts';
 import { registerUnitRoutes } from './routes/units.ts';
+import { registerWarningRoutes } from './routes/warnings.ts';
 
 /** All routes of the HTTP API; each area registers its routes from its own module under routes/. */
 export function buildRouter(catalog: Catalog): Router {
@@ -33,6 +34,7 @@ export function buildRouter(catalog: Catalog): Router {
   registerAssessmentRoutes(router, catalog);
   registerOverviewRoutes(router, catalog);
   registerCalendarRoutes(router, catalog);
+  registerWarningRoutes(router);
   registerConsoleRoutes(router);
   registerOpenApiRoute(router);
   return router;

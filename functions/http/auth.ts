@@ -47,6 +47,24 @@ export function requireAdmin(req: ApiRequest): Principal & { kind: 'admin' } {
   return { kind: 'admin', name: 'local-admin' };
 }
 
+/** The OAuth scope a machine client (the water or weather bureau's system) needs to issue and lift warnings. */
+export const WARNING_SCOPE = 'safeduty/warnings';
+
+/**
+ * Who may issue a warning: an administrator, or on AWS a machine client of the user pool (client credentials) whose
+ * token carries the warnings scope — the issuing bureau's system calls the API itself. Locally the admin token.
+ */
+export function requireWarningIssuer(req: ApiRequest): Principal & { kind: 'admin' } {
+  const claims = req.event.requestContext.authorizer?.jwt?.claims;
+  if (process.env.AUTH_MODE === 'cognito' && claims && claims['cognito:groups'] === undefined) {
+    const scopes = String(claims.scope ?? '').split(' ');
+    if (!scopes.includes(WARNING_SCOPE))
+      throw new ForbiddenError('token lacks the warnings scope', '没有发布预警的权限');
+    return { kind: 'admin', name: `integration:${String(claims.client_id ?? 'unknown')}` };
+  }
+  return requireAdmin(req);
+}
+
 /** A unit's signed link: 403 when forged or tampered, 410 when expired or signed with a retired key. */
 export async function requireLink(token: string): Promise<LinkPayload> {
   const check = verifyLink(token, await linkKeys(), clock.nowMs());

@@ -5,7 +5,7 @@
  */
 import { ACTOR_ZH, type Actor, type CaseEvent, type CaseType } from '../../workflows/cases/schema.ts';
 import type { CaseRecord, CaseEventBody } from '../core/cases-model.ts';
-import { allowedEvents, caseSummary } from '../core/cases.ts';
+import { allowedEvents, caseSummary, historyEventZh } from '../core/cases.ts';
 import { instantLabel } from '../core/labels.ts';
 import { escapeHtml, page } from './pages.ts';
 
@@ -46,6 +46,31 @@ function eventForm(ev: CaseEvent, action: string): string {
   );
 }
 
+/**
+ * One tap per person: a button that names who answers (the unit's principal, its contact), and a short form for
+ * anyone else on duty. Big enough to hit on a phone in the dark.
+ */
+function oneTapForm(
+  ev: CaseEvent,
+  action: string,
+  people: readonly { name: string; roleZh: string }[],
+): string {
+  const button =
+    'style="display:block;width:100%;font-size:1.2rem;padding:.9rem;margin:.6rem 0;background:#b71c1c;color:#fff;border:0;border-radius:.4rem"';
+  const hidden = `<input type="hidden" name="event" value="${escapeHtml(ev.id)}">`;
+  const taps = people.map(
+    (p) =>
+      `<form method="post" action="${escapeHtml(action)}">${hidden}` +
+      `<input type="hidden" name="personName" value="${escapeHtml(p.name)}">` +
+      `<button type="submit" ${button}>我是${escapeHtml(p.name)}（${escapeHtml(p.roleZh)}），${escapeHtml(ev.titleZh)}</button></form>`,
+  );
+  const other =
+    `<form method="post" action="${escapeHtml(action)}" style="margin-top:1rem">${hidden}` +
+    `<p><label>其他值班人员：姓名<br><input name="personName" maxlength="100" required ${input}></label></p>` +
+    `<p><button type="submit">${escapeHtml(ev.titleZh)}</button></p></form>`;
+  return `<div style="margin:1rem 0">${taps.join('')}${other}</div>`;
+}
+
 export function casePage(options: {
   type: CaseType;
   record: CaseRecord;
@@ -54,11 +79,12 @@ export function casePage(options: {
   unitName: string;
   /** Where the forms post, with the link token. */
   action: string;
+  /** Who may answer a one-tap event for the unit (its principal and contact). */
+  people?: { name: string; roleZh: string }[];
 }): string {
   const { type, record: r, role } = options;
   const s = caseSummary(type, r, options.now);
-  const titleOf = (id: string) =>
-    id === 'opened' ? '立案' : (type.events.find((e) => e.id === id)?.titleZh ?? id);
+  const titleOf = (id: string) => historyEventZh(type, id);
   // What the case is about, as it was opened: the hazard (or house), its grade, where it is.
   const about = type.openFields
     .filter((f) => (r.fields[f.key] ?? '').trim())
@@ -85,18 +111,28 @@ export function casePage(options: {
     role === 'admin'
       ? '<p>管理员请通过管理接口或命令行办理。</p>'
       : mine.length > 0
-        ? mine.map((ev) => eventForm(ev, options.action)).join('')
+        ? mine
+            .map((ev) =>
+              ev.oneTap && options.people
+                ? oneTapForm(ev, options.action, options.people)
+                : eventForm(ev, options.action),
+            )
+            .join('')
         : `<p>${s.status === 'closed' ? '案件已办结。' : '当前没有需要贵单位办理的事项。'}</p>`;
+  // A one-tap answer (a warning) comes first, above the fold of a phone: the details follow for who wants them.
+  const tapFirst = options.people !== undefined && mine.some((e) => e.oneTap);
+  const todo = `<h2 style="font-size:1.1rem">可办理事项</h2>${forms}`;
   return page(
     r.title,
     `<p><strong>${escapeHtml(options.unitName)}</strong>（${escapeHtml(ACTOR_ZH[role])}）</p>` +
+      (tapFirst ? todo : '') +
       (about.length > 0
         ? `<div class="box"><strong>案件内容</strong><p>${about.map(escapeHtml).join('<br>')}</p></div>`
         : '') +
       `<div class="box"><p>${facts.map(escapeHtml).join('<br>')}</p></div>` +
       `<h2 style="font-size:1.1rem">办理记录</h2>` +
       (history.length > 0 ? `<ul>${history.join('')}</ul>` : '<p>暂无。</p>') +
-      `<h2 style="font-size:1.1rem">可办理事项</h2>${forms}`,
+      (tapFirst ? '' : todo),
   );
 }
 

@@ -6,7 +6,7 @@ import {
 } from '../adapters/idempotency.ts';
 import { clock } from '../core/clock.ts';
 import { ConflictError, UnprocessableError, ValidationError } from '../core/errors.ts';
-import { requireAdmin, requireLink } from './auth.ts';
+import { requireLink, requireWarningIssuer } from './auth.ts';
 import type { ApiRequest, ApiResult } from './types.ts';
 
 /**
@@ -55,7 +55,8 @@ export function fingerprint(req: ApiRequest): string {
 async function recheckCredentials(req: ApiRequest): Promise<void> {
   const link = req.headers['x-safeduty-link'];
   if (link) await requireLink(link);
-  else if (req.headers.authorization || req.event.requestContext.authorizer?.jwt?.claims) requireAdmin(req);
+  else if (req.headers.authorization || req.event.requestContext.authorizer?.jwt?.claims)
+    requireWarningIssuer(req);
 }
 
 export async function withIdempotency(req: ApiRequest, run: () => Promise<ApiResult>): Promise<ApiResult> {

@@ -66,6 +66,7 @@ const SECURITY: Record<RouteAuth, Json[]> = {
   admin: [{ admin: [] }],
   link: [{}],
   'admin-or-link': [{ admin: [] }, { unitLink: [] }],
+  'admin-or-integration': [{ admin: [] }, { integration: ['safeduty/warnings'] }],
   public: [{}],
 };
 
@@ -210,6 +211,19 @@ export function buildOpenApi(router: Router, info: { version: string }): Json {
           description:
             'On AWS a Cognito user-pool token (ID or access token) of a member of the safeduty-admins group; ' +
             'locally the admin token `npm start` prints.',
+        },
+        integration: {
+          type: 'oauth2',
+          description:
+            'On AWS: a machine client of the Cognito user pool (client credentials, scope `safeduty/warnings`), ' +
+            "for the issuing bureau's own system; its access token goes in `Authorization: Bearer`. Locally the " +
+            'admin token stands in for it.',
+          flows: {
+            clientCredentials: {
+              tokenUrl: '<CognitoDomain>/oauth2/token',
+              scopes: { 'safeduty/warnings': 'issue and lift warnings' },
+            },
+          },
         },
         unitLink: {
           type: 'apiKey',

@@ -5,7 +5,8 @@ import type { ApiRequest, ApiResult } from './types.ts';
 export type RouteHandler = (req: ApiRequest) => Promise<ApiResult>;
 
 /** Who may call a route: an administrator, a unit through its signed link, either of them, or anyone. */
-export type RouteAuth = 'admin' | 'link' | 'admin-or-link' | 'public';
+/** `admin-or-integration`: also a machine client with the warnings scope (an issuing bureau's system). */
+export type RouteAuth = 'admin' | 'link' | 'admin-or-link' | 'admin-or-integration' | 'public';
 
 /**
  * What /openapi.json says about a route. The schemas are the ones the route validates with, so the document

@@ -88,6 +88,8 @@ const caseNoticeSchema = z
     paragraphs: z.array(z.string()).min(1),
     /** A signed case link for the party the reader speaks for. */
     link: z.object({ unitId: z.string(), expires: z.string() }).strict().optional(),
+    /** The text-message wording (without the link), where the case also sends by SMS. */
+    sms: z.string().optional(),
     /** Reminders and escalations are dropped when the case has moved on before delivery. */
     check: z
       .object({ stage: z.string(), visit: z.number().int(), requestSeq: z.number().int().optional() })
@@ -123,6 +125,38 @@ const calendarMissingSchema = z
   })
   .strict();
 
+/** One row of a roll-up: a town or a department, and its units' day. */
+const rollupRowSchema = z
+  .object({
+    nameZh: z.string(),
+    owed: z.number().int().min(0),
+    reported: z.number().int().min(0),
+    late: z.number().int().min(0),
+    missing: z.number().int().min(0),
+    /** The sum of the duty's sum field over the reports (hidden dangers found). */
+    sum: z.number().min(0).optional(),
+  })
+  .strict();
+export type RollupRow = z.infer<typeof rollupRowSchema>;
+
+/** To 安委办: a daily duty's day summed up, per town and per supervising department. */
+const cycleRollupSchema = z
+  .object({
+    type: z.literal('cycle-rollup'),
+    dutyId: z.string(),
+    periodKey: z.string(),
+    titleZh: z.string(),
+    deadline: z.string(),
+    sumLabelZh: z.string().optional(),
+    total: rollupRowSchema,
+    byTown: z.array(rollupRowSchema).max(500),
+    byDepartment: z.array(rollupRowSchema).max(500),
+    /** Units not reported, first of them by name (the overdue list has them all). */
+    missingUnits: z.array(z.string()).max(20),
+  })
+  .strict();
+export type CycleRollupBody = z.infer<typeof cycleRollupSchema>;
+
 export const noticeBodySchema = z.discriminatedUnion('type', [
   cycleReminderSchema,
   cycleEscalationSchema,
@@ -130,6 +164,7 @@ export const noticeBodySchema = z.discriminatedUnion('type', [
   caseNoticeSchema,
   deliveryProblemSchema,
   calendarMissingSchema,
+  cycleRollupSchema,
 ]);
 export type NoticeBody = z.infer<typeof noticeBodySchema>;
 export type CycleReminderBody = z.infer<typeof cycleReminderSchema>;

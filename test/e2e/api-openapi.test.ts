@@ -149,6 +149,11 @@ describe('each request example against the live route', () => {
       ),
     }),
     'POST /cases': () => ({}),
+    // A red warning to the example towns; then lifted.
+    'POST /warnings': () => ({}),
+    'POST /warnings/{id}/lift': ({ created }) => ({
+      id: String(created.get('POST /warnings')?.warningId ?? ''),
+    }),
     // A made-up 2027 (the example says so); the runtime of this file is its own.
     'PUT /calendar/{year}': () => ({}),
     'POST /duties': () => ({}),

@@ -793,6 +793,8 @@ describe('safeduty CDK app (bundling skipped)', () => {
         ]),
       );
       expect(open).not.toEqual(expect.arrayContaining(['PUT /units/{id}']));
+      // A warning may come from the issuing bureau's system, but only with a token the authorizer checked.
+      expect(open).not.toEqual(expect.arrayContaining(['POST /warnings']));
       for (const r of shadowedAdmin)
         expect(byKey.get(`${r.method} ${r.path}`)?.Properties).toMatchObject({ AuthorizationType: 'JWT' });
       // Each open route carries its own narrow cdk-nag acknowledgment, with the reason.
@@ -809,6 +811,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Audience: [
             { Ref: logicalId(built.stateless.api.userPoolClient) },
             { Ref: logicalId(built.stateless.api.consoleClient) },
+            { Ref: logicalId(built.stateless.api.warningIssuerClient) },
           ],
           Issuer: {
             'Fn::Join': [
@@ -866,7 +869,7 @@ describe('safeduty CDK app (bundling skipped)', () => {
         GroupName: 'safeduty-admins',
         UserPoolId: { Ref: logicalId(built.stateless.api.userPool) },
       });
-      stateless.resourceCountIs('AWS::Cognito::UserPoolClient', 2);
+      stateless.resourceCountIs('AWS::Cognito::UserPoolClient', 3);
       const client = stateless.findResources('AWS::Cognito::UserPoolClient')[
         logicalId(built.stateless.api.userPoolClient)
       ] as { Properties: Record<string, unknown> } | undefined;
@@ -876,6 +879,25 @@ describe('safeduty CDK app (bundling skipped)', () => {
         EnableTokenRevocation: true,
       });
       expect(client?.Properties).not.toHaveProperty('AllowedOAuthFlows');
+    });
+
+    it("lets the issuing bureau's system call the warnings routes as itself: client credentials for one scope", () => {
+      stateless.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+        Identifier: 'safeduty',
+        Scopes: [{ ScopeName: 'warnings', ScopeDescription: Match.anyValue() }],
+      });
+      const client = stateless.findResources('AWS::Cognito::UserPoolClient')[
+        logicalId(built.stateless.api.warningIssuerClient)
+      ] as { Properties: Record<string, unknown> } | undefined;
+      expect(client?.Properties).toMatchObject({
+        GenerateSecret: true,
+        AllowedOAuthFlows: ['client_credentials'],
+        // `<resource server>/warnings`: the server's identifier is `safeduty`, asserted above.
+        AllowedOAuthScopes: [
+          { 'Fn::Join': ['', [{ Ref: expect.stringMatching(/ApiResourceServer/) }, '/warnings']] },
+        ],
+        AllowedOAuthFlowsUserPoolClient: true,
+      });
     });
 
     it('tells the api function the admin group and the pool, so it can check claims and tokens', () => {
@@ -894,6 +916,8 @@ describe('safeduty CDK app (bundling skipped)', () => {
                     { Ref: logicalId(built.stateless.api.userPoolClient) },
                     ',',
                     { Ref: logicalId(built.stateless.api.consoleClient) },
+                    ',',
+                    { Ref: logicalId(built.stateless.api.warningIssuerClient) },
                   ],
                 ],
               },
@@ -1223,5 +1247,119 @@ describe('settings', () => {
       region: 'ap-southeast-1',
       linkSecretParameter: '/safeduty/link-secret',
     });
+  });
+});
+
+describe('text messages (SMS)', () => {
+  const fnOf = (built: SafedutyApp, name: HandlerName) =>
+    Template.fromStack(built.stateless).findResources('AWS::Lambda::Function')[
+      logicalId(built.stateless.functions[name])
+    ] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+  const smsStatements = (built: SafedutyApp, name: HandlerName) =>
+    statementsOfRole(
+      Template.fromStack(built.stateless),
+      logicalId(built.stateless.functions[name].role!),
+    ).filter((s) => actionsOf(s).some((a) => a.startsWith('sms-voice:')));
+  const nagFindings = (built: SafedutyApp) =>
+    [new AwsSolutionsChecks(undefined, { verbose: true }), new ServerlessChecks(undefined, { verbose: true })]
+      .flatMap((pack) => pack.validateScope(built.app).violations)
+      .map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+
+  it('are not sent without an origination identity: no permission, no variables', () => {
+    const built = buildApp({ context: CONTEXT, env: {} });
+    for (const [name] of registry) {
+      expect(smsStatements(built, name), name).toEqual([]);
+      expect(Object.keys(fnOf(built, name).Properties.Environment.Variables), name).not.toContain(
+        'SMS_ORIGINATION_IDENTITY',
+      );
+    }
+  });
+
+  it('go from the configured pool only: SendTextMessage on that pool, for the delivery function alone', () => {
+    const built = buildApp({
+      context: {
+        ...CONTEXT,
+        'safeduty:smsOriginationIdentity': 'pool-0123456789abcdef0123456789abcdef',
+        'safeduty:smsConfigurationSet': 'safeduty-sms',
+        'safeduty:smsSignature': '襄垣县应急局',
+      },
+      env: {},
+    });
+    expect(fnOf(built, 'deliver').Properties.Environment.Variables).toMatchObject({
+      SMS_ORIGINATION_IDENTITY: 'pool-0123456789abcdef0123456789abcdef',
+      SMS_CONFIGURATION_SET: 'safeduty-sms',
+      SMS_SIGNATURE: '襄垣县应急局',
+    });
+    const statements = smsStatements(built, 'deliver');
+    expect(statements).toHaveLength(1);
+    expect(actionsOf(statements[0]!)).toEqual(['sms-voice:SendTextMessage']);
+    expect(statements[0]!.Effect).toBe('Allow');
+    const resources = resourcesOf(statements[0]!);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toContain(':sms-voice:');
+    expect(JSON.stringify(resources[0])).toContain(':pool/pool-0123456789abcdef0123456789abcdef');
+    for (const [name] of registry)
+      if (name !== 'deliver') {
+        expect(smsStatements(built, name), name).toEqual([]);
+        expect(Object.keys(fnOf(built, name).Properties.Environment.Variables), name).not.toContain(
+          'SMS_ORIGINATION_IDENTITY',
+        );
+      }
+    expect(nagFindings(built)).toEqual([]);
+  });
+
+  it('name an ARN as given, and a sender ID in the countries it is registered for (acknowledged to cdk-nag)', () => {
+    const arn = 'arn:aws:sms-voice:ap-southeast-1:123456789012:phone-number/phone-0123456789abcdef';
+    const byArn = buildApp({ context: { ...CONTEXT, 'safeduty:smsOriginationIdentity': arn }, env: {} });
+    expect(resourcesOf(smsStatements(byArn, 'deliver')[0]!)).toEqual([arn]);
+    expect(Object.keys(fnOf(byArn, 'deliver').Properties.Environment.Variables)).not.toContain(
+      'SMS_CONFIGURATION_SET',
+    );
+
+    const bySender = buildApp({
+      context: { ...CONTEXT, 'safeduty:smsOriginationIdentity': 'XYAJJ' },
+      env: {},
+    });
+    expect(JSON.stringify(resourcesOf(smsStatements(bySender, 'deliver')[0]!))).toContain(
+      ':sender-id/XYAJJ/*',
+    );
+    expect(nagFindings(bySender)).toEqual([]);
+    const role = Template.fromStack(bySender.stateless).findResources('AWS::IAM::Role')[
+      logicalId(bySender.stateless.functions.deliver.role!)
+    ];
+    expect(role).toMatchObject({
+      Metadata: {
+        cdk_nag: {
+          rules_to_suppress: expect.arrayContaining([
+            expect.objectContaining({
+              id: expect.stringMatching(
+                /^AwsSolutions-IAM5\[Resource::arn:.*:sms-voice:.*:sender-id\/XYAJJ\/\*\]$/,
+              ),
+              reason: expect.stringMatching(/sender ID/),
+            }),
+          ]),
+        },
+      },
+    });
+  });
+
+  it('refuse an identity IAM cannot name, and a configuration set without an identity', () => {
+    const context = (overrides: Record<string, unknown>) => (key: string) =>
+      ({ ...CONTEXT, ...overrides })[key as keyof typeof CONTEXT];
+    expect(() => loadSettings(context({ 'safeduty:smsOriginationIdentity': '+8613800000000' }), {})).toThrow(
+      /safeduty:smsOriginationIdentity .*give the phone number's id \(phone-…\) or ARN/,
+    );
+    expect(() => loadSettings(context({ 'safeduty:smsConfigurationSet': 'safeduty-sms' }), {})).toThrow(
+      /safeduty:smsConfigurationSet .* is set but safeduty:smsOriginationIdentity .* is not/,
+    );
+    expect(() => loadSettings(context({ 'safeduty:smsSignature': '【襄垣县安委办】' }), {})).toThrow(
+      /safeduty:smsSignature .*without 【】/,
+    );
+    expect(
+      loadSettings(context({}), {
+        SAFEDUTY_SMS_ORIGINATION_IDENTITY: 'pool-0123456789abcdef',
+        SAFEDUTY_SMS_CONFIGURATION_SET: 'safeduty-sms',
+      }),
+    ).toMatchObject({ smsOriginationIdentity: 'pool-0123456789abcdef', smsConfigurationSet: 'safeduty-sms' });
   });
 });

@@ -1,6 +1,6 @@
 import { createSign, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { requireAdmin } from '../../functions/http/auth.ts';
+import { requireAdmin, requireWarningIssuer } from '../../functions/http/auth.ts';
 import { attachVerifiedClaims, useJwks, verifyCognitoJwt } from '../../functions/http/jwt.ts';
 import type { ApiEvent, ApiRequest } from '../../functions/http/types.ts';
 
@@ -26,6 +26,36 @@ function request(claims?: Record<string, unknown>, headers: Record<string, strin
 const saved = { ...process.env };
 afterEach(() => {
   process.env = { ...saved };
+});
+
+describe('requireWarningIssuer: an administrator, or the issuing system with the warnings scope', () => {
+  beforeEach(() => {
+    process.env.AUTH_MODE = 'cognito';
+  });
+
+  it('accepts a machine client whose token carries safeduty/warnings, as itself', () => {
+    expect(requireWarningIssuer(request({ client_id: 'abc123', scope: 'safeduty/warnings' }))).toEqual({
+      kind: 'admin',
+      name: 'integration:abc123',
+    });
+  });
+
+  it('refuses a token without the scope (another client, a user outside the admin group) with 403', () => {
+    expect(() => requireWarningIssuer(request({ client_id: 'abc123', scope: 'safeduty/other' }))).toThrow(
+      expect.objectContaining({ messageZh: '没有发布预警的权限' }),
+    );
+    expect(() =>
+      requireWarningIssuer(
+        request({ sub: 'u1', scope: 'aws.cognito.signin.user.admin', 'cognito:username': 'li' }),
+      ),
+    ).toThrow(expect.objectContaining({ messageZh: '没有发布预警的权限' }));
+  });
+
+  it('takes an administrator as requireAdmin does', () => {
+    expect(
+      requireWarningIssuer(request({ 'cognito:groups': ['safeduty-admins'], email: 'admin@example.gov.cn' })),
+    ).toEqual({ kind: 'admin', name: 'admin@example.gov.cn' });
+  });
 });
 
 describe('requireAdmin with AUTH_MODE=cognito (claims from the API Gateway JWT authorizer)', () => {

@@ -218,16 +218,44 @@ describe('the plan of a major-hazard case', () => {
     ]);
   });
 
-  it('plans a self-built house like a building: 一栋一策 plan, rectification, per-building acceptance', () => {
+  it('plans a self-built house like a building: 双通知、一报告, 一栋一策 plan, rectification, acceptance', () => {
     expect(house.stages.map((s) => s.id)).toEqual([
+      'awaiting-notices',
+      'awaiting-report',
       'awaiting-plan',
       'rectifying',
       'awaiting-acceptance',
       'closed',
     ]);
+    expect(house.initialStage).toBe('awaiting-notices');
+    // Written notices served within 3 working days of listing, the report 2 working days after that.
+    const notices = planCase(house, snapshot({ stage: 'awaiting-notices' }));
+    expect(notices.stage.actionZh).toBe('向产权人和使用人（经营者）书面送达隐患整治通知（双通知）');
+    expect(notices.deadline).toBe('2023-03-09T18:00:00+08:00');
+    expect(notices.steps.filter((s) => s.kind === 'escalation').map((s) => s.positions.join('+'))).toEqual([
+      'responsible.principal',
+      'responsible.principal+supervising.principal',
+      'supervising.principal+leader-in-charge',
+      'leader-in-charge+safety-office',
+    ]);
+    const report = planCase(
+      house,
+      snapshot({ stage: 'awaiting-report', visit: 2, stageEnteredAt: '2023-03-09T10:00:00+08:00' }),
+    );
+    expect(report.deadline).toBe('2023-03-13T18:00:00+08:00');
     const plan = planCase(house, snapshot());
     expect(plan.stage.actionZh).toBe('制定并报送“一栋一策”整治方案');
     expect(plan.deadline).toBe('2023-03-20T18:00:00+08:00');
+    // The owner and the occupant are reminded before the term and told once after it; the ladder goes on without them.
+    const rect = planCase(house, snapshot({ stage: 'rectifying', visit: 4 }));
+    expect(rect.steps.map((s) => `${s.kind}-${s.level} ${s.positions.join('+')}`)).toEqual([
+      'reminder-1 responsible.contact+owner+occupant',
+      'reminder-2 responsible.contact+owner+occupant',
+      'escalation-1 responsible.principal+owner+occupant',
+      'escalation-2 responsible.principal+supervising.principal',
+      'escalation-3 supervising.principal+leader-in-charge',
+      'escalation-4 leader-in-charge+safety-office',
+    ]);
   });
 });
 
@@ -288,5 +316,34 @@ describe('what is due now', () => {
   it('reads the escalation level back from a step key', () => {
     expect(escalationLevelOfKey('v1.awaiting-plan.escalation-3@20230320T1800')).toBe(3);
     expect(escalationLevelOfKey('v1.awaiting-plan.reminder-2@20230320T1800')).toBe(0);
+  });
+});
+
+describe('a clock in minutes (预警叫应)', () => {
+  const warning = types.get('warning-response') as CaseType;
+
+  it('takes a term in minutes, to the minute, on a holiday night too', () => {
+    // 1 October 2023, National Day, 23:50: the term is not moved to a working day.
+    expect(termFrom(warning, { minutes: 15 }, '2023-10-01T23:50:00+08:00')).toEqual({
+      term: '2023-10-02T00:05:00+08:00',
+    });
+  });
+
+  it('escalates at the exact minutes, day or night, as immediate mail', () => {
+    const plan = planCase(
+      warning,
+      snapshot({
+        stage: 'awaiting-response',
+        stageEnteredAt: '2023-10-01T23:50:00+08:00',
+        term: '2023-10-02T00:05:00+08:00',
+        termSetAt: '2023-10-01T23:50:00+08:00',
+        outbox: [{ seq: 0, eventId: 'opened', at: '2023-10-01T23:50:00+08:00' }],
+      }),
+    );
+    expect(plan.steps.map((s) => [s.kind, s.level, s.at, s.urgency, s.positions.join('+')])).toEqual([
+      ['notice', 0, '2023-10-01T23:50:00+08:00', 'immediate', 'responsible.principal+responsible.contact'],
+      ['escalation', 1, '2023-10-02T00:05:00+08:00', 'immediate', 'responsible.principal+leader-in-charge'],
+      ['escalation', 2, '2023-10-02T00:20:00+08:00', 'immediate', 'leader-in-charge+safety-office'],
+    ]);
   });
 });

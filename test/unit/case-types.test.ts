@@ -25,12 +25,13 @@ function issuesOf(types: unknown[]): { typeId?: string; field: string; problem: 
 describe('built-in case types', () => {
   const types = loadCaseTypes();
 
-  it('has the four types of the notice, validated', () => {
+  it('has the five types of the notice, validated', () => {
     expect(types.types.map((t) => t.id)).toEqual([
       'major-hazard-rectification',
       'self-built-house-rectification',
       'accident-follow-up',
       'whistle-blower-report',
+      'warning-response',
     ]);
     expect(types.get('major-hazard-rectification')?.initialStage).toBe('awaiting-plan');
     expect(types.get('nope')).toBeUndefined();
@@ -91,7 +92,7 @@ describe('built-in case types', () => {
 
 describe('case type schema', () => {
   it('accepts the built-in file as data', () => {
-    expect(parseCaseTypes(builtIn, 'built-in').map((t) => t.id)).toHaveLength(4);
+    expect(parseCaseTypes(builtIn, 'built-in').map((t) => t.id)).toHaveLength(5);
   });
 
   it('rejects an event from or to an unknown stage, naming the type and the field', () => {
@@ -211,6 +212,7 @@ describe("a deployment's own case types", () => {
       'self-built-house-rectification',
       'accident-follow-up',
       'whistle-blower-report',
+      'warning-response',
     ]);
     const plan = types.get('major-hazard-rectification')?.stages.find((s) => s.id === 'awaiting-plan');
     expect(plan?.deadline).toMatchObject({ type: 'workdays-after-entry', n: 7 });
@@ -228,6 +230,7 @@ describe("a deployment's own case types", () => {
       'self-built-house-rectification',
       'accident-follow-up',
       'whistle-blower-report',
+      'warning-response',
       'fire-hazard-rectification',
     ]);
     const replaced = loadCaseTypes({ file: write({ mode: 'replace', types: [fire] }) });

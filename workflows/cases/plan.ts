@@ -1,13 +1,19 @@
 import { TrackedCalendar } from '../tracked-calendar.ts';
 import { addDays, shanghaiDateOf, shanghaiInstant, toShanghaiIso } from '../calendar.ts';
-import type { Offset } from '../catalog/schema.ts';
 import {
   DeliverySchedule,
   loadDeliveryPolicy,
   type DeliveryPolicy,
   type Urgency,
 } from '../delivery/policy.ts';
-import type { CaseDeadlineRule, CaseEscalationLevel, CasePosition, CaseType, Stage } from './schema.ts';
+import type {
+  CaseDeadlineRule,
+  CaseEscalationLevel,
+  CasePosition,
+  CaseType,
+  Offset,
+  Stage,
+} from './schema.ts';
 import { stageOf } from './index.ts';
 
 /** What planning needs to know about a case: a projection of its record. */
@@ -70,6 +76,7 @@ export function offsetFrom(
   cal: TrackedCalendar = new TrackedCalendar(),
 ): string {
   const d = new Date(deadline);
+  if (o.unit === 'minutes') return toShanghaiIso(new Date(d.getTime() + o.amount * 60_000));
   if (o.unit === 'hours') return toShanghaiIso(new Date(d.getTime() + o.amount * 3_600_000));
   const date = shanghaiDateOf(d);
   const time = o.at ?? deadline.slice(11, 16);
@@ -114,13 +121,17 @@ export function termOn(type: CaseType, date: string, cal: TrackedCalendar = new 
   };
 }
 
-/** A term given when a case is opened: a date or a number of days from the opening. */
+/**
+ * A term given when a case is opened: a date or a number of days from the opening, or (a type whose term is given in
+ * minutes) minutes from the opening, to the minute.
+ */
 export function termFrom(
   type: CaseType,
-  term: { until: string } | { days: number },
+  term: { until: string } | { days: number } | { minutes: number },
   openedAt: string,
   cal: TrackedCalendar = new TrackedCalendar(),
 ): Term {
+  if ('minutes' in term) return { term: toShanghaiIso(new Date(Date.parse(openedAt) + term.minutes * 60_000)) };
   if ('until' in term) return termOn(type, term.until, cal);
   return termOn(type, addDays(shanghaiDateOf(new Date(openedAt)), term.days), cal);
 }
@@ -139,15 +150,20 @@ function clockSteps(
   escalation: CaseEscalationLevel[],
   from: string,
   schedule: DeliverySchedule,
+  immediate = false,
 ): CaseStep[] {
   const cal = schedule.cal;
+  // An immediate clock is not placed on routine moments: each step goes out at its own instant, day or night.
+  const exact = (ms: number) => ({ at: ms, urgency: 'immediate' as const });
   const steps: CaseStep[] = [];
   const tag = compact(deadline);
   reminders.forEach((r, i) => {
     const catalogAt = offsetFrom(deadline, r, cal);
     // A reminder planned before the schedule started would arrive with (or before) the news it reminds of.
     if (Date.parse(catalogAt) < Date.parse(from)) return;
-    const place = schedule.placeReminder(Date.parse(catalogAt), Date.parse(deadline), Date.parse(from));
+    const place = immediate
+      ? exact(Date.parse(catalogAt))
+      : schedule.placeReminder(Date.parse(catalogAt), Date.parse(deadline), Date.parse(from));
     if (!place) return;
     steps.push({
       key: `${prefix}.reminder-${i + 1}@${tag}`,
@@ -165,7 +181,12 @@ function clockSteps(
       track,
       kind: 'escalation',
       level: e.level,
-      ...placed(schedule, schedule.placeEscalation(Date.parse(offsetFrom(deadline, e.offset, cal)))),
+      ...placed(
+        schedule,
+        immediate
+          ? exact(Date.parse(offsetFrom(deadline, e.offset, cal)))
+          : schedule.placeEscalation(Date.parse(offsetFrom(deadline, e.offset, cal))),
+      ),
       positions: [...e.notify],
       deadline,
     });
@@ -232,6 +253,7 @@ export function planCase(
         stage.escalation,
         from,
         schedule,
+        stage.urgency === 'immediate',
       ),
     );
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clauseSchema, offsetSchema, unitKindSchema, type Offset } from '../catalog/schema.ts';
+import { clauseSchema, offsetSchema as dutyOffsetSchema, unitKindSchema } from '../catalog/schema.ts';
 
 /**
  * Case types are data: stages, the events that move a case between them (and who may send each), each stage's
@@ -13,6 +13,9 @@ import { clauseSchema, offsetSchema, unitKindSchema, type Offset } from '../cata
  * Positions a case message can be addressed to, relative to the case: its responsible unit (an enterprise, or the
  * town for a self-built house) and its supervising unit (the department that listed it). Who holds a position is
  * data on the units and the leader records; a position nobody holds falls back to 安委办 (labelled as such).
+ *
+ * `owner` and `occupant` are people named on the case itself, not roster units: a self-built house's 产权人 and its
+ * 使用人（经营者）, citizens who bear the primary responsibility for the building (CITIZEN_POSITIONS).
  */
 export const CASE_POSITIONS = [
   'responsible.contact',
@@ -22,6 +25,8 @@ export const CASE_POSITIONS = [
   'supervising.principal',
   'leader-in-charge',
   'safety-office',
+  'owner',
+  'occupant',
 ] as const;
 export const casePositionSchema = z.enum(CASE_POSITIONS);
 export type CasePosition = z.infer<typeof casePositionSchema>;
@@ -34,7 +39,22 @@ export const CASE_POSITION_ZH: Record<CasePosition, string> = {
   'supervising.principal': '监管部门负责人',
   'leader-in-charge': '分管县领导',
   'safety-office': '县安委办',
+  owner: '产权人',
+  occupant: '使用人（经营者）',
 };
+
+/**
+ * Positions held by a citizen named on the case. Read from the case's open fields `<position>Name`,
+ * `<position>Phone` (format `mobile`, reached by SMS) and `<position>Email` (format `email`). They get a plain-words
+ * message without a link (they are no party to the case), and a vacant one is skipped: a citizen's message never
+ * goes to 安委办 in their place.
+ */
+export const CITIZEN_POSITIONS = ['owner', 'occupant'] as const;
+export type CitizenPosition = (typeof CITIZEN_POSITIONS)[number];
+export const isCitizenPosition = (p: CasePosition): p is CitizenPosition =>
+  (CITIZEN_POSITIONS as readonly string[]).includes(p);
+export const citizenFieldKeys = (p: CitizenPosition) =>
+  ({ name: `${p}Name`, phone: `${p}Phone`, email: `${p}Email` }) as const;
 
 /** Who acts in a stage, and who may send an event: an administrator, or either unit through its signed case link. */
 export const PARTIES = ['responsible', 'supervising'] as const;
@@ -48,6 +68,35 @@ export const ACTOR_ZH: Record<Actor, string> = {
   responsible: '责任单位',
   supervising: '监管部门',
 };
+
+/**
+ * An offset from a deadline: the catalog's hours, days and working days, and minutes for cases whose clock runs in
+ * minutes (a warning that must be answered at once).
+ */
+export const caseOffsetSchema = dutyOffsetSchema.extend({
+  unit: z.enum(['minutes', 'hours', 'days', 'workdays']),
+});
+export type Offset = z.infer<typeof caseOffsetSchema>;
+
+/** How an offset's unit is said: `前3个工作日`, `后15分钟`. */
+export const OFFSET_UNIT_ZH: Record<Offset['unit'], string> = {
+  minutes: '分钟',
+  hours: '小时',
+  days: '天',
+  workdays: '个工作日',
+};
+const offsetSchema = caseOffsetSchema;
+
+/**
+ * How a case's notices travel: email always; `sms` adds a text message to every addressee with a mobile number on
+ * the roster, for what must be read within minutes.
+ */
+export const CHANNELS = ['email', 'sms'] as const;
+const channelsSchema = z
+  .array(z.enum(CHANNELS))
+  .min(1)
+  .refine((c) => c.includes('email'), 'email is always one of the channels')
+  .default(['email']);
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM');
 const idPattern = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -91,6 +140,8 @@ export const fieldSpecSchema = z
     /** Longest accepted value (characters). */
     maxLength: z.number().int().min(1).max(5000).default(2000),
     required: z.boolean().default(true),
+    /** `mobile`: a mobile number a text message can reach; `email`: an email address; else free text. */
+    format: z.enum(['text', 'mobile', 'email']).default('text'),
   })
   .strict();
 export type FieldSpec = z.infer<typeof fieldSpecSchema>;
@@ -132,6 +183,17 @@ export const stageSchema = z
     remind: clockShape.remind.optional(),
     escalation: clockShape.escalation.default([]),
     progress: progressSchema.optional(),
+    /**
+     * `immediate`: the stage's reminders and escalations go out at their exact instants, day or night, rest days
+     * included (a warning's acknowledgement); otherwise the delivery policy places them on routine moments.
+     */
+    urgency: z.literal('immediate').optional(),
+    channels: channelsSchema,
+    /**
+     * What the stage asks of a citizen (owner, occupant), in plain words, e.g. "完成房屋安全隐患整治": required when
+     * its reminders or escalations address one.
+     */
+    citizenActionZh: z.string().min(1).optional(),
     /** Where the numbers come from (a regulation, or our choice and why). */
     policyNote: z.string().min(1).optional(),
   })
@@ -159,8 +221,17 @@ export const noticeSchema = z
     /** What happened, completing "<unit>“<case>”…", e.g. "已挂牌督办". */
     noticeZh: z.string().min(1),
     positions: z.array(casePositionSchema).min(1),
-    /** routine: with the next routine moment's email; urgent: at once, outside quiet hours (e.g. a listing). */
-    urgency: z.enum(['routine', 'urgent']).default('routine'),
+    /**
+     * routine: with the next routine moment's email; urgent: at once, outside quiet hours (e.g. a listing);
+     * immediate: at once, day or night (a warning).
+     */
+    urgency: z.enum(['routine', 'urgent', 'immediate']).default('routine'),
+    channels: channelsSchema,
+    /**
+     * What a citizen (owner, occupant) is told, in plain words instead of `noticeZh`: required when `positions`
+     * names one.
+     */
+    citizenZh: z.string().min(1).optional(),
   })
   .strict();
 export type Notice = z.infer<typeof noticeSchema>;
@@ -192,6 +263,11 @@ export const eventSchema = z
       .object({ request: localId, outcome: z.enum(['granted', 'refused']) })
       .strict()
       .optional(),
+    /**
+     * Sent with one tap: the page shows a button per person of the unit (its principal, its contact) instead of a
+     * form, and the button names who answered (a warning's acknowledgement). Takes no fields.
+     */
+    oneTap: z.boolean().default(false),
     /** Counts as a periodic progress report of the stage. */
     progressReport: z.boolean().default(false),
     /** Withdraws an open request (e.g. completion reported while an extension is pending). */
@@ -216,8 +292,18 @@ export const caseTypeSchema = z
     openFields: z.array(fieldSpecSchema).default([]),
     /** Time of day a term given as a date ends. */
     termTime: timeOfDay,
-    /** What the term is called in messages and pages (整改期限, 评估期限, 处理期限). */
+    /** What the term is called in messages and pages (整改期限, 评估期限, 处理期限, 叫应时限). */
     termLabelZh: z.string().min(2).max(10).default('整改期限'),
+    /**
+     * How the term is given when a case is opened: a date (or days from now), ending at `termTime` on a working
+     * day; or a number of minutes from the opening, to the minute, day or night (a warning's acknowledgement).
+     */
+    termGiven: z.enum(['date', 'minutes']).default('date'),
+    /**
+     * A case may be opened with an end instant (a warning's validity): still open then, it moves to this terminal
+     * stage by itself.
+     */
+    endsIn: localId.optional(),
     initialStage: localId,
     /** Sent when the case is opened (e.g. 双报告 at listing). */
     onOpen: noticeSchema.optional(),
@@ -266,6 +352,8 @@ export const caseTypeSchema = z
         });
       }
     });
+    if (t.endsIn !== undefined && !t.stages.find((s) => s.id === t.endsIn)?.terminal)
+      ctx.addIssue({ code: 'custom', path: ['endsIn'], message: 'must name a terminal stage' });
     if (!stageIds.has(t.initialStage))
       ctx.addIssue({ code: 'custom', path: ['initialStage'], message: 'unknown stage' });
     if (!t.stages.some((s) => s.terminal))
@@ -351,6 +439,7 @@ export const caseTypeSchema = z
         ctx.addIssue({ code: 'custom', path: ['openFields', j, 'key'], message: 'duplicate field key' });
       openKeys.add(f.key);
     });
+    checkCitizens(ctx, t);
   });
 export type CaseType = z.infer<typeof caseTypeSchema>;
 export type CaseTypeInput = z.input<typeof caseTypeSchema>;
@@ -388,13 +477,14 @@ function checkClock(
         message: `levels must be numbered 1, 2, 3… in order; expected ${i + 1}`,
       });
     const hours = toApproxHours(e.offset);
-    if (hours <= 0)
+    // The first level may speak at the deadline itself (a warning not answered in time); later ones after it.
+    if (hours < 0 || (hours === 0 && i > 0))
       ctx.addIssue({
         code: 'custom',
         path: [...path, 'escalation', i, 'offset', 'amount'],
         message: 'an escalation must come after the deadline (positive amount)',
       });
-    else if (hours <= previous)
+    else if (i > 0 && hours <= previous)
       ctx.addIssue({
         code: 'custom',
         path: [...path, 'escalation', i, 'offset'],
@@ -404,8 +494,57 @@ function checkClock(
   });
 }
 
+/**
+ * A type that addresses a citizen (owner, occupant) must have the open fields to reach them and the plain words to
+ * tell them; a citizen hears of stages and notices, not of requests or progress reports, which the units answer for.
+ */
+function checkCitizens(
+  ctx: z.RefinementCtx,
+  t: Pick<CaseType, 'openFields' | 'onOpen' | 'stages' | 'requests' | 'events'>,
+): void {
+  const used = new Set<CitizenPosition>();
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const notice = (n: Notice | undefined, path: (string | number)[]) => {
+    const citizens = n?.positions.filter(isCitizenPosition) ?? [];
+    citizens.forEach((p) => used.add(p));
+    if (citizens.length > 0 && !n?.citizenZh)
+      issue([...path, 'citizenZh'], 'required when the notice addresses a citizen (owner, occupant)');
+  };
+  notice(t.onOpen, ['onOpen']);
+  t.events.forEach((e, i) => notice(e.notify, ['events', i, 'notify']));
+  t.stages.forEach((s, i) => {
+    const citizens = [...(s.remind ?? []), ...s.escalation.flatMap((e) => e.notify)].filter(
+      isCitizenPosition,
+    );
+    citizens.forEach((p) => used.add(p));
+    if (citizens.length > 0 && !s.citizenActionZh)
+      issue(['stages', i, 'citizenActionZh'], 'required when reminders or escalations address a citizen');
+    if (s.progress?.remind.some(isCitizenPosition))
+      issue(['stages', i, 'progress', 'remind'], 'a citizen is not reminded of progress reports');
+  });
+  t.requests.forEach((r, i) => {
+    if ([...r.remind, ...r.escalation.flatMap((e) => e.notify)].some(isCitizenPosition))
+      issue(['requests', i], 'a request is decided by the units: it addresses no citizen');
+  });
+  for (const p of CITIZEN_POSITIONS) {
+    const keys = citizenFieldKeys(p);
+    const at = (key: string) => t.openFields.findIndex((f) => f.key === key);
+    const phone = at(keys.phone);
+    const email = at(keys.email);
+    if (phone >= 0 && t.openFields[phone]?.format !== 'mobile')
+      issue(['openFields', phone, 'format'], `${keys.phone} must have format mobile`);
+    if (email >= 0 && t.openFields[email]?.format !== 'email')
+      issue(['openFields', email, 'format'], `${keys.email} must have format email`);
+    if (!used.has(p)) continue;
+    if (at(keys.name) < 0) issue(['openFields'], `addresses ${p}: needs an open field ${keys.name}`);
+    if (phone < 0 && email < 0)
+      issue(['openFields'], `addresses ${p}: needs an open field ${keys.phone} or ${keys.email}`);
+  }
+}
+
 /** Rough ordering only (a working day counts as 1.4 calendar days); exact instants come from the planner. */
 function toApproxHours(o: Offset): number {
-  const perUnit = o.unit === 'hours' ? 1 : o.unit === 'days' ? 24 : 24 * 1.4;
+  const perUnit = o.unit === 'minutes' ? 1 / 60 : o.unit === 'hours' ? 1 : o.unit === 'days' ? 24 : 24 * 1.4;
   return o.amount * perUnit;
 }

@@ -121,7 +121,9 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
         '`whistle-blower-report`): checks the units ' +
         'against the type, writes the case and starts its Step Functions execution, which sends the opening ' +
         'notices (双报告 at listing) and then reminds and escalates at each stage deadline. The term is a date ' +
-        '(`{ "until": "YYYY-MM-DD" }`, ending at 18:00) or a number of days (`{ "days": N }`).',
+        '(`{ "until": "YYYY-MM-DD" }`, ending at 18:00) or a number of days (`{ "days": N }`). `fields` holds the ' +
+        "type's open fields; a self-built house names its owner and occupant there (`ownerName`, `ownerPhone`, " +
+        '`ownerEmail`, `occupantName`…), a phone being a mobile number a text message reaches (a 400 names the field).',
       tags,
       auth: 'admin',
       body: openCaseBodySchema,
@@ -249,7 +251,16 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
       const type = requireType(types, c.typeId);
       if (wantsHtml(req)) {
         const unitId = principal.kind === 'unit' ? principal.unitId : undefined;
-        const unitName = unitId ? ((await getUnit(unitId))?.name ?? unitId) : '管理员';
+        const unit = unitId ? await getUnit(unitId) : undefined;
+        const unitName = unitId ? (unit?.name ?? unitId) : '管理员';
+        const people = unit
+          ? [
+              { name: unit.principal.name, roleZh: '主要负责人' },
+              ...(unit.contact.name !== unit.principal.name
+                ? [{ name: unit.contact.name, roleZh: '联络人' }]
+                : []),
+            ]
+          : undefined;
         return html(
           200,
           casePage({
@@ -259,6 +270,7 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
             role: roleOf(c, principal),
             unitName,
             action: eventsAction(id, q.link),
+            ...(people ? { people } : {}),
           }),
         );
       }
@@ -304,7 +316,7 @@ export function registerCaseRoutes(router: Router, types: CaseTypes = loadCaseTy
           201,
           page(
             '已办理',
-            `<p>已记录“${escapeHtml(title)}”（${escapeHtml(instantLabel(result.entry.at))}）。谢谢！</p>` +
+            `<p>已记录${result.entry.person ? `${escapeHtml(result.entry.person.name)}` : ''}“${escapeHtml(title)}”（${escapeHtml(instantLabel(result.entry.at))}）。谢谢！</p>` +
               `<p><a href="${escapeHtml(back)}">返回案件页面</a></p>`,
           ),
         );
