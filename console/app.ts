@@ -937,7 +937,13 @@ interface CaseType {
   responsibleKinds: string[];
   supervisingKinds: string[];
   termLabelZh: string;
-  openFields: { key: string; labelZh: string; required: boolean; maxLength: number }[];
+  openFields: {
+    key: string;
+    labelZh: string;
+    required: boolean;
+    maxLength: number;
+    format?: 'text' | 'mobile' | 'email';
+  }[];
   stages: { id: string; titleZh: string }[];
   events: {
     id: string;
@@ -1006,14 +1012,15 @@ function formFields(fd: FormData): Record<string, string> {
   return fields;
 }
 
+// A phone or an email is one line whatever its length (a phone keypad on a mobile); the API checks the format.
 const textField = (
-  f: { key: string; labelZh: string; required: boolean; maxLength: number },
+  f: { key: string; labelZh: string; required: boolean; maxLength: number; format?: string },
   prefix: string,
 ) =>
   h`<label class="wide">${f.labelZh}${f.required ? '' : '（选填）'}${
-    f.maxLength > 200
+    f.maxLength > 200 && (f.format ?? 'text') === 'text'
       ? h`<textarea name="${prefix}${f.key}" rows="3" maxlength="${f.maxLength}"${f.required ? new Raw(' required') : ''}></textarea>`
-      : h`<input name="${prefix}${f.key}" maxlength="${f.maxLength}"${f.required ? new Raw(' required') : ''}>`
+      : h`<input name="${prefix}${f.key}"${f.format === 'mobile' ? new Raw(' type="tel"') : f.format === 'email' ? new Raw(' type="email"') : ''} maxlength="${f.maxLength}"${f.required ? new Raw(' required') : ''}>`
   }</label>`;
 
 async function newCaseView(params: URLSearchParams): Promise<void> {
@@ -1079,7 +1086,11 @@ async function caseView(id: string, flash?: string): Promise<void> {
   const type = types.find((t) => t.id === c.type);
   const name = (uid: string) => roster.find((u) => u.id === uid)?.name ?? uid;
   const eventTitle = (e: string) =>
-    e === 'opened' ? '立案' : (type?.events.find((x) => x.id === e)?.titleZh ?? e);
+    e === 'opened'
+      ? '立案'
+      : e === 'ended'
+        ? '到期自动结束'
+        : (type?.events.find((x) => x.id === e)?.titleZh ?? e);
   const label = (k: string) =>
     type?.openFields.find((f) => f.key === k)?.labelZh ??
     type?.events.flatMap((e) => e.fields).find((f) => f.key === k)?.labelZh ??

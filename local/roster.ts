@@ -90,6 +90,13 @@ const LEADERS: { id: string; titleZh: string; name: string }[] = [
   { id: 'leader-agriculture', titleZh: '副县长（分管农业、水利、自然资源）', name: '赵红梅' },
   { id: 'leader-culture', titleZh: '副县长（分管文旅、教育）', name: '刘晓燕' },
 ];
+/**
+ * The county's principal leader: no sector of its own (so not among LEADERS, which departments are dealt out from),
+ * the top of the county leaders' own ladder.
+ */
+const COUNTY_HEAD = { id: 'leader-magistrate', titleZh: '县长', name: '陈志强' };
+/** The roster attribute of section 八's targeted inspections. */
+export const ACCIDENT_ATTRIBUTE = '近三年发生较大及以上事故';
 const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕'.split('');
 const GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国红梅海波志宏'.split('');
 const ENTERPRISE_WORDS = [
@@ -126,10 +133,28 @@ function phoneOf(id: string, role: string): string {
   return `13${String((h >>> 0) % 1_000_000_000).padStart(9, '0')}`;
 }
 
-function countySupervised(id: string): boolean {
+function idHash(text: string): number {
   let h = 0x811c9dc5;
-  for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return (h >>> 0) % 4 === 0;
+  for (const c of text) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return h >>> 0;
+}
+
+function countySupervised(id: string): boolean {
+  return idHash(id) % 4 === 0;
+}
+
+/**
+ * About one town in five and one enterprise in fifteen had a major or large accident in the last three years (fixed by
+ * the id like 县属监管企业, so the generator's names and numbers do not shift): in the small demo county 河东镇 and one
+ * enterprise supervised by the market bureau, so the targeted inspection reaches two departments of the four.
+ */
+function hadAccident(id: string): boolean {
+  return idHash(`accident/${id}`) % (id.startsWith('town-') ? 5 : 15) === 0;
+}
+
+/** The unit a county leader is on the roster as, so the field-visit duty can name the leader who did not go. */
+export function countyLeaderUnitId(leaderId: string): string {
+  return `county-${leaderId}`;
 }
 
 export function generateRoster(size: RosterSize, seed = 1): Roster {
@@ -150,7 +175,7 @@ export function generateRoster(size: RosterSize, seed = 1): Roster {
     ...extra,
   });
 
-  const leaders: Leader[] = LEADERS.map((l) => ({
+  const leaders: Leader[] = [...LEADERS, COUNTY_HEAD].map((l) => ({
     id: l.id,
     titleZh: l.titleZh,
     holder: { name: l.name, email: `${l.id}@${domain}` },
@@ -173,6 +198,9 @@ export function generateRoster(size: RosterSize, seed = 1): Roster {
       unit(`town-${String(i + 1).padStart(3, '0')}`, round ? `${base}（${round + 1}区）` : base, 'town', {
         supervisingDepartmentId: 'dept-emergency',
         leaderInChargeId: 'leader-executive',
+        ...(hadAccident(`town-${String(i + 1).padStart(3, '0')}`)
+          ? { attributes: [ACCIDENT_ATTRIBUTE] }
+          : {}),
       }),
     );
   }
@@ -221,7 +249,10 @@ export function generateRoster(size: RosterSize, seed = 1): Roster {
           staffRepresentative: person(id, 'staff'),
           // About one in four is county-supervised (县属监管企业, who report at year end): fixed by the id, so the
           // generator's names and numbers do not shift.
-          ...(countySupervised(id) ? { attributes: ['县属监管企业'] } : {}),
+          ...attributesOf([
+            ...(countySupervised(id) ? ['县属监管企业'] : []),
+            ...(hadAccident(id) ? [ACCIDENT_ATTRIBUTE] : []),
+          ]),
         },
       ),
     );
@@ -247,5 +278,24 @@ export function generateRoster(size: RosterSize, seed = 1): Roster {
       ),
     );
   }
+  // Each county leader in person (县领导): the leader is contact and principal, so reminders reach the leader, and the
+  // county head is the one above (the head's own entry names the head too; an escalation never goes to the person
+  // who is late, so the head hears of it as the unit itself). After the sites: the generator's draws stay as they were.
+  for (const l of [COUNTY_HEAD, ...LEADERS]) {
+    const self = { name: l.name, email: `${l.id}@${domain}`, phone: phoneOf(l.id, 'holder') };
+    units.push({
+      id: countyLeaderUnitId(l.id),
+      name: `${l.titleZh.replace(/（.*）/, '')}${l.name}`,
+      kind: 'county-leader',
+      contact: self,
+      principal: self,
+      leaderInChargeId: COUNTY_HEAD.id,
+      active: true,
+    });
+  }
   return { units, leaders };
+}
+
+function attributesOf(list: string[]): Pick<Unit, 'attributes'> {
+  return list.length > 0 ? { attributes: list } : {};
 }

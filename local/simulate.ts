@@ -29,6 +29,7 @@ export const DEFAULT_MODEL: CompletionModel = {
   enterprise: { onTime: 0.8, late: 0.12, afterReminder: 0.4 },
   site: { onTime: 0.85, late: 0.1, afterReminder: 0.3 },
   'county-body': { onTime: 0.95, late: 0.05, afterReminder: 0.2 },
+  'county-leader': { onTime: 0.9, late: 0.08, afterReminder: 0.3 },
 };
 
 /** Days between restarts of the emulator process (see Runtime.restartEmulators). */

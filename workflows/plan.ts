@@ -20,7 +20,7 @@ export interface PlannedStage {
   /** Stable id inside a cycle: `reminder-1`, `escalation-2`, `checkpoint-1`. Part of the notices' keys. */
   id: string;
   /** A checkpoint names the units not done yet to their supervisors before the deadline (catalog `checkpoints`). */
-  kind: 'reminder' | 'escalation' | 'checkpoint';
+  kind: 'reminder' | 'escalation' | 'checkpoint' | 'rollup';
   /** 1-based; for escalations the ladder level, for checkpoints their number. */
   level: number;
   /** The delivery moment: when its notices reach people (the delivery policy applied to `catalogAt`). */
@@ -171,6 +171,14 @@ export function planCycle(
       place,
     );
   });
+  if (duty.rollup) {
+    const catalogAt = at(duty.rollup.offset);
+    stage(
+      { id: `rollup${revision}`, kind: 'rollup', level: 1, addressed: ['safety-office'] },
+      catalogAt,
+      schedule.placeEscalation(catalogAt.getTime()),
+    );
+  }
   const stages = collapseSameMoment(placed);
 
   const warnings = cal.warnings();
@@ -203,7 +211,12 @@ export function planCycle(
  * the last one), or the higher escalation level addressed to every position of the levels it absorbs. Sorted by
  * moment, reminders first.
  */
-const KIND_ORDER: Record<PlannedStage['kind'], number> = { reminder: 0, checkpoint: 1, escalation: 2 };
+const KIND_ORDER: Record<PlannedStage['kind'], number> = {
+  reminder: 0,
+  checkpoint: 1,
+  escalation: 2,
+  rollup: 3,
+};
 
 function collapseSameMoment(stages: PlannedStage[]): PlannedStage[] {
   const byMoment = new Map<string, PlannedStage[]>();

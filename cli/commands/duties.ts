@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { unitKindOf } from '../../workflows/catalog/schema.ts';
+import { UNIT_KIND_CHOICES_ZH, unitKindOf } from '../../workflows/catalog/schema.ts';
 import { parse } from '../main.ts';
 import { COMMON, InputRejected, call, callAllPages, run, target } from '../api-client.ts';
 import { UsageError, type Io, fileProblemZh } from '../output.ts';
@@ -296,10 +296,7 @@ function fromFlags(values: Record<string, string | boolean | string[] | undefine
   const v = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const kinds = list(v('kinds'))?.map((k) => {
     const kind = unitKindOf(k);
-    if (!kind)
-      throw new UsageError(
-        `--kinds 中的“${k}”不是单位类型，应为：乡镇、县直部门、企业、班组场点、县级议事机构`,
-      );
+    if (!kind) throw new UsageError(`--kinds 中的“${k}”不是单位类型，应为：${UNIT_KIND_CHOICES_ZH}`);
     return kind;
   });
   let when: Record<string, unknown> = {};

@@ -2,6 +2,7 @@ import { seasonRuleZh } from '../../workflows/periods.ts';
 import { addWorkdays, checkWorkday, parseDate } from '../../workflows/calendar.ts';
 import { loadCatalog } from '../../workflows/catalog/index.ts';
 import { POSITION_ZH, UNIT_KIND_ZH, type Duty, type Offset } from '../../workflows/catalog/schema.ts';
+import { OFFSET_UNIT_ZH } from '../../workflows/cases/schema.ts';
 import { planCycle } from '../../workflows/plan.ts';
 import { instantLabel, periodLabel } from '../../functions/core/labels.ts';
 import { parse } from '../main.ts';
@@ -17,7 +18,7 @@ const CADENCE_ZH: Record<string, string> = {
 };
 
 function offsetZh(o: Offset): string {
-  const unit = o.unit === 'hours' ? '小时' : o.unit === 'days' ? '天' : '个工作日';
+  const unit = OFFSET_UNIT_ZH[o.unit];
   const side = o.amount < 0 ? '前' : '后';
   return `截止${side}${Math.abs(o.amount)}${unit}${o.at ? `（${o.at}）` : ''}`;
 }
@@ -26,6 +27,19 @@ function cadenceZh(d: Duty): string {
   return d.cadence.kind === 'seasonal'
     ? `${d.cadence.season.titleZh}（${seasonRuleZh(d.cadence.season)}）`
     : (CADENCE_ZH[d.cadence.kind] ?? d.cadence.kind);
+}
+
+/** The roster-based narrowing of a catalog duty, as a county reader would say it (ad-hoc scopes are shown elsewhere). */
+function scopeZh(d: Duty): string | undefined {
+  const parts: string[] = [];
+  const listed = (xs: readonly string[]) => xs.map((x) => `“${x}”`).join('或');
+  if (d.scope?.attributes) parts.push(`单位属性为${listed(d.scope.attributes)}的单位`);
+  const sup = d.scope?.supervisorsOf;
+  if (sup)
+    parts.push(
+      `主管单位属性为${listed(sup.attributes)}的${sup.kinds.map((k) => UNIT_KIND_ZH[k]).join('、')}的单位（未填主管部门的由县安委办负责）`,
+    );
+  return parts.length > 0 ? parts.join('；') : undefined;
 }
 
 export async function catalogCommand(args: string[], io: Io): Promise<number> {
@@ -41,6 +55,8 @@ export async function catalogCommand(args: string[], io: Io): Promise<number> {
     io.out('');
     io.out(`${d.id}  ${d.titleZh}${d.enabled ? '' : '（已停用）'}`);
     io.out(`  频次：${cadenceZh(d)}；责任单位：${d.responsibleKinds.map((k) => UNIT_KIND_ZH[k]).join('、')}`);
+    const scope = scopeZh(d);
+    if (scope) io.out(`  范围：${scope}`);
     io.out(`  依据：${d.clause.section}——“${d.clause.quote}”`);
     io.out(`  提醒：${d.reminders.map(offsetZh).join('；') || '无'}`);
     io.out(
@@ -68,7 +84,14 @@ export async function planCommand(args: string[], io: Io): Promise<number> {
     `  截止时间：${instantLabel(plan.deadline)}${plan.deadlineAdjusted ? `（规则日期 ${plan.deadlineAdjusted.ruleDate} 非工作日，已按“${plan.deadlineAdjusted.policy === 'previous-workday' ? '提前至前一工作日' : '顺延至下一工作日'}”调整）` : ''}`,
   );
   for (const s of plan.stages) {
-    const what = s.kind === 'reminder' ? `提醒第${s.level}次` : `第${s.level}级督办`;
+    const what =
+      s.kind === 'reminder'
+        ? `提醒第${s.level}次`
+        : s.kind === 'checkpoint'
+          ? '进度检查'
+          : s.kind === 'rollup'
+            ? (duty.rollup?.titleZh ?? '汇总')
+            : `第${s.level}级督办`;
     io.out(`  ${instantLabel(s.at)}  ${what} → ${s.addressed.map((p) => POSITION_ZH[p]).join('、')}`);
   }
   for (const w of plan.warnings) io.out(`  注意：${w}`);

@@ -22,7 +22,14 @@ import {
   type UnitRecord,
 } from '../core/model.ts';
 import { BadRecordError, ConflictError } from '../core/errors.ts';
-import { inDutyScope, type Duty, type UnitKind } from '../../workflows/catalog/schema.ts';
+import {
+  inDutyScope,
+  markedUnitSupervisors,
+  type Duty,
+  type SupervisorsOf,
+  type UnitKind,
+} from '../../workflows/catalog/schema.ts';
+import { safetyOfficeUnitId } from '../core/safety-office.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
 import { clock } from '../core/clock.ts';
 
@@ -112,6 +119,32 @@ async function put(item: Record<string, unknown>, condition?: string): Promise<v
 async function putNew(item: { PK: string; SK: string } & Record<string, unknown>): Promise<boolean> {
   try {
     await put(item, 'attribute_not_exists(PK)');
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Optimistic concurrency for a versioned record: a new item (`expectedVersion` undefined: the key must not exist),
+ * or the replacement of the version read. False when another writer came first.
+ */
+export async function putVersioned(
+  item: { PK: string; SK: string } & Record<string, unknown>,
+  expectedVersion: number | undefined,
+): Promise<boolean> {
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: item,
+        ...(expectedVersion === undefined
+          ? { ConditionExpression: 'attribute_not_exists(PK)' }
+          : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+      }),
+    );
+    ioCounters.writes += 1;
     return true;
   } catch (err) {
     if (isConditionFailed(err)) return false;
@@ -216,7 +249,19 @@ export async function dutyRoster(duty: Pick<Duty, 'responsibleKinds' | 'scope'>)
     const u = await getUnit(id);
     if (u?.active) units.push(u);
   }
-  return { units: duty.scope ? units.filter((u) => inDutyScope(duty, u)) : units, bad };
+  const supervisors = duty.scope?.supervisorsOf
+    ? await supervisorsOfMarked(duty.scope.supervisorsOf)
+    : undefined;
+  return { units: duty.scope ? units.filter((u) => inDutyScope(duty, u, supervisors)) : units, bad };
+}
+
+/**
+ * The ids of the units that supervise an active unit marked as `rule` says (`scope.supervisorsOf`): one roster query
+ * per marked kind, the same reads a sweep of those kinds makes, and nothing per responsible unit.
+ */
+export async function supervisorsOfMarked(rule: SupervisorsOf): Promise<Set<string>> {
+  const { units } = await activeRoster(rule.kinds);
+  return markedUnitSupervisors(rule, units, safetyOfficeUnitId());
 }
 
 /** One page of the active roster of a kind, in id order; `next` continues it (a sweep that spans invocations). */

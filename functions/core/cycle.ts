@@ -7,6 +7,7 @@ import {
   type DeliveryPolicy,
 } from '../../workflows/delivery/policy.ts';
 import {
+  activeRoster,
   dutyRoster,
   clearCycleFailure,
   closeCycle,
@@ -27,8 +28,9 @@ import {
 import { changeNotices, changeStageId, stageNotices, type Addressee } from '../notices/cycle-notices.ts';
 import { recordNotices, type NoticeSink } from '../notices/sink.ts';
 import { clock } from './clock.ts';
-import { Directory, UNADDRESSED_MESSAGE } from './directory.ts';
-import type { CycleRecord, UnitRecord } from './model.ts';
+import { Directory, UNADDRESSED_MESSAGE, safetyOfficeUnitId } from './directory.ts';
+import type { CycleRecord, Submission, UnitRecord } from './model.ts';
+import { rollupNotice } from '../notices/cycle-rollup.ts';
 import { cycleExecutionName, generationOfExecution } from './dispatch.ts';
 
 /** Standard executions last at most a year; a cycle whose next stage is further away continues anew. */
@@ -129,7 +131,15 @@ export async function advanceCycle(
   if (due.length > 0) {
     const sweep = await sweepRoster(duty, plan, ctx.log);
     missing = sweep.missing;
-    const acted = catchUpStage(due, plan, now);
+    // The day's roll-up to 安委办 is a stage of its own: it never collapses into an escalation, and it is sent
+    // whoever reported.
+    const rollup = due.find((s) => s.kind === 'rollup');
+    if (rollup) notices += await recordRollup(duty, plan, rollup, sweep, record, ctx, now);
+    const acted = catchUpStage(
+      due.filter((s) => s.kind !== 'rollup'),
+      plan,
+      now,
+    );
     if (acted && missing.length > 0) {
       const swept = await recordStage(duty, plan, acted, missing, record, ctx, now);
       notices += swept.notices;
@@ -149,9 +159,11 @@ export async function advanceCycle(
       plan.periodKey,
       due.map((s) => s.id),
     );
-    // Everyone has done it: nothing more to remind or escalate. (An empty roster closes only at the end: its
-    // units may not have been imported yet.)
-    if (missing.length === 0 && sweep.rosterSize > 0) return close(duty, plan, record, [], now, notices);
+    // Everyone has done it: nothing more to remind or escalate — but a roll-up still to come waits for its moment.
+    // (An empty roster closes only at the end: its units may not have been imported yet.)
+    const rollupAhead = plan.stages.some((s) => s.kind === 'rollup' && !done.has(s.id) && !due.includes(s));
+    if (missing.length === 0 && sweep.rosterSize > 0 && !rollupAhead)
+      return close(duty, plan, record, [], now, notices);
   }
 
   if (!next) {
@@ -252,7 +264,7 @@ export async function sweepRoster(
   duty: Duty,
   plan: CyclePlan,
   log: SweepLog,
-): Promise<{ missing: UnitRecord[]; rosterSize: number }> {
+): Promise<{ missing: UnitRecord[]; rosterSize: number; units: UnitRecord[]; submissions: Submission[] }> {
   const [{ units, bad }, subs] = await Promise.all([
     dutyRoster(duty),
     listSubmissions(duty.id, plan.periodKey),
@@ -261,7 +273,46 @@ export async function sweepRoster(
     log.warn('skipping a unit record that does not match its schema', { key: b.key, problems: b.problems });
   const submitted = new Set(subs.map((s) => s.unitId));
   const missing = units.filter((u) => !submitted.has(u.id)).sort((a, b) => a.id.localeCompare(b.id));
-  return { missing, rosterSize: units.length };
+  return { missing, rosterSize: units.length, units, submissions: subs };
+}
+
+/**
+ * The day summed up for 安委办 (catalog `rollup`), from the sweep's roster and submissions; towns, enterprises and
+ * departments are read once (a query per kind) to group the units. One notice, keyed by the stage: a re-run writes
+ * the same item.
+ */
+async function recordRollup(
+  duty: Duty,
+  plan: CyclePlan,
+  stage: PlannedStage,
+  sweep: { units: UnitRecord[]; submissions: Submission[] },
+  record: CycleRecord,
+  ctx: CycleContext,
+  now: Date,
+): Promise<number> {
+  const office = (await getUnit(safetyOfficeUnitId()))?.contact;
+  if (!office) {
+    ctx.log.warn(UNADDRESSED_MESSAGE, {
+      detail: `roll-up of ${duty.id} ${plan.periodKey}: no safety office unit`,
+    });
+    return 0;
+  }
+  const { units: related } = await activeRoster(['town', 'enterprise', 'county-department', 'county-body']);
+  const notice = rollupNotice({
+    duty,
+    plan,
+    stage,
+    units: sweep.units,
+    submissions: sweep.submissions,
+    related: new Map(related.map((u) => [u.id, u])),
+    office,
+    ...(record.trackedSince ? { trackedSince: record.trackedSince } : {}),
+    recordedAt: toShanghaiIso(now),
+  });
+  if (!notice) return 0;
+  const schedule = new DeliverySchedule(ctx.policy ?? loadDeliveryPolicy());
+  await recordNotices(ctx.sink, [notice], schedule, now.getTime());
+  return 1;
 }
 
 /**

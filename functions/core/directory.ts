@@ -2,6 +2,7 @@ import type { Position } from '../../workflows/catalog/schema.ts';
 import { getLeader, getUnit } from '../adapters/store.ts';
 import type { Addressee } from '../notices/cycle-notices.ts';
 import type { Leader, Person, Unit } from './model.ts';
+import { safetyOfficeUnitId } from './safety-office.ts';
 
 /**
  * Logged when a notice has nobody to go to (a vacant position and no safety office unit to fall back to); the stack
@@ -10,9 +11,7 @@ import type { Leader, Person, Unit } from './model.ts';
 export const UNADDRESSED_MESSAGE =
   'a notice has nobody to go to: the position is vacant and the safety office unit is missing';
 
-export function safetyOfficeUnitId(): string {
-  return process.env.SAFETY_OFFICE_UNIT_ID ?? 'county-safety-office';
-}
+export { safetyOfficeUnitId };
 
 export type { Addressee };
 

@@ -2,7 +2,7 @@ import { inDutyScope, UNIT_KIND_ZH } from '../../workflows/catalog/schema.ts';
 import type { Catalog } from '../../workflows/catalog/index.ts';
 import { planCycle } from '../../workflows/plan.ts';
 import { toShanghaiIso } from '../../workflows/calendar.ts';
-import { getCycle, getUnit, putSubmission } from '../adapters/store.ts';
+import { getCycle, getUnit, putSubmission, supervisorsOfMarked } from '../adapters/store.ts';
 import { appendAudit } from '../adapters/audit.ts';
 import { clock } from './clock.ts';
 import { NotFoundError, UnprocessableError } from './errors.ts';
@@ -47,7 +47,10 @@ export async function recordSubmission(
       { field: 'unitId', problem: '未知或已停用的单位' },
     ]);
   }
-  if (!inDutyScope(duty, unit)) {
+  const supervisors = duty.scope?.supervisorsOf
+    ? await supervisorsOfMarked(duty.scope.supervisorsOf)
+    : undefined;
+  if (!inDutyScope(duty, unit, supervisors)) {
     throw new UnprocessableError(
       `unit ${unit.id} is not responsible for ${duty.id}`,
       `${unit.name}不是“${duty.titleZh}”的责任单位`,

@@ -8,8 +8,9 @@ import { clock } from './clock.ts';
 import { safetyOfficeUnitId } from './directory.ts';
 import type { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError, fieldPath } from './errors.ts';
-import { leaderSchema, unitSchema, type Leader, type Unit, type UnitRecord } from './model.ts';
+import { leaderSchema, unitSchema, type Leader, type Person, type Unit, type UnitRecord } from './model.ts';
 import { addressKey } from '../notices/model.ts';
+import { smsAddressOf } from '../notices/channels.ts';
 
 /** Who changes the roster, and through which route: both go into the audit entry. */
 export interface ChangeContext {
@@ -39,6 +40,9 @@ export function referenceProblems(
   if (unit.parentId !== undefined) {
     const parent = unitOf(unit.parentId);
     if (unit.parentId === unit.id) out.push({ field: 'parentId', problem: '单位不能以自己为上级单位' });
+    // A county leader answers to the county's principal leader (分管县领导), not to a town or an enterprise.
+    else if (unit.kind === 'county-leader')
+      out.push({ field: 'parentId', problem: '县领导不填上级单位（由“分管县领导”一栏填写县主要领导）' });
     else if (!parent) out.push({ field: 'parentId', problem: `单位不存在：${unit.parentId}` });
     else if (!PARENT_KINDS.includes(parent.kind))
       out.push({
@@ -107,10 +111,16 @@ export function rosterEntry(unit: Unit, existing: UnitRecord | undefined, now: s
   return { ...unit, ...(joinedAt !== undefined ? { joinedAt } : {}) };
 }
 
-/** The addresses mail for a unit goes to. */
+/** Where a person is sent to: their email, and their mobile's text-message address when they have one. */
+export function personAddresses(p: Person): string[] {
+  const sms = p.phone ? smsAddressOf(p.phone) : undefined;
+  return sms ? [p.email, sms] : [p.email];
+}
+
+/** The addresses mail (and text messages) for a unit go to. */
 export function unitAddresses(unit: Unit): string[] {
-  return [unit.contact.email, unit.principal.email, unit.staffRepresentative?.email].filter(
-    (a): a is string => a !== undefined,
+  return [unit.contact, unit.principal, unit.staffRepresentative].flatMap((p) =>
+    p ? personAddresses(p) : [],
   );
 }
 
@@ -301,9 +311,12 @@ export async function saveLeader(
   idMismatch(body.id, pathId);
   const leader: Leader = { ...body, id: pathId };
   const existing = await getLeader(pathId);
-  const changedAddress = !existing || addressKey(existing.holder.email) !== addressKey(leader.holder.email);
+  const changedAddress =
+    !existing ||
+    personAddresses(existing.holder).map(addressKey).join() !==
+      personAddresses(leader.holder).map(addressKey).join();
   if (!options.releaseChangedOnly || changedAddress)
-    await releaseChecked([leader.holder.email], auditKey({ kind: 'leader', id: leader.id }), ctx);
+    await releaseChecked(personAddresses(leader.holder), auditKey({ kind: 'leader', id: leader.id }), ctx);
   if (existing && canonical(existing) === canonical(leader)) return { status: 'unchanged', leader: existing };
   await putLeader(leader);
   await appendAudit({

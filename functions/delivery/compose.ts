@@ -14,10 +14,13 @@ import type {
   CycleReminderBody,
   DeliveryProblemBody,
   CalendarMissingBody,
+  CycleRollupBody,
   Notice,
   NoticeUnit,
+  RollupRow,
 } from '../notices/model.ts';
 import { noticeId } from '../notices/model.ts';
+import { addressLabel } from '../notices/channels.ts';
 import type { CarriedNotice, ComposedEmail } from './model.ts';
 
 /** The most units an escalation lists in the email itself; the signed link shows them all. */
@@ -60,6 +63,7 @@ const SECTION_TITLES = {
   cases: '案件动态',
   problems: '无法送达的邮件地址（请核实更正）',
   calendar: '节假日安排',
+  rollups: '汇总情况',
 } as const;
 type SectionId = keyof typeof SECTION_TITLES;
 const NUMERALS = ['一', '二', '三', '四', '五', '六'];
@@ -358,7 +362,7 @@ function caseItem(b: CaseNoticeBody, urgent: boolean, ctx: ComposeContext): Item
 
 function problemItem(bodies: DeliveryProblemBody[]): Item {
   const lines: Line[] = bodies.map((b) => ({
-    text: `${b.name} <${b.address}>${b.about.length > 0 ? `（${b.about.join('、')}）` : ''}：${b.reasonZh}（${instantLabel(b.occurredAt)}）`,
+    text: `${b.name} <${addressLabel(b.address)}>${b.about.length > 0 ? `（${b.about.join('、')}）` : ''}：${b.reasonZh}（${instantLabel(b.occurredAt)}）`,
   }));
   lines.push({
     text: '发往这些地址的提醒和督办未能送达，此后也不再向其发送。请核实地址并在单位名册中更正或重新保存该单位（名册导入亦可），保存后即恢复投递。',
@@ -398,6 +402,54 @@ function calendarItem(b: CalendarMissingBody): Item {
   };
 }
 
+/** A day of a daily duty, summed up for 安委办: the county's total, then per town and per department. */
+function rollupItem(b: CycleRollupBody): Item {
+  const sumHead = b.sumLabelZh ? [b.sumLabelZh] : [];
+  const cells = (r: RollupRow) => [
+    String(r.owed),
+    String(r.reported),
+    String(r.late),
+    String(r.missing),
+    ...(b.sumLabelZh ? [String(r.sum ?? 0)] : []),
+  ];
+  const head = (first: string) => ['序号', first, '应报', '已报', '其中迟报', '未报', ...sumHead];
+  const t = b.total;
+  const lines: Line[] = [
+    {
+      text:
+        `${periodOf(b.periodKey)}（截止${instantLabel(b.deadline)}）：应报${t.owed}个单位，已报${t.reported}个` +
+        `（其中迟报${t.late}个），未报${t.missing}个${b.sumLabelZh ? `；${b.sumLabelZh}${t.sum ?? 0}` : ''}。`,
+    },
+  ];
+  if (b.byTown.length > 0)
+    lines.push(
+      { text: '按乡镇：' },
+      { table: { head: head('乡镇'), rows: b.byTown.map((r, i) => [String(i + 1), r.nameZh, ...cells(r)]) } },
+    );
+  if (b.byDepartment.length > 0)
+    lines.push(
+      { text: '按行业监管部门：' },
+      {
+        table: {
+          head: head('监管部门'),
+          rows: b.byDepartment.map((r, i) => [String(i + 1), r.nameZh, ...cells(r)]),
+        },
+      },
+    );
+  if (t.missing > 0)
+    lines.push({
+      text: `未报单位：${b.missingUnits.join('、')}${t.missing > b.missingUnits.length ? `等${t.missing}个（完整名单见逾期清单）` : ''}。`,
+    });
+  return {
+    title: `${b.titleZh}（${periodOf(b.periodKey)}）`,
+    lines,
+    subject: `【日报汇总】${b.titleZh}（${periodOf(b.periodKey)}）：未报${t.missing}个${b.sumLabelZh ? `，${b.sumLabelZh}${t.sum ?? 0}` : ''}`,
+    kind: 'rollup',
+    urgent: false,
+    sortKey: `rollup|${b.dutyId}|${b.periodKey}`,
+  };
+}
+
 function titleOf(n: Notice): string {
   const b = n.body;
   switch (b.type) {
@@ -408,9 +460,11 @@ function titleOf(n: Notice): string {
     case 'case':
       return b.subjectLine;
     case 'delivery-problem':
-      return `无法送达：${b.address}`;
+      return `无法送达：${addressLabel(b.address)}`;
     case 'calendar-missing':
       return `${b.year}年节假日安排尚未载入`;
+    case 'cycle-rollup':
+      return `${b.titleZh}（${periodOf(b.periodKey)}）汇总`;
   }
 }
 
@@ -447,7 +501,9 @@ export function composeEmail(
               ? 'p'
               : b.type === 'calendar-missing'
                 ? `k|${b.year}`
-                : `c|${noticeId(n)}`;
+                : b.type === 'cycle-rollup'
+                  ? `u|${b.dutyId}|${b.periodKey}`
+                  : `c|${noticeId(n)}`;
     // A notice taken over from someone else is an item of its own, with its own first line.
     const k = n.redirectedFrom ? `${key}|via:${n.redirectedFrom.address}` : key;
     groups.set(k, [...(groups.get(k) ?? []), n]);
@@ -488,6 +544,7 @@ export function composeEmail(
     // Notices of one year in one email are one item: the latest says the most.
     else if (b.type === 'calendar-missing')
       push('calendar', calendarItem(group.at(-1)?.body as CalendarMissingBody));
+    else if (b.type === 'cycle-rollup') push('rollups', rollupItem(b));
     else {
       const urgent = first.urgency !== 'routine' && b.kind === 'notice';
       const item = caseItem(b, urgent, ctx);
@@ -616,20 +673,27 @@ export function composeEmail(
     subject: oneLine(subject),
     text: text.join('\n\n'),
     html: html.join('\n'),
-    carried: notices.map((n) => ({
-      id: noticeId(n),
-      subject: n.subject,
-      kind:
-        n.body.type === 'cycle-reminder'
-          ? 'reminder'
-          : n.body.type === 'cycle-escalation'
-            ? 'escalation'
-            : n.body.type === 'cycle-change'
-              ? 'change'
-              : n.body.type === 'case'
-                ? 'case'
-                : n.body.type,
-      titleZh: titleOf(n),
-    })),
+    carried: carriedOf(notices),
   };
+}
+
+/** What an email (or a text message) carried, as its delivery record lists it. */
+export function carriedOf(notices: readonly Notice[]): CarriedNotice[] {
+  return notices.map((n) => ({
+    id: noticeId(n),
+    subject: n.subject,
+    kind:
+      n.body.type === 'cycle-reminder'
+        ? 'reminder'
+        : n.body.type === 'cycle-escalation'
+          ? 'escalation'
+          : n.body.type === 'cycle-change'
+            ? 'change'
+            : n.body.type === 'case'
+              ? 'case'
+              : n.body.type === 'cycle-rollup'
+                ? 'rollup'
+                : n.body.type,
+    titleZh: titleOf(n),
+  }));
 }

@@ -33,6 +33,7 @@ export function unitsSpokenFor(body: NoticeBody): string[] {
       return body.link ? [body.link.unitId] : [];
     case 'delivery-problem':
     case 'calendar-missing':
+    case 'cycle-rollup':
       return [];
   }
 }

@@ -16,7 +16,15 @@ export const carriedNoticeSchema = z
     /** The notice's identity in its recipient's outbox (see noticeId). */
     id: z.string(),
     subject: z.string(),
-    kind: z.enum(['reminder', 'escalation', 'change', 'case', 'delivery-problem', 'calendar-missing']),
+    kind: z.enum([
+      'reminder',
+      'escalation',
+      'change',
+      'case',
+      'delivery-problem',
+      'calendar-missing',
+      'rollup',
+    ]),
     titleZh: z.string(),
   })
   .strict();

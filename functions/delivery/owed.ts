@@ -91,6 +91,7 @@ export function stillOwed(n: Notice, facts: OwedFacts, nowMs: number): Notice | 
     }
     case 'delivery-problem':
     case 'calendar-missing':
+    case 'cycle-rollup':
       return n;
   }
 }

@@ -80,7 +80,7 @@ describe('POST /units/import', () => {
         { field: 'units[5].supervisingDepartmentId', problem: '单位不存在：dept-nowhere' },
         { field: 'units[6].parentId', problem: '上级单位应为乡镇或企业，site-0001 是班组场点' },
         { field: 'units[7].leaderInChargeId', problem: '县领导不存在：leader-nobody' },
-        { field: 'units[9].id', problem: expect.stringMatching(/编号 county-safety-office 重复/) },
+        { field: 'units[11].id', problem: expect.stringMatching(/编号 county-safety-office 重复/) },
       ]),
     );
     const list = await call(rt, 'GET', '/units?includeInactive=true');
@@ -106,8 +106,12 @@ describe('POST /units/import', () => {
     expect(r.json.issues).toEqual(
       expect.arrayContaining([
         { row: 4, field: 'contactEmail', problem: '不是有效的邮箱地址' },
-        { row: 6, field: 'kind', problem: '应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构' },
-        { row: 11, field: '(row)', problem: '本行有 3 列，表头有 13 列' },
+        {
+          row: 6,
+          field: 'kind',
+          problem: '应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构、县领导',
+        },
+        { row: 13, field: '(row)', problem: '本行有 3 列，表头有 13 列' },
       ]),
     );
     // A file whose rows parse but whose references do not resolve: named by row and column.
@@ -404,6 +408,7 @@ describe('leaders', () => {
       'leader-agri',
       'leader-executive',
       'leader-industry',
+      'leader-magistrate',
       'leader-urban',
     ]);
     const moved = { ...leader, holder: { name: '新任县领导', email: 'leader-agri-new@example.gov.cn' } };

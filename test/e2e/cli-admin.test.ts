@@ -42,7 +42,7 @@ describe('safeduty units', () => {
     const r = await run('units', 'import', 'examples/roster.json', '--api', rt.apiUrl);
     expect(r, r.err).toMatchObject({ code: 0 });
     expect(r.out.split('\n')[0]).toBe(
-      '名册已导入：单位 新增 9、更新 0、未变 0；县领导 新增 3、更新 0、未变 0。',
+      '名册已导入：单位 新增 11、更新 0、未变 0；县领导 新增 4、更新 0、未变 0。',
     );
     expect(r.out).toContain('  新增 单位 town-001 青山镇');
   });
@@ -52,7 +52,7 @@ describe('safeduty units', () => {
     writeFileSync(join(dir.path, 'admin-token'), `${rt.adminToken}\n`);
     const r = await run('units', 'import', 'examples/roster.csv', '--api', rt.apiUrl, '--data', dir.path);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain('单位 新增 0、更新 0、未变 9');
+    expect(r.out).toContain('单位 新增 0、更新 0、未变 11');
   });
 
   it("exits 2 with the API's Chinese message and each problem for a bad roster, writing nothing", async () => {
@@ -68,7 +68,9 @@ describe('safeduty units', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('请求被拒绝（HTTP 400）：名册校验未通过：共 2 处问题，未写入任何数据');
     expect(r.err).toContain('  - 第 3 行 contactEmail：不是有效的邮箱地址');
-    expect(r.err).toContain('第 3 行 kind：应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构');
+    expect(r.err).toContain(
+      '第 3 行 kind：应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构、县领导',
+    );
     const list = await run('units', 'list', '--api', rt.apiUrl, '--kind', 'town', '--json');
     expect((JSON.parse(list.out) as { count: number }).count).toBe(2);
   });
@@ -98,7 +100,7 @@ describe('safeduty units', () => {
       '  town-001  青山镇  （镇（经开区））',
       '  town-002  河东镇  （镇（经开区））',
     ]);
-    expect((await run('units', 'list', '--api', rt.apiUrl)).out).toMatch(/^共 9 个单位：/);
+    expect((await run('units', 'list', '--api', rt.apiUrl)).out).toMatch(/^共 11 个单位：/);
   });
 });
 

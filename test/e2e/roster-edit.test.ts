@@ -212,7 +212,7 @@ describe('safeduty units show|add|edit|deactivate|export and leaders list|show|e
 
   it('lists, shows and edits leaders', async () => {
     const list = await run('leaders', 'list');
-    expect(list.out).toMatch(/^共 3 位县领导：/);
+    expect(list.out).toMatch(/^共 4 位县领导：/);
     const edit = await run('leaders', 'edit', 'leader-urban', '--email', 'urban.new@example.gov.cn');
     expect(edit.code, edit.err).toBe(0);
     expect(edit.out).toContain('<urban.new@example.gov.cn>');

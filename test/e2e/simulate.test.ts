@@ -12,7 +12,7 @@ describe('safeduty simulate', () => {
         seed: 7,
       });
     const first = await run();
-    expect(first).toMatchObject({ from: '2023-02-06', to: '2023-02-12', units: 19 });
+    expect(first).toMatchObject({ from: '2023-02-06', to: '2023-02-12', units: 25 });
     for (const key of ['executions', 'stateTransitions', 'invocations'] as const)
       expect(first[key]).toBeGreaterThan(0);
     expect(first.dynamodb.reads).toBeGreaterThan(0);

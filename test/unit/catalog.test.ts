@@ -71,7 +71,10 @@ const builtIn = loadCatalog();
 
 const REQUIRED: [id: string, cadence: Duty['cadence']['kind'], kinds: string[]][] = [
   ['monthly-safety-meeting', 'monthly', ['town', 'county-body']],
-  ['leader-monthly-field-visit', 'monthly', ['county-body']],
+  ['leader-monthly-field-visit', 'monthly', ['county-leader']],
+  ['regular-safety-study', 'quarterly', ['town', 'county-department']],
+  ['enterprise-hazard-self-check', 'monthly', ['enterprise']],
+  ['accident-units-targeted-inspection', 'yearly', ['county-department', 'county-body']],
   ['risk-prejudgment-monthly', 'monthly', ['county-department']],
   ['risk-prejudgment-weekly', 'weekly', ['town', 'enterprise']],
   ['risk-prejudgment-daily', 'daily', ['site']],

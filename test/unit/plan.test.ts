@@ -240,6 +240,7 @@ describe('reminders never come before the window opens', () => {
     const keysFor = (duty: Duty): string[] => {
       const kind = duty.cadence.kind;
       if (kind === 'yearly' || kind === 'seasonal') return ['2023', '2024', '2025'];
+      if (kind === 'quarterly') return ['2023', '2024'].flatMap((y) => [1, 2, 3, 4].map((q) => `${y}-Q${q}`));
       if (kind === 'monthly')
         return Array.from(
           { length: 24 },
@@ -292,5 +293,34 @@ describe('reminders never come before the window opens', () => {
         addressed: ['contact'],
       },
     ]);
+  });
+});
+
+describe('a daily duty summed up for 安委办 (rollup)', () => {
+  it('plans the roll-up on the next working day at 09:00, to 安委办, after the escalations of that moment', () => {
+    const duty = loadCatalog().require('hazard-daily-report');
+    // Friday 7 July 2023: summed up on Monday 10 July.
+    const plan = planCycle(duty, '2023-07-07');
+    const rollup = plan.stages.find((s) => s.kind === 'rollup');
+    expect(rollup).toMatchObject({
+      id: 'rollup',
+      at: '2023-07-10T09:00:00+08:00',
+      urgency: 'routine',
+      addressed: ['safety-office'],
+    });
+    expect(plan.stages.at(-1)?.kind).toBe('rollup');
+  });
+
+  it('refuses a roll-up on a duty that is not daily, or summing a field the form does not have as a number', () => {
+    const duty = loadCatalog().require('hazard-daily-report');
+    const base = JSON.parse(JSON.stringify(duty)) as Record<string, unknown>;
+    const monthly = dutySchema.safeParse({ ...base, cadence: { kind: 'monthly' } });
+    expect(monthly.success).toBe(false);
+    expect(JSON.stringify(monthly.error?.issues)).toContain('daily duties only');
+    const wrongField = dutySchema.safeParse({
+      ...base,
+      rollup: { ...(base.rollup as object), sumField: 'areas' },
+    });
+    expect(JSON.stringify(wrongField.error?.issues)).toContain("must name a number field of the duty's form");
   });
 });

@@ -67,7 +67,11 @@ describe('roster files', () => {
         'x-1,某,村,,戊,e@example.gov.cn,己,f@example.gov.cn\n',
     );
     expect(r.issues).toEqual([
-      { row: 4, field: '单位类型', problem: '应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构' },
+      {
+        row: 4,
+        field: '单位类型',
+        problem: '应为单位类型：乡镇、县直部门、企业、班组场点、县级议事机构、县领导',
+      },
     ]);
     const ok = parseRosterCsv(
       '单位编号,单位名称,单位类型,上级单位,联络人,联络人邮箱,主要负责人,主要负责人邮箱\n' +

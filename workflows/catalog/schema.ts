@@ -139,6 +139,18 @@ export const clauseSchema = z
 
 export const DUTY_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
+/** Unit attributes a duty selects on (县属监管企业 …), written as the roster's 单位属性 column holds them. */
+const attributeListSchema = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(20)
+      .regex(/^[^、,，;；]+$/, '属性名中不能有顿号、逗号或分号'),
+  )
+  .min(1)
+  .max(20);
+
 /**
  * A change an administrator made to a running ad-hoc duty. `units`: whom it concerns when not every unit still
  * owing the duty (the units added or removed).
@@ -213,6 +225,25 @@ export const checkpointSchema = z
   .strict();
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
+/**
+ * A daily duty's roll-up (汇总): after each day's deadline, 安委办 gets one summary of the day — per town and per
+ * supervising department, how many units owed it, reported, reported late or not at all — and the sum of one number
+ * field of the report form (hidden dangers found), so it sees the county's day without opening a thousand reports.
+ */
+export const rollupSchema = z
+  .object({
+    /** E.g. "隐患排查日报汇总". */
+    titleZh: z.string().min(2).max(40),
+    /** When, after the deadline (placed on the first routine moment at or after it, as an escalation). */
+    offset: offsetSchema,
+    /** A number field of the form whose values are summed (e.g. `hazards`); a report without it counts 0. */
+    sumField: z.string().optional(),
+    /** What the sum is called, e.g. "发现隐患". */
+    sumLabelZh: z.string().min(2).max(20).optional(),
+  })
+  .strict();
+export type Rollup = z.infer<typeof rollupSchema>;
+
 export const dutySchema = z
   .object({
     // Execution names are `${id}_${periodKey}_gN` and Step Functions allows 80 characters.
@@ -236,6 +267,8 @@ export const dutySchema = z
     escalation: z.array(escalationLevelSchema).min(1).max(5),
     /** Checks inside the period before the deadline (yearly and seasonal duties only). */
     checkpoints: z.array(checkpointSchema).max(3).default([]),
+    /** A summary of each period to 安委办 (daily duties only). */
+    rollup: rollupSchema.optional(),
     /** Whether the duty is active; a deployment can switch a duty off in its own catalog file. */
     enabled: z.boolean().default(true),
     /**
@@ -249,16 +282,17 @@ export const dutySchema = z
         departments: z.array(z.string().min(1).max(63)).max(500).optional(),
         units: z.array(z.string().min(1).max(63)).max(5000).optional(),
         /** Units with at least one of these attributes (县属监管企业, 燃气 …), among the duty's kinds. */
-        attributes: z
-          .array(
-            z
-              .string()
-              .min(1)
-              .max(20)
-              .regex(/^[^、,，;；]+$/, '属性名中不能有顿号、逗号或分号'),
-          )
-          .min(1)
-          .max(20)
+        attributes: attributeListSchema.optional(),
+        /**
+         * The units that supervise a marked unit: a unit of the duty's kinds is responsible when some active unit of
+         * `kinds` with one of `attributes` names it as its supervising department (主管部门) — "the departments that
+         * supervise the towns and enterprises with a major accident in the last three years". A marked unit with
+         * no supervising department counts for 安委办. Deciding it needs the roster of `kinds`
+         * (`markedUnitSupervisors`), so callers of `inDutyScope` pass the set.
+         */
+        supervisorsOf: z
+          .object({ attributes: attributeListSchema, kinds: z.array(unitKindSchema).min(1).max(6) })
+          .strict()
           .optional(),
         /** Added while the cycle ran: responsible whatever their kind or place. */
         added: z.array(z.string().min(1).max(63)).max(5000).optional(),
@@ -341,6 +375,33 @@ export const dutySchema = z
       }
       previous = hours;
     });
+    if (duty.rollup) {
+      if (duty.cadence.kind !== 'daily')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollup'],
+          message: 'a roll-up summarises a day: daily duties only',
+        });
+      if (toApproxHours(duty.rollup.offset) <= 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollup', 'offset', 'amount'],
+          message: 'a roll-up comes after the deadline (positive amount)',
+        });
+      const sum = duty.rollup.sumField;
+      if (sum !== undefined && !duty.form?.fields.some((f) => f.key === sum && f.type === 'number'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollup', 'sumField'],
+          message: "must name a number field of the duty's form",
+        });
+      if ((sum === undefined) !== (duty.rollup.sumLabelZh === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollup', 'sumLabelZh'],
+          message: 'sumField and sumLabelZh go together',
+        });
+    }
     if (duty.checkpoints.length > 0 && duty.cadence.kind !== 'yearly' && duty.cadence.kind !== 'seasonal')
       ctx.addIssue({
         code: 'custom',
@@ -393,16 +454,43 @@ export const catalogFileSchema = z
   .strict();
 export type CatalogFile = z.infer<typeof catalogFileSchema>;
 
-/** Whether a unit of one of the duty's kinds is responsible for it, given the duty's scope (if any). */
+interface ScopedUnit {
+  id: string;
+  kind: UnitKind;
+  parentId?: string | undefined;
+  supervisingDepartmentId?: string | undefined;
+  attributes?: readonly string[] | undefined;
+}
+
+export type SupervisorsOf = NonNullable<NonNullable<Duty['scope']>['supervisorsOf']>;
+
+/**
+ * The ids that supervise a marked unit (`scope.supervisorsOf`), given the active units of its kinds: each marked unit's
+ * supervising department, or `fallbackId` (安委办) for a marked unit without one. One pass over the units, so a
+ * city's roster costs what reading it costs.
+ */
+export function markedUnitSupervisors(
+  rule: SupervisorsOf,
+  units: Iterable<ScopedUnit>,
+  fallbackId: string,
+): Set<string> {
+  const out = new Set<string>();
+  for (const u of units) {
+    if (!rule.kinds.includes(u.kind) || !(u.attributes ?? []).some((a) => rule.attributes.includes(a)))
+      continue;
+    out.add(u.supervisingDepartmentId ?? fallbackId);
+  }
+  return out;
+}
+
+/**
+ * Whether a unit of one of the duty's kinds is responsible for it, given the duty's scope (if any). A scope with
+ * `supervisorsOf` needs `supervisors`, the ids `markedUnitSupervisors` found.
+ */
 export function inDutyScope(
   duty: Pick<Duty, 'responsibleKinds' | 'scope'>,
-  unit: {
-    id: string;
-    kind: UnitKind;
-    parentId?: string | undefined;
-    supervisingDepartmentId?: string | undefined;
-    attributes?: readonly string[] | undefined;
-  },
+  unit: ScopedUnit,
+  supervisors?: ReadonlySet<string>,
 ): boolean {
   const scope = duty.scope;
   if (scope?.removed?.includes(unit.id)) return false;
@@ -419,13 +507,17 @@ export function inDutyScope(
     (unit.supervisingDepartmentId !== undefined && scope.departments.includes(unit.supervisingDepartmentId));
   const byAttribute =
     scope.attributes === undefined || (unit.attributes ?? []).some((a) => scope.attributes?.includes(a));
+  if (scope.supervisorsOf !== undefined && supervisors === undefined)
+    throw new Error(`duty scope supervisorsOf needs the supervisors of the marked units (unit ${unit.id})`);
+  const bySupervision = scope.supervisorsOf === undefined || supervisors?.has(unit.id) === true;
   // Named units alone: nobody else.
   if (
     scope.towns === undefined &&
     scope.departments === undefined &&
     scope.attributes === undefined &&
+    scope.supervisorsOf === undefined &&
     scope.units !== undefined
   )
     return false;
-  return byPlace && byDepartment && byAttribute;
+  return byPlace && byDepartment && byAttribute && bySupervision;
 }
