@@ -131,7 +131,8 @@ export function termFrom(
   openedAt: string,
   cal: TrackedCalendar = new TrackedCalendar(),
 ): Term {
-  if ('minutes' in term) return { term: toShanghaiIso(new Date(Date.parse(openedAt) + term.minutes * 60_000)) };
+  if ('minutes' in term)
+    return { term: toShanghaiIso(new Date(Date.parse(openedAt) + term.minutes * 60_000)) };
   if ('until' in term) return termOn(type, term.until, cal);
   return termOn(type, addDays(shanghaiDateOf(new Date(openedAt)), term.days), cal);
 }
