@@ -1,6 +1,7 @@
 // One email per recipient and moment: every notice owed to the address, grouped into sections (待办, 督办,
 // 案件, 无法送达) and, inside them, by duty and period. Pure: the notices, the instant and a few lookups decide it.
 import { oneLine } from '../core/text.ts';
+import { safetyOfficeUnitId } from '../core/safety-office.ts';
 import type { Duty } from '../../workflows/catalog/schema.ts';
 import { parsePeriodKey } from '../../workflows/periods.ts';
 import { planCycle } from '../../workflows/plan.ts';
@@ -66,7 +67,7 @@ const SECTION_TITLES = {
   rollups: '汇总情况',
 } as const;
 type SectionId = keyof typeof SECTION_TITLES;
-const NUMERALS = ['一', '二', '三', '四', '五', '六'];
+const NUMERALS = ['一', '二', '三', '四', '五', '六', '七', '八'];
 
 function periodOf(periodKey: string): string {
   try {
@@ -403,7 +404,7 @@ function calendarItem(b: CalendarMissingBody): Item {
 }
 
 /** A day of a daily duty, summed up for 安委办: the county's total, then per town and per department. */
-function rollupItem(b: CycleRollupBody): Item {
+function rollupItem(b: CycleRollupBody, ctx: ComposeContext): Item {
   const sumHead = b.sumLabelZh ? [b.sumLabelZh] : [];
   const cells = (r: RollupRow) => [
     String(r.owed),
@@ -437,9 +438,17 @@ function rollupItem(b: CycleRollupBody): Item {
       },
     );
   if (t.missing > 0)
-    lines.push({
-      text: `未报单位：${b.missingUnits.join('、')}${t.missing > b.missingUnits.length ? `等${t.missing}个（完整名单见逾期清单）` : ''}。`,
-    });
+    lines.push(
+      {
+        text: `未报单位：${b.missingUnits.join('、')}${t.missing > b.missingUnits.length ? `等${t.missing}个（完整名单见下方逾期清单）` : ''}。`,
+      },
+      {
+        link: {
+          caption: '查看逾期单位清单（只读，实时更新）',
+          url: ctx.links.overdue({ kind: 'office', id: safetyOfficeUnitId() }, b.dutyId, b.periodKey),
+        },
+      },
+    );
   return {
     title: `${b.titleZh}（${periodOf(b.periodKey)}）`,
     lines,
@@ -544,7 +553,7 @@ export function composeEmail(
     // Notices of one year in one email are one item: the latest says the most.
     else if (b.type === 'calendar-missing')
       push('calendar', calendarItem(group.at(-1)?.body as CalendarMissingBody));
-    else if (b.type === 'cycle-rollup') push('rollups', rollupItem(b));
+    else if (b.type === 'cycle-rollup') push('rollups', rollupItem(b, ctx));
     else {
       const urgent = first.urgency !== 'routine' && b.kind === 'notice';
       const item = caseItem(b, urgent, ctx);

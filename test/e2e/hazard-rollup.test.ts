@@ -127,6 +127,12 @@ describe('the daily hidden-danger reports summed up for 安委办', () => {
     expect(saturday).toContain('应报4个单位，已报4个（其中迟报0个），未报0个；发现隐患0。');
     expect(saturday).not.toContain('未报单位');
     expect(sunday).toContain('未报4个');
+    // The read-only overdue list behind the link names the unit that did not report.
+    const link = /查看逾期单位清单（只读，实时更新）：(\S+)/.exec(friday ?? '')?.[1];
+    expect(link).toBeDefined();
+    const page = await fetch(link ?? '');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('site-a2班组');
     // In 安委办's morning email, under a section of its own.
     const email = sentMails(rt).find((m) => m.text?.includes('隐患排查日报汇总（2023年7月7日）'));
     expect(email?.text).toMatch(/[一二三四五六]、汇总情况/);

@@ -53,7 +53,7 @@ export function sentMails(rt: Runtime, sinceMs = 0): SentMail[] {
 
 /** One item of an email: its title, and the units it lists or speaks to. */
 export interface MailItem {
-  kind: 'reminder' | 'escalation' | 'case' | 'problem' | 'change';
+  kind: 'reminder' | 'escalation' | 'case' | 'problem' | 'change' | 'calendar' | 'rollup';
   level?: number;
   title: string;
   /** Units listed in a digest, or the reader's own units ("您单位…"). */
@@ -71,11 +71,13 @@ export function mailItems(mail: Pick<SentMail, 'text'>): MailItem[] {
   let section: MailItem['kind'] = 'reminder';
   for (const block of (mail.text ?? '').split('\n\n')) {
     const head = block.split('\n')[0] ?? '';
-    if (/^(?:[一二三四五六]、)?待办事项/.test(head)) section = 'reminder';
-    else if (/^(?:[一二三四五六]、)?督办事项/.test(head)) section = 'escalation';
-    else if (/^(?:[一二三四五六]、)?(?:案件动态|紧急事项)/.test(head)) section = 'case';
-    else if (/^(?:[一二三四五六]、)?无法送达/.test(head)) section = 'problem';
-    else if (/^(?:[一二三四五六]、)?工作安排变更/.test(head)) section = 'change';
+    if (/^(?:[一二三四五六七八]、)?待办事项/.test(head)) section = 'reminder';
+    else if (/^(?:[一二三四五六七八]、)?督办事项/.test(head)) section = 'escalation';
+    else if (/^(?:[一二三四五六七八]、)?(?:案件动态|紧急事项)/.test(head)) section = 'case';
+    else if (/^(?:[一二三四五六七八]、)?无法送达/.test(head)) section = 'problem';
+    else if (/^(?:[一二三四五六七八]、)?工作安排变更/.test(head)) section = 'change';
+    else if (/^(?:[一二三四五六七八]、)?节假日安排/.test(head)) section = 'calendar';
+    else if (/^(?:[一二三四五六七八]、)?汇总情况/.test(head)) section = 'rollup';
     const m = /^（\d+）(.*)$/.exec(head);
     if (!m) continue;
     const title = m[1] ?? '';
