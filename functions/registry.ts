@@ -7,11 +7,14 @@ const WRITE: readonly ItemAction[] = [
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
 ];
-/** Recording notices for delivery (the outbox and its per-moment markers). */
-const RECORD_NOTICES = {
-  actions: ['dynamodb:BatchWriteItem'],
-  keys: ['OUTBOX#*', 'OUTBOX-MOMENTS'],
-} as const;
+/**
+ * Recording notices for delivery (the outbox and its per-moment markers), and reading whether the run of their
+ * moment is closing (functions/adapters/delivery-starter.ts).
+ */
+const RECORD_NOTICES = [
+  { actions: ['dynamodb:BatchWriteItem'], keys: ['OUTBOX#*', 'OUTBOX-MOMENTS'] },
+  { actions: ['dynamodb:GetItem'], keys: ['DELIVERY'] },
+] as const;
 
 /**
  * The one list of Lambda handlers. The CDK app creates one NodejsFunction per entry; the local runtime imports
@@ -57,7 +60,7 @@ export const handlers = {
         grants: [
           { actions: READ, keys: ['CYCLE#*', 'UNIT#*', 'LEADER#*', 'TRACKING', 'ADHOC-DUTY', 'CALENDAR'] },
           { actions: WRITE, keys: ['CYCLE#*', 'TRACKING'] },
-          RECORD_NOTICES,
+          ...RECORD_NOTICES,
         ],
         queryIndexes: true,
       },
@@ -75,7 +78,7 @@ export const handlers = {
         grants: [
           { actions: READ, keys: ['CASE#*', 'UNIT#*', 'LEADER#*', 'CALENDAR'] },
           { actions: WRITE, keys: ['CASE#*'] },
-          RECORD_NOTICES,
+          ...RECORD_NOTICES,
         ],
         queryIndexes: true,
       },
@@ -133,7 +136,7 @@ export const handlers = {
           { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*', 'CASE#*'] },
           { actions: ['dynamodb:PutItem'], keys: ['UNDELIVERABLE'] },
           { actions: ['dynamodb:Query'], keys: ['CALENDAR'] },
-          RECORD_NOTICES,
+          ...RECORD_NOTICES,
         ],
       },
       startDeliveries: true,
@@ -154,7 +157,7 @@ export const handlers = {
           { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH'] },
           { actions: ['dynamodb:Query'], keys: ['ADHOC-DUTY', 'CALENDAR'] },
           { actions: ['dynamodb:GetItem'], keys: ['UNIT#*'] },
-          RECORD_NOTICES,
+          ...RECORD_NOTICES,
         ],
       },
       startCycleExecutions: true,
@@ -177,7 +180,7 @@ export const handlers = {
           { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['DISPATCH', 'CYCLE#*', 'CASE#*'] },
           // A made-up dispatch tells 安委办 of a missing holiday arrangement, as the daily one does.
           { actions: ['dynamodb:GetItem'], keys: ['UNIT#*'] },
-          RECORD_NOTICES,
+          ...RECORD_NOTICES,
         ],
         queryIndexes: true,
       },
@@ -232,7 +235,7 @@ export const handlers = {
           // Audit entries: added, never changed or removed (docs/decisions.md §25).
           { actions: ['dynamodb:PutItem'], keys: ['AUDIT#*'] },
           // Loading a year's holiday arrangement dispatches at once (the held cycles start, see dispatch).
-          RECORD_NOTICES,
+          ...RECORD_NOTICES,
         ],
         appendOnly: ['AUDIT#*'],
         queryIndexes: true,

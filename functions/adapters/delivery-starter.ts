@@ -2,9 +2,17 @@ import { toShanghaiIso } from '../../workflows/calendar.ts';
 import { deliveryExecutionName } from '../delivery/model.ts';
 import { clock } from '../core/clock.ts';
 import { startExecutionOnce } from './executions.ts';
+import { leaseStore } from './outbox-store.ts';
 
-const start = (name: string, moment: string) =>
-  startExecutionOnce('DELIVERY_STATE_MACHINE_ARN', name, { moment });
+/**
+ * Starting a run by a name already going answers "started" too (same name and input): a run that has taken its last
+ * look at the outbox counts as finished, or the notices just recorded would wait for the reconciler.
+ */
+async function start(name: string, moment: string): Promise<'started' | 'exists'> {
+  if ((await startExecutionOnce('DELIVERY_STATE_MACHINE_ARN', name, { moment })) === 'exists')
+    return 'exists';
+  return (await leaseStore.loadRun(name))?.closing ? 'exists' : 'started';
+}
 
 /**
  * Makes sure a delivery run takes place at a moment: one execution per moment, named after it, so every producer

@@ -8,6 +8,7 @@
 //                          GSI2 MAIL-STATUS#<status> / <sentAt>#<address> … failed and suppressed only
 //   CASE#<id>            / MAIL#<sentAt>#<address>                       an email that carried a notice of the case
 //   UNDELIVERABLE        / <address>                                     an address the mail service refused
+import { randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
   GetCommand,
@@ -32,6 +33,7 @@ import {
   type InFlight,
   type LeaseAcquired,
   type LeasePort,
+  type MomentMarker,
   type OutboxEntry,
   type RecordsPort,
   type RunState,
@@ -84,11 +86,18 @@ export const outboxStore = {
   async record(notices: readonly Notice[]): Promise<void> {
     await batchPut(notices.map((n) => ({ ...noticeKey(n.recipient.address, noticeId(n)), ...n })));
     count(METRIC.noticesRecorded, notices.length);
-    // The markers after the notices, stamped after they are written: a run that looked before they were there
-    // clears only markers older than its look, so this one stays for the reconciler.
+    // The markers after the notices, with a token of this write: a run clears a marker only if the token is the one
+    // it read before its scan (which then saw these notices); written again since, the marker stays. A token, not
+    // a time: the local clock stands still while an instant's work runs, so times written in it are all equal.
     const recordedAt = clock.nowMs();
+    const token = randomUUID();
     await batchPut(
-      [...new Set(notices.map((n) => n.at))].map((at) => ({ PK: 'OUTBOX-MOMENTS', SK: at, recordedAt })),
+      [...new Set(notices.map((n) => n.at))].map((at) => ({
+        PK: 'OUTBOX-MOMENTS',
+        SK: at,
+        recordedAt,
+        token,
+      })),
     );
   },
 
@@ -103,35 +112,50 @@ export const outboxStore = {
     return item ? String(item.SK) : undefined;
   },
 
-  /**
-   * A run that found nothing deliverable when it looked (`lookedAt`) clears the markers of moments up to then; a
-   * marker written again after it looked (a producer running late) stays for the reconciler.
-   */
-  async clearMoments(lookedAt: number): Promise<void> {
+  async markersUpTo(nowMs: number): Promise<MomentMarker[]> {
+    const markers: MomentMarker[] = [];
     let next: Record<string, unknown> | undefined;
     do {
       const out = await query({
         KeyConditionExpression: 'PK = :pk AND SK <= :t',
-        ExpressionAttributeValues: { ':pk': 'OUTBOX-MOMENTS', ':t': toShanghaiIso(new Date(lookedAt)) },
+        ExpressionAttributeValues: { ':pk': 'OUTBOX-MOMENTS', ':t': toShanghaiIso(new Date(nowMs)) },
+        ConsistentRead: true,
         ...(next ? { ExclusiveStartKey: next } : {}),
       });
-      for (const item of (out.Items ?? []) as Record<string, unknown>[]) {
-        await documentClient()
-          .send(
-            new DeleteCommand({
-              TableName: tableName(),
-              Key: { PK: 'OUTBOX-MOMENTS', SK: String(item.SK) },
-              ConditionExpression: 'recordedAt < :looked',
-              ExpressionAttributeValues: { ':looked': lookedAt },
-            }),
-          )
-          .catch((err: unknown) => {
-            if (!isConditionFailed(err)) throw err;
-          });
-        ioCounters.writes += 1;
-      }
+      for (const item of (out.Items ?? []) as Record<string, unknown>[])
+        // A marker written before tokens is known by its time.
+        markers.push({ moment: String(item.SK), token: String(item.token ?? `t${String(item.recordedAt)}`) });
       next = out.LastEvaluatedKey;
     } while (next);
+    return markers;
+  },
+
+  async clearMoments(seen: readonly MomentMarker[]): Promise<void> {
+    for (const m of seen) {
+      const legacy = /^t(\d+)$/.exec(m.token)?.[1];
+      await documentClient()
+        .send(
+          new DeleteCommand({
+            TableName: tableName(),
+            Key: { PK: 'OUTBOX-MOMENTS', SK: m.moment },
+            ...(legacy
+              ? {
+                  ConditionExpression: 'attribute_not_exists(#token) AND recordedAt = :r',
+                  ExpressionAttributeNames: { '#token': 'token' },
+                  ExpressionAttributeValues: { ':r': Number(legacy) },
+                }
+              : {
+                  ConditionExpression: '#token = :token',
+                  ExpressionAttributeNames: { '#token': 'token' },
+                  ExpressionAttributeValues: { ':token': m.token },
+                }),
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!isConditionFailed(err)) throw err;
+        });
+      ioCounters.writes += 1;
+    }
   },
 
   async page(

@@ -30,12 +30,22 @@ export interface OutboxPort {
   /** Records notices (the delivery run's own: undeliverable addresses for 安委办). */
   record(notices: readonly Notice[]): Promise<void>;
   /**
-   * Clears the "recorded for this moment" markers of moments up to `lookedAt`, the instant a scan found nothing
-   * deliverable (a marker written again since stays).
+   * The "recorded for this moment" markers of moments up to `nowMs`, read strongly consistent. Each write of a
+   * marker (after its notices) gives it a new token.
    */
-  clearMoments(lookedAt: number): Promise<void>;
+  markersUpTo(nowMs: number): Promise<MomentMarker[]>;
+  /**
+   * Clears markers read before a scan that then found nothing deliverable; a marker written again since (its token
+   * changed: its notices may be newer than the scan) stays.
+   */
+  clearMoments(seen: readonly MomentMarker[]): Promise<void>;
   /** Makes sure a delivery run will take place at this moment. */
   ensureDelivery(moment: string): Promise<void>;
+}
+
+export interface MomentMarker {
+  moment: string;
+  token: string;
 }
 
 export interface InFlight {
@@ -55,6 +65,11 @@ export interface RunState {
   invocations: number;
   /** Consecutive waits because the mail service was down: the wait grows with it. */
   blockedStreak: number;
+  /**
+   * Set just before the run's last look at the outbox: a producer that finds this run still going after recording
+   * its notices reads it, and starts a run of its own rather than count on this one.
+   */
+  closing?: boolean;
 }
 
 export type LeaseAcquired =

@@ -523,7 +523,7 @@ export async function runDelivery(
     state.blockedStreak = 0;
     // Late arrivals (a producer that recorded behind the cursor) and emails left after transient failures get
     // another pass; notices held for office hours wait for them.
-    const lookedAt = clock.now();
+    const seen = await ports.outbox.markersUpTo(now);
     const scan = await scanOutbox(ports, schedule, now);
     if (scan.deliverable > 0 && state.pass < MAX_PASSES) {
       state.pass++;
@@ -547,7 +547,23 @@ export async function runDelivery(
     }
     if (scan.heldUntil !== undefined) return release(nextRun(waiting(scan.heldUntil, 'held')));
     // Everything recorded up to now is delivered (or no longer owed).
-    await ports.outbox.clearMoments(lookedAt);
+    await ports.outbox.clearMoments(seen);
+    // A producer recording now may have been told this run is still going (starting it again by name answers so),
+    // and counts on it. Say the run is closing, then look once more: the producer reads the flag after writing its
+    // marker, so one of the two sees the other, and its notices get this run's next pass or a run of their own.
+    state.closing = true;
+    await lease.saveRun(input.holder, state);
+    if ((await ports.outbox.markersUpTo(clock.now())).length > 0) {
+      if (state.pass < MAX_PASSES) {
+        state.closing = false;
+        await lease.saveRun(input.holder, state);
+        state.pass++;
+        state.shard = 0;
+        delete state.afterAddress;
+        continue;
+      }
+      log.warn('delivery run ended with notices recorded after its last pass', { moment: state.moment });
+    }
     log.info('delivery run finished', { moment: state.moment, sent: state.sent, failed: state.failed });
     return release(closed());
   }

@@ -292,6 +292,13 @@ describe('safeduty CDK app (bundling skipped)', () => {
           },
         },
         {
+          // Whether the run of a moment is closing (a producer recording late starts a run of its own).
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: tableArn,
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY'] } },
+        },
+        {
           Effect: 'Allow',
           Action: 'dynamodb:Query',
           Resource: ['GSI1', 'GSI2'].map((n) => ({ 'Fn::Join': ['', [tableArn, `/index/${n}`]] })),

@@ -55,7 +55,14 @@ class World {
   sendText?: (sms: OutgoingSms) => Error | undefined;
   attempts = 0;
   ensured: string[] = [];
+  /** How many markers each clearing was given. */
   cleared: number[] = [];
+  /** The moment markers: moment → the token of its last write. */
+  markers = new Map<string, string>();
+  private writes = 0;
+  /** Called at the run's last look at the outbox, after it has said it is closing. */
+  lastLook?: () => void;
+  holder = 'delivery-20230206T0900';
   send: Sender = () => undefined;
   sender?: string;
   /** Items the outbox cannot read as notices (reported with the first page). */
@@ -77,6 +84,9 @@ class World {
 
   add(...ns: Notice[]) {
     for (const n of ns) this.notices.set(this.refOf(n.recipient.address, noticeId(n)), n);
+    // As the outbox writes them: the markers after the notices, a new token per write.
+    this.writes++;
+    for (const n of ns) this.markers.set(n.at, `w${this.writes}`);
   }
 
   ports(): DeliveryPorts {
@@ -113,8 +123,17 @@ class World {
         async ensureDelivery(moment) {
           w.ensured.push(moment);
         },
-        async clearMoments(lookedAt) {
-          w.cleared.push(lookedAt);
+        async markersUpTo(nowMs) {
+          // The run's last look (it has said it is closing): a producer may record just then (`lastLook`).
+          const closing = w.runs.get(w.holder)?.closing === true;
+          if (closing) w.lastLook?.();
+          return [...w.markers.entries()]
+            .filter(([moment]) => Date.parse(moment) <= nowMs)
+            .map(([moment, token]) => ({ moment, token }));
+        },
+        async clearMoments(seen) {
+          w.cleared.push(seen.length);
+          for (const m of seen) if (w.markers.get(m.moment) === m.token) w.markers.delete(m.moment);
         },
       },
       lease: {
@@ -226,6 +245,7 @@ class World {
 
   run(holder = 'delivery-20230206T0900', moment = MOMENT, executionStartTime?: string): Promise<RunResult> {
     this.budgetEnds = this.now + this.budgetMs;
+    this.holder = holder;
     return runDelivery(
       { moment, holder, ...(executionStartTime ? { executionStartTime } : {}) },
       this.ports(),
@@ -738,6 +758,24 @@ describe('what must not stop delivery', () => {
     expect(w.sent).toHaveLength(5);
     expect(w.cleared).toEqual([]);
     expect(w.notices.size).toBe(1);
+  });
+
+  it('a notice recorded while the run takes its last look gets another pass, the run having said it is closing', async () => {
+    const w = new World();
+    w.add(reminder('a@example.gov.cn', 'ent-a'));
+    let looks = 0;
+    w.lastLook = () => {
+      // Once: a producer records after the scan and is told the run is still going.
+      if (++looks === 1) w.add(reminder('b@example.gov.cn', 'ent-b'));
+    };
+    const results = await w.runToEnd();
+    expect(results.at(-1)).toMatchObject({ status: 'closed', sent: 2, passes: 2 });
+    expect(w.sent.map((e) => e.to)).toEqual(['a@example.gov.cn', 'b@example.gov.cn']);
+    // The flag is written before each last look (a producer reading it then starts a run of its own).
+    expect(looks).toBe(2);
+    expect(w.runs.get('delivery-20230206T0900')?.closing).toBe(true);
+    expect(w.notices.size).toBe(0);
+    expect(w.markers.size).toBe(0);
   });
 
   it('a retry of the same execution waits while its first invocation may still hold the lease', async () => {
