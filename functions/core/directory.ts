@@ -63,7 +63,9 @@ export class Directory {
       );
       return undefined;
     }
-    this.warnings.push(`${unit.id}: no holder for ${position}; addressed to the safety office instead`);
+    // The office's own duties have no supervising department above it by design: not worth a warning per cycle.
+    if (unit.id !== office.id)
+      this.warnings.push(`${unit.id}: no holder for ${position}; addressed to the safety office instead`);
     return { person: office.contact, position, fallback: true, scope: { kind: 'office', id: office.id } };
   }
 
