@@ -1,8 +1,8 @@
 /**
  * The local runtime's clock. Virtual time moves when told to (advanceTo), by a ticker (with a speed), or while
  * work waits inside a job (the delivery's pacing and retry pauses): a wait there moves the clock to its end, as
- * time passes during a Lambda invocation on AWS. The engine runs one job at a time, so waits inside a job never
- * overlap another job's.
+ * time passes during a Lambda invocation on AWS. Jobs that come due while a job waits run beside it (engine.ts);
+ * their waits interleave with its own in the order of their instants.
  */
 export class VirtualClock {
   private current: number;
@@ -25,11 +25,20 @@ export class VirtualClock {
   /** Told every time the clock moves (the runtime saves it: a restart never goes back before work done). */
   onAdvance?: (ms: number) => void;
 
+  private movers = new Set<(ms: number) => void>();
+
+  /** Also told when the clock moves (the engine, to start jobs that come due during a long job); returns the undo. */
+  onMove(listener: (ms: number) => void): () => void {
+    this.movers.add(listener);
+    return () => this.movers.delete(listener);
+  }
+
   /** Moves the clock forward (never backward: timers already run must not be undone). */
   set(ms: number): void {
     if (ms > this.current) {
       this.current = ms;
       this.onAdvance?.(ms);
+      for (const m of this.movers) m(ms);
     }
   }
 

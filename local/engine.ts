@@ -53,6 +53,9 @@ export class ExecutionDoesNotExistError extends Error {
   override name = 'ExecutionDoesNotExist';
 }
 
+/** How far a job must have moved the clock by its own waits before jobs due meanwhile run beside it. */
+const BESIDE_AFTER_MS = 1_000;
+
 /** A min-heap of timers ordered by instant, then by insertion, so equal instants run in a stable order. */
 class TimerQueue<T> {
   private heap: { at: number; seq: number; value: T }[] = [];
@@ -270,9 +273,7 @@ export class LocalStepFunctions {
         this.queue.pop();
         this.clock.set(top.at);
         this.onJob?.(this.clock.nowMs());
-        const job = top.value;
-        if (job.kind === 'callback') await job.run();
-        else await this.runSegment(job.executionArn);
+        await this.runBeside(this.clock.nowMs(), this.runJob(top.value), untilMs);
       }
       this.clock.set(untilMs);
     } finally {
@@ -282,6 +283,46 @@ export class LocalStepFunctions {
 
   get busy(): boolean {
     return this.running;
+  }
+
+  private runJob(job: Job): Promise<void> {
+    return job.kind === 'callback' ? job.run() : this.runSegment(job.executionArn);
+  }
+
+  /**
+   * On AWS executions run side by side: a warning issued while a delivery invocation paces a city's wave for ten
+   * minutes has its case execution run, and record its notices, at once. The engine runs one job at a time, so a
+   * test reads the same order every time, until a job has moved the clock on by its own waits (a delivery's
+   * pacing): jobs that come due from then on start beside it. Resolves when all of them have ended; the first
+   * error of any is thrown then.
+   */
+  private async runBeside(startedAt: number, first: Promise<void>, untilMs: number): Promise<void> {
+    const beside: Promise<void>[] = [];
+    const errors: unknown[] = [];
+    let looking = false;
+    const look = () => {
+      looking = false;
+      const now = this.clock.nowMs();
+      if (now - startedAt < BESIDE_AFTER_MS) return;
+      for (let top = this.queue.peek(); top && top.at <= Math.min(now, untilMs); top = this.queue.peek()) {
+        this.queue.pop();
+        this.onJob?.(now);
+        beside.push(this.runJob(top.value).catch((err: unknown) => void errors.push(err)));
+      }
+    };
+    // Not inside the clock's own move: the job starts in the next microtask.
+    const stop = this.clock.onMove(() => {
+      if (looking) return;
+      looking = true;
+      queueMicrotask(look);
+    });
+    try {
+      await first.catch((err: unknown) => void errors.push(err));
+      for (let i = 0; i < beside.length; i++) await beside[i];
+    } finally {
+      stop();
+    }
+    if (errors.length > 0) throw errors[0];
   }
 
   private async runSegment(executionArn: string): Promise<void> {
