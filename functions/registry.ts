@@ -8,11 +8,11 @@ const WRITE: readonly ItemAction[] = [
   'dynamodb:BatchWriteItem',
 ];
 /**
- * Recording notices for delivery (the outbox and its per-moment markers), and reading whether the run of their
- * moment is closing (functions/adapters/delivery-starter.ts).
+ * Recording notices for delivery (the outbox, its per-moment markers and the express markers of notices that must
+ * go at once), and reading whether the run of their moment is closing (functions/adapters/delivery-starter.ts).
  */
 const RECORD_NOTICES = [
-  { actions: ['dynamodb:BatchWriteItem'], keys: ['OUTBOX#*', 'OUTBOX-MOMENTS'] },
+  { actions: ['dynamodb:BatchWriteItem'], keys: ['OUTBOX#*', 'OUTBOX-MOMENTS', 'OUTBOX-EXPRESS'] },
   { actions: ['dynamodb:GetItem'], keys: ['DELIVERY'] },
 ] as const;
 
@@ -99,6 +99,7 @@ export const handlers = {
             keys: [
               'OUTBOX#*',
               'OUTBOX-MOMENTS',
+              'OUTBOX-EXPRESS',
               'DELIVERY',
               'MAIL#*',
               'UNDELIVERABLE',
@@ -110,7 +111,10 @@ export const handlers = {
             ],
           },
           // Delivery records are written under the recipient (MAIL#) and, for a case's emails, under the case.
-          { actions: WRITE, keys: ['OUTBOX#*', 'OUTBOX-MOMENTS', 'DELIVERY', 'MAIL#*', 'UNDELIVERABLE'] },
+          {
+            actions: WRITE,
+            keys: ['OUTBOX#*', 'OUTBOX-MOMENTS', 'OUTBOX-EXPRESS', 'DELIVERY', 'MAIL#*', 'UNDELIVERABLE'],
+          },
           { actions: ['dynamodb:BatchWriteItem'], keys: ['MAIL#*', 'CASE#*'] },
         ],
       },

@@ -1,6 +1,7 @@
 // The notification path in the one table (docs/data-model.md):
 //   OUTBOX#<shard>       / <address>#<moment>#<subject>#<stage>#<part>   a notice owed (deleted once delivered)
 //   OUTBOX-MOMENTS       / <moment>                                      notices were recorded for this moment
+//   OUTBOX-EXPRESS       / <moment>#<address>                            an immediate notice for this address
 //   DELIVERY             / LEASE                                         the one delivery lease, emails in flight
 //   DELIVERY             / RUN#<execution>                               a run's progress (expires after 30 days)
 //   MAIL#<address>       / <moment>#<run>#<pass>                         one email sent (or refused), its notices
@@ -32,6 +33,7 @@ import {
   type AddressesPort,
   type InFlight,
   type LeaseAcquired,
+  type ExpressMarker,
   type LeasePort,
   type MomentMarker,
   type OutboxEntry,
@@ -74,6 +76,27 @@ async function query(input: Omit<QueryCommandInput, 'TableName'>) {
   return out;
 }
 
+/**
+ * Outbox items as notices. One item that does not read as a notice (written by hand, or by a version that no longer
+ * exists) is reported and passed over: it must not stop delivery for everyone else.
+ */
+function readEntries(items: readonly Record<string, unknown>[] | undefined): {
+  entries: OutboxEntry[];
+  bad: string[];
+} {
+  const entries: OutboxEntry[] = [];
+  const bad: string[] = [];
+  for (const item of items ?? []) {
+    try {
+      entries.push({ ref: `${String(item.PK)}|${String(item.SK)}`, notice: parseRecord(noticeSchema, item) });
+    } catch (err) {
+      if (!(err instanceof BadRecordError)) throw err;
+      bad.push(err.message);
+    }
+  }
+  return { entries, bad };
+}
+
 // ---------------------------------------------------------------- the outbox
 
 export const outboxStore = {
@@ -99,6 +122,73 @@ export const outboxStore = {
         token,
       })),
     );
+    // Notices that must go at once also mark their reader for the express lane (docs/delivery.md).
+    const express = new Set(
+      notices
+        .filter((n) => n.urgency === 'immediate')
+        .map((n) => `${n.at}#${addressKey(n.recipient.address)}`),
+    );
+    if (express.size > 0)
+      await batchPut([...express].map((sk) => ({ PK: 'OUTBOX-EXPRESS', SK: sk, recordedAt, token })));
+  },
+
+  async expressUpTo(nowMs: number): Promise<ExpressMarker[]> {
+    const markers: ExpressMarker[] = [];
+    let next: Record<string, unknown> | undefined;
+    do {
+      const out = await query({
+        // `<moment>#<address>`: every marker of a moment up to now sorts before `<now>$`.
+        KeyConditionExpression: 'PK = :pk AND SK < :t',
+        ExpressionAttributeValues: { ':pk': 'OUTBOX-EXPRESS', ':t': `${toShanghaiIso(new Date(nowMs))}$` },
+        ConsistentRead: true,
+        ...(next ? { ExclusiveStartKey: next } : {}),
+      });
+      for (const item of (out.Items ?? []) as Record<string, unknown>[]) {
+        const sk = String(item.SK);
+        const i = sk.indexOf('#');
+        markers.push({ at: sk.slice(0, i), address: sk.slice(i + 1), token: String(item.token) });
+      }
+      next = out.LastEvaluatedKey;
+    } while (next);
+    return markers;
+  },
+
+  async recipient(address: string): Promise<OutboxEntry[]> {
+    const entries: OutboxEntry[] = [];
+    let next: unknown;
+    do {
+      const out = await query({
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :a)',
+        ExpressionAttributeValues: {
+          ':pk': `OUTBOX#${shardOf(address)}`,
+          ':a': `${addressKey(address)}#`,
+        },
+        ConsistentRead: true,
+        ...(next ? { ExclusiveStartKey: next as Record<string, unknown> } : {}),
+      });
+      entries.push(...readEntries(out.Items).entries);
+      next = out.LastEvaluatedKey;
+    } while (next);
+    return entries;
+  },
+
+  async clearExpress(seen: readonly ExpressMarker[]): Promise<void> {
+    for (const m of seen) {
+      await documentClient()
+        .send(
+          new DeleteCommand({
+            TableName: tableName(),
+            Key: { PK: 'OUTBOX-EXPRESS', SK: `${m.at}#${m.address}` },
+            ConditionExpression: '#token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': m.token },
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!isConditionFailed(err)) throw err;
+        });
+      ioCounters.writes += 1;
+    }
   },
 
   /** The earliest moment with notices recorded and not yet cleared by a finished delivery run. */
@@ -174,21 +264,7 @@ export const outboxStore = {
       Limit: 500,
       ...(next ? { ExclusiveStartKey: next as Record<string, unknown> } : {}),
     });
-    const entries: OutboxEntry[] = [];
-    const bad: string[] = [];
-    for (const item of (out.Items ?? []) as Record<string, unknown>[]) {
-      // One item that does not read as a notice (written by hand, or by a version that no longer exists) is
-      // reported and passed over: it must not stop delivery for everyone else.
-      try {
-        entries.push({
-          ref: `${String(item.PK)}|${String(item.SK)}`,
-          notice: parseRecord(noticeSchema, item),
-        });
-      } catch (err) {
-        if (!(err instanceof BadRecordError)) throw err;
-        bad.push(`${err.message}`);
-      }
-    }
+    const { entries, bad } = readEntries(out.Items);
     return {
       entries,
       ...(out.LastEvaluatedKey ? { next: out.LastEvaluatedKey } : {}),

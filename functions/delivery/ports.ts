@@ -41,10 +41,26 @@ export interface OutboxPort {
   clearMoments(seen: readonly MomentMarker[]): Promise<void>;
   /** Makes sure a delivery run will take place at this moment. */
   ensureDelivery(moment: string): Promise<void>;
+  /**
+   * The express markers due by `nowMs`, read strongly consistent: recipients of notices that must go at once (a
+   * warning answered in minutes), written with the notices, so a run deep in a long wave serves them first.
+   */
+  expressUpTo(nowMs: number): Promise<ExpressMarker[]>;
+  /** Everything one recipient is owed, in the outbox's order. */
+  recipient(address: string): Promise<OutboxEntry[]>;
+  /** Clears express markers that were served; one written again since (a new token) stays. */
+  clearExpress(seen: readonly ExpressMarker[]): Promise<void>;
 }
 
 export interface MomentMarker {
   moment: string;
+  token: string;
+}
+
+export interface ExpressMarker {
+  /** The notice's delivery moment. */
+  at: string;
+  address: string;
   token: string;
 }
 

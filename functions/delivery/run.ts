@@ -13,7 +13,7 @@ import { factsNeeded, stillOwed, type CaseFacts, type CycleFacts } from './owed.
 import { Pacer } from './pace.ts';
 import { aboutOf, refusalReport } from './refusals.ts';
 import { redirectNotice, unitsSpokenFor, type NextPositionKey } from './fallback.ts';
-import type { DeliveryPorts, InFlight, OutboxEntry, RunState } from './ports.ts';
+import type { DeliveryPorts, ExpressMarker, InFlight, OutboxEntry, RunState } from './ports.ts';
 
 /** An email carries at most this many notices; the rest follow in the next pass. */
 export const MAX_NOTICES_PER_EMAIL = 100;
@@ -37,6 +37,8 @@ const DOWN_AFTER = 5;
 const REDELIVERY_LOOKBACK_MS = 7 * 24 * 3_600_000;
 /** A run older than this continues in a new execution (Step Functions keeps at most 25,000 events). */
 const MAX_EXECUTION_AGE_MS = 3 * 24 * 3_600_000;
+/** How often at most a run looks for notices that must go at once (one strongly consistent read a look). */
+const EXPRESS_LOOK_MS = 1_000;
 
 export interface RunInput {
   /** The delivery moment this run was started for. */
@@ -331,8 +333,11 @@ export async function runDelivery(
       ? ''
       : `；已改发给${[...new Set(moved.map((n) => `${n.recipient.name}（${n.recipient.address}）`))].join('、')}`;
 
-  /** Sends one batch of recipients; returns the last address handled. */
-  const deliverBatch = async (batch: { address: string; entries: OutboxEntry[] }[]): Promise<void> => {
+  /** Sends one batch of recipients; returns the addresses whose email was left for a later try. */
+  const deliverBatch = async (
+    batch: readonly { address: string; entries: OutboxEntry[] }[],
+  ): Promise<Set<string>> => {
+    const left = new Set<string>();
     const began = clock.now();
     const now = began;
     await loadFacts(batch.flatMap((g) => g.entries.map((e) => e.notice)));
@@ -453,7 +458,10 @@ export async function runDelivery(
               clock.now(),
             ),
           );
-      } else leftInPass++;
+      } else {
+        leftInPass++;
+        left.add(p.address);
+      }
     }
     // Problem reports first: a crash after them sends the refused email again (refused again, reported under
     // the same key); a crash before them would lose the report once the record says the email was dealt with.
@@ -468,6 +476,51 @@ export async function runDelivery(
     await ports.outbox.remove(removals);
     if (prepared.length > 0) await lease.hold(me, [], leaseUntil());
     slowestBatchMs = Math.max(slowestBatchMs, clock.now() - began);
+    return left;
+  };
+
+  const deliverableNow = (e: OutboxEntry, now: number) =>
+    Date.parse(e.notice.at) <= now && schedule.allows(now, e.notice.urgency);
+
+  /**
+   * The express lane: a notice that must go at once (a warning to be answered in minutes) does not wait for the
+   * pass to reach its address, which in a city's morning wave can be twenty minutes away. Before each batch the run
+   * serves the recipients marked express; each gets one email (or text) with all it is owed, so the pass finds
+   * nothing of theirs left. An address left for a later try (its service is down) is not tried again in this
+   * invocation: its marker stays, and the pass or the next invocation tries it.
+   */
+  let lastExpressLook = Number.NEGATIVE_INFINITY;
+  const expressTried = new Set<string>();
+  const serveExpress = async (): Promise<Set<string>> => {
+    const served = new Set<string>();
+    if (stop || clock.now() - lastExpressLook < EXPRESS_LOOK_MS) return served;
+    lastExpressLook = clock.now();
+    const markers = (await ports.outbox.expressUpTo(clock.now())).filter((m) => !expressTried.has(m.address));
+    if (markers.length === 0) return served;
+    const now = clock.now();
+    const byAddress = new Map<string, ExpressMarker[]>();
+    for (const m of markers) byAddress.set(m.address, [...(byAddress.get(m.address) ?? []), m]);
+    const done: ExpressMarker[] = [];
+    const groups: { address: string; entries: OutboxEntry[] }[] = [];
+    for (const [address, ms] of byAddress) {
+      const entries = (await ports.outbox.recipient(address)).filter((e) => deliverableNow(e, now));
+      if (entries.length > 0) groups.push({ address, entries });
+      else done.push(...ms);
+    }
+    for (let i = 0; i < groups.length; i += batchSize) {
+      const chunk = groups.slice(i, i + batchSize);
+      batches++;
+      const left = await deliverBatch(chunk);
+      for (const g of chunk) {
+        served.add(g.address);
+        if (left.has(g.address)) expressTried.add(g.address);
+        else done.push(...(byAddress.get(g.address) ?? []));
+      }
+    }
+    await ports.outbox.clearExpress(done);
+    if (groups.length > 0)
+      log.info('notices that must go at once were served first', { recipients: groups.length });
+    return served;
   };
 
   /**
@@ -484,17 +537,20 @@ export async function runDelivery(
       const flush = async (): Promise<'continue' | undefined> => {
         if (batch.length === 0) return undefined;
         if (outOfTime()) return 'continue';
-        batches++;
-        await deliverBatch(batch);
+        // What the batch read of an express recipient is stale once served: the pass comes back for what is new.
+        const served = await serveExpress();
+        const rest = batch.filter((g) => !served.has(g.address));
+        if (rest.length > 0) {
+          batches++;
+          await deliverBatch(rest);
+        }
         state.afterAddress = batch.at(-1)?.address;
         batch = [];
         return undefined;
       };
       for await (const group of recipients(ports, state.shard, state.afterAddress)) {
         const now = clock.now();
-        const deliverable = group.entries.filter(
-          (e) => Date.parse(e.notice.at) <= now && schedule.allows(now, e.notice.urgency),
-        );
+        const deliverable = group.entries.filter((e) => deliverableNow(e, now));
         if (deliverable.length === 0) continue;
         batch.push({ address: group.address, entries: deliverable });
         if (batch.length < batchSize) continue;

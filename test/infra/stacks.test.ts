@@ -288,7 +288,9 @@ describe('safeduty CDK app (bundling skipped)', () => {
           Action: 'dynamodb:BatchWriteItem',
           Resource: tableArn,
           Condition: {
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OUTBOX#*', 'OUTBOX-MOMENTS'] },
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': ['OUTBOX#*', 'OUTBOX-MOMENTS', 'OUTBOX-EXPRESS'],
+            },
           },
         },
         {

@@ -59,6 +59,10 @@ class World {
   cleared: number[] = [];
   /** The moment markers: moment → the token of its last write. */
   markers = new Map<string, string>();
+  /** The express markers of immediate notices: `<moment>#<address>` → the token of its last write. */
+  express = new Map<string, string>();
+  /** Express looks the runs made. */
+  expressLooks = 0;
   private writes = 0;
   /** Called at the run's last look at the outbox, after it has said it is closing. */
   lastLook?: () => void;
@@ -87,6 +91,9 @@ class World {
     // As the outbox writes them: the markers after the notices, a new token per write.
     this.writes++;
     for (const n of ns) this.markers.set(n.at, `w${this.writes}`);
+    for (const n of ns)
+      if (n.urgency === 'immediate')
+        this.express.set(`${n.at}#${addressKey(n.recipient.address)}`, `w${this.writes}`);
   }
 
   ports(): DeliveryPorts {
@@ -100,13 +107,15 @@ class World {
             .sort(([a], [b]) => (a < b ? -1 : 1))
             .filter(([ref]) => after === undefined || ref > `${after}$`)
             .map(([ref, notice]): OutboxEntry => ({ ref, notice }));
-          // Pages of three entries: recipients span pages.
-          const start = (next as number | undefined) ?? 0;
-          const entries = all.slice(start, start + 3);
+          // Pages of three entries: recipients span pages. The next page starts after the last key returned, as
+          // DynamoDB's ExclusiveStartKey does, so removals meanwhile shift nothing.
+          const from = next as string | undefined;
+          const rest = from === undefined ? all : all.filter((e) => e.ref > from);
+          const entries = rest.slice(0, 3);
           return {
             entries,
-            ...(start + 3 < all.length ? { next: start + 3 } : {}),
-            ...(start === 0 && w.badItems.length > 0 ? { bad: w.badItems } : {}),
+            ...(rest.length > 3 ? { next: entries.at(-1)?.ref } : {}),
+            ...(from === undefined && w.badItems.length > 0 ? { bad: w.badItems } : {}),
           };
         },
         async remove(refs) {
@@ -134,6 +143,27 @@ class World {
         async clearMoments(seen) {
           w.cleared.push(seen.length);
           for (const m of seen) if (w.markers.get(m.moment) === m.token) w.markers.delete(m.moment);
+        },
+        async expressUpTo(nowMs) {
+          w.expressLooks++;
+          return [...w.express.entries()]
+            .map(([key, token]) => {
+              const i = key.indexOf('#');
+              return { at: key.slice(0, i), address: key.slice(i + 1), token };
+            })
+            .filter((m) => Date.parse(m.at) <= nowMs);
+        },
+        async recipient(address) {
+          return [...w.notices.entries()]
+            .filter(([ref]) => ref.startsWith(`${address}#`))
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([ref, notice]) => ({ ref, notice }));
+        },
+        async clearExpress(seen) {
+          for (const m of seen) {
+            const key = `${m.at}#${m.address}`;
+            if (w.express.get(key) === m.token) w.express.delete(key);
+          }
         },
       },
       lease: {
@@ -302,6 +332,31 @@ function reminder(address: string, unitId: string, extra: Partial<Notice> = {}):
     },
     recordedAt: '2023-02-06T08:50:00+08:00',
     ...extra,
+  };
+}
+
+/** A red warning's first notice to a town (预警叫应): it must go at once, day or night. */
+function warning(address: string, at = '2023-02-06T23:10:00+08:00'): Notice {
+  return {
+    recipient: { address, name: '镇长' },
+    at,
+    urgency: 'immediate',
+    subject: 'CASE#yj-1',
+    stage: 'e0.notice',
+    part: 0,
+    body: {
+      type: 'case',
+      caseId: 'yj-1',
+      kind: 'notice',
+      subjectLine: '【请立即叫应】预警叫应：青山镇“红色预警”已发布',
+      rolesZh: ['责任单位主要负责人'],
+      paragraphs: ['…'],
+      link: { unitId: 'town-a', expires: '2023-03-06T23:10:00+08:00' },
+      ...(address.startsWith('sms:')
+        ? { sms: '【请立即叫应】预警叫应：青山镇“红色预警”已发布；预警内容：大暴雨' }
+        : {}),
+    },
+    recordedAt: at,
   };
 }
 
@@ -856,27 +911,6 @@ describe('a crash in the middle of a batch', () => {
     const w = new World();
     w.sendText = (m) =>
       m.to === '+8613800000002' ? error('ValidationException', 'INVALID_PARAMETER', 400) : undefined;
-    const warning = (address: string): Notice => ({
-      recipient: { address, name: '镇长' },
-      at: '2023-02-06T23:10:00+08:00',
-      urgency: 'immediate',
-      subject: 'CASE#yj-1',
-      stage: 'e0.notice',
-      part: 0,
-      body: {
-        type: 'case',
-        caseId: 'yj-1',
-        kind: 'notice',
-        subjectLine: '【请立即叫应】预警叫应：青山镇“红色预警”已发布',
-        rolesZh: ['责任单位主要负责人'],
-        paragraphs: ['…'],
-        link: { unitId: 'town-a', expires: '2023-03-06T23:10:00+08:00' },
-        ...(address.startsWith('sms:')
-          ? { sms: '【请立即叫应】预警叫应：青山镇“红色预警”已发布；预警内容：大暴雨' }
-          : {}),
-      },
-      recordedAt: '2023-02-06T23:10:00+08:00',
-    });
     w.add(warning('a@example.gov.cn'), warning('sms:+8613800000001'), warning('sms:+8613800000002'));
     w.now = Date.parse('2023-02-06T23:10:00+08:00');
     const [result] = await w.runToEnd('delivery-20230206T2310', '2023-02-06T23:10:00+08:00');
@@ -952,5 +986,68 @@ describe('a crash in the middle of a batch', () => {
     await w.runToEnd();
     expect(w.sent).toHaveLength(1);
     expect(w.sent[0]?.subject).toBe('【通知】验收未通过');
+  });
+});
+
+describe('the express lane', () => {
+  it('a warning recorded in the middle of a wave goes out within a second or two, not when the pass reaches it', async () => {
+    const w = new World();
+    w.sendText = () => undefined;
+    w.add(...many(300));
+    let issuedAt = 0;
+    w.send = (_email, attempt) => {
+      if (attempt !== 100) return undefined;
+      issuedAt = w.now;
+      const at = toShanghaiIso(new Date(w.now));
+      // Ahead of the pass (with a reminder of its own), behind it, and a phone.
+      w.add(
+        warning('u250@example.gov.cn', at),
+        warning('u010@example.gov.cn', at),
+        warning('sms:+8613800000001', at),
+      );
+      return undefined;
+    };
+    const results = await w.runToEnd();
+    expect(results.at(-1)).toMatchObject({ status: 'closed', sent: 302 });
+    const wave = w.sent.map((e) => e.to);
+    const ahead = wave.findIndex((a, i) => a === 'u250@example.gov.cn' && i > 0);
+    // Served before the pass's next batch or so, about 200 recipients ahead of the pass.
+    expect(ahead).toBeLessThan(wave.indexOf('u120@example.gov.cn'));
+    expect((w.to('u250@example.gov.cn')[0]?.at ?? 0) - issuedAt).toBeLessThanOrEqual(2_000);
+    expect((w.texts[0]?.at ?? Infinity) - issuedAt).toBeLessThanOrEqual(2_000);
+    // One email carries both of u250's notices, so the pass finds nothing of it left; u010 had had its reminder.
+    expect(w.to('u250@example.gov.cn')).toHaveLength(1);
+    expect([...w.records.values()].find((r) => r.address === 'u250@example.gov.cn')?.carried).toHaveLength(2);
+    expect(w.to('u010@example.gov.cn')).toHaveLength(2);
+    expect(w.notices.size).toBe(0);
+    expect(w.express.size).toBe(0);
+    // One strongly consistent look a second at most (the wave takes about 23 s).
+    expect(w.expressLooks).toBeLessThanOrEqual(30);
+  });
+
+  it('an express text whose service is down is tried once an invocation; its marker stays and the wave goes on', async () => {
+    const w = new World();
+    let attempts = 0;
+    w.sendText = () => {
+      attempts++;
+      return Object.assign(new Error('connect ECONNRESET'), { name: 'TimeoutError' });
+    };
+    w.add(...many(60));
+    w.add(warning('sms:+8613800000001', MOMENT));
+    const results = await w.runToEnd();
+    expect(w.sent).toHaveLength(60);
+    // Each invocation tries the text (one try and two retries), then leaves it to the next: never once a batch.
+    const invocations = results.length;
+    expect(attempts).toBeLessThanOrEqual(3 * invocations);
+    expect([...w.notices.keys()]).toEqual([expect.stringMatching(/^sms:\+8613800000001#/)]);
+    expect(w.express.size).toBe(1);
+  });
+
+  it('a marker whose notices are gone (delivered by the pass) is cleared; one of a later moment waits', async () => {
+    const w = new World();
+    w.add(warning('a@example.gov.cn', MOMENT), warning('b@example.gov.cn', '2023-02-06T09:30:00+08:00'));
+    await w.runToEnd();
+    expect(w.sent.map((e) => e.to)).toEqual(['a@example.gov.cn']);
+    expect([...w.express.keys()]).toEqual(['2023-02-06T09:30:00+08:00#b@example.gov.cn']);
   });
 });
