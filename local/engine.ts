@@ -1,4 +1,5 @@
 import './polyfills.ts';
+import { AsyncResource } from 'node:async_hooks';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { VirtualClock } from './clock.ts';
@@ -273,7 +274,7 @@ export class LocalStepFunctions {
         this.queue.pop();
         this.clock.set(top.at);
         this.onJob?.(this.clock.nowMs());
-        await this.runBeside(this.clock.nowMs(), this.runJob(top.value), untilMs);
+        await this.runBeside(this.clock.nowMs(), this.runJob(top.value));
       }
       this.clock.set(untilMs);
     } finally {
@@ -296,20 +297,23 @@ export class LocalStepFunctions {
    * pacing): jobs that come due from then on start beside it. Resolves when all of them have ended; the first
    * error of any is thrown then.
    */
-  private async runBeside(startedAt: number, first: Promise<void>, untilMs: number): Promise<void> {
+  private async runBeside(startedAt: number, first: Promise<void>): Promise<void> {
     const beside: Promise<void>[] = [];
     const errors: unknown[] = [];
     let looking = false;
-    const look = () => {
+    // Jobs beside are started from the waiting job's timers: bound to this context, not that job's invocation (whose
+    // name and deadline the table guard and the handlers' waits would read).
+    const look = AsyncResource.bind(() => {
       looking = false;
       const now = this.clock.nowMs();
       if (now - startedAt < BESIDE_AFTER_MS) return;
-      for (let top = this.queue.peek(); top && top.at <= Math.min(now, untilMs); top = this.queue.peek()) {
+      // Due by the clock, even past `untilMs`: the clock is there (a ticker's step is shorter than the job).
+      for (let top = this.queue.peek(); top && top.at <= now; top = this.queue.peek()) {
         this.queue.pop();
         this.onJob?.(now);
         beside.push(this.runJob(top.value).catch((err: unknown) => void errors.push(err)));
       }
-    };
+    });
     // Not inside the clock's own move: the job starts in the next microtask.
     const stop = this.clock.onMove(() => {
       if (looking) return;

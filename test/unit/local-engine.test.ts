@@ -1,5 +1,6 @@
 // The local engine's order of work: one job at a time, as tests expect to read it, until a job waits long inside
 // itself (a delivery pacing a wave), when jobs due meanwhile run beside it as executions do on AWS.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../local/clock.ts';
 import { LocalStepFunctions } from '../../local/engine.ts';
@@ -50,5 +51,36 @@ describe('jobs on the virtual clock', () => {
     });
     await expect(engine.advanceTo(T0 + 60_000)).rejects.toThrow('broken job');
     expect(waveEnded).toBe(true);
+  });
+
+  it('a job beside another runs in its own context, not inside the other job’s invocation', async () => {
+    const clock = new VirtualClock(new Date(T0));
+    const engine = new LocalStepFunctions(clock);
+    const invocation = new AsyncLocalStorage<string>();
+    let seen: string | undefined = 'not run';
+    engine.schedule(T0, 'wave', () =>
+      invocation.run('deliver', async () => {
+        for (let i = 0; i < 10; i++) await clock.sleep(1_000);
+      }),
+    );
+    engine.schedule(T0 + 5_000, 'submission', async () => {
+      seen = invocation.getStore();
+    });
+    await engine.advanceTo(T0 + 60_000);
+    expect(seen).toBeUndefined();
+  });
+
+  it('a job due past the instant asked for runs beside a job that has taken the clock there (a ticker’s step)', async () => {
+    const clock = new VirtualClock(new Date(T0));
+    const engine = new LocalStepFunctions(clock);
+    const seen: string[] = [];
+    engine.schedule(T0, 'wave', async () => {
+      for (let i = 0; i < 600; i++) await clock.sleep(1_000);
+    });
+    engine.schedule(T0 + 300_000, 'warning', async () => {
+      seen.push(`warning ran ${(clock.nowMs() - T0) / 1000}`);
+    });
+    await engine.advanceTo(T0);
+    expect(seen).toEqual(['warning ran 300']);
   });
 });
