@@ -333,10 +333,15 @@ export async function runDelivery(
       ? ''
       : `；已改发给${[...new Set(moved.map((n) => `${n.recipient.name}（${n.recipient.address}）`))].join('、')}`;
 
-  /** Sends one batch of recipients; returns the addresses whose email was left for a later try. */
+  /**
+   * Sends one batch of recipients; returns the addresses whose email was left for a later try, and the notices
+   * removed from the outbox. `lane` keeps the record keys of an express batch apart from the pass's: a recipient
+   * served by both in one invocation has two emails, each with its own record.
+   */
   const deliverBatch = async (
     batch: readonly { address: string; entries: OutboxEntry[] }[],
-  ): Promise<Set<string>> => {
+    lane = '',
+  ): Promise<{ left: Set<string>; removed: string[] }> => {
     const left = new Set<string>();
     const began = clock.now();
     const now = began;
@@ -345,7 +350,7 @@ export async function runDelivery(
     const records: DeliveryRecord[] = [];
     /** Notices taken over by the next position of their unit: recorded before the originals are removed. */
     const redirected: Notice[] = [];
-    const key0 = () => recordKey(state.moment, input.holder, state.pass, invocation);
+    const key0 = () => recordKey(state.moment, input.holder, state.pass, `${invocation}${lane}`);
     const removals: string[] = [];
     const delivered = await deliveredAlready(batch);
     for (const g of batch) {
@@ -360,6 +365,11 @@ export async function runDelivery(
         else removals.push(e.ref);
       }
       if (owed.length === 0) continue;
+      // More than an email carries: what must go at once goes in this one.
+      if (owed.length > MAX_NOTICES_PER_EMAIL)
+        owed.sort(
+          (a, b) => Number(b.notice.urgency === 'immediate') - Number(a.notice.urgency === 'immediate'),
+        );
       const carried = owed.slice(0, MAX_NOTICES_PER_EMAIL);
       const first = (carried[0] as OutboxEntry).notice.recipient;
       const p: Prepared = { address: first.address, name: first.name, entries: owed, carried };
@@ -403,7 +413,7 @@ export async function runDelivery(
       p.email = email;
       prepared.push(p);
     }
-    const key = recordKey(state.moment, input.holder, state.pass, invocation);
+    const key = recordKey(state.moment, input.holder, state.pass, `${invocation}${lane}`);
     if (prepared.length > 0)
       await lease.hold(
         me,
@@ -476,8 +486,15 @@ export async function runDelivery(
     await ports.outbox.remove(removals);
     if (prepared.length > 0) await lease.hold(me, [], leaseUntil());
     slowestBatchMs = Math.max(slowestBatchMs, clock.now() - began);
-    return left;
+    return { left, removed: removals };
   };
+
+  /**
+   * Before each batch: stop while a batch still fits in what is left of the budget. Every invocation sends at least
+   * one batch, so a run always gets on even with a budget too short for its reserve.
+   */
+  let batches = 0;
+  const outOfTime = () => batches > 0 && clock.remainingMs() < Math.max(20_000, 3 * slowestBatchMs);
 
   const deliverableNow = (e: OutboxEntry, now: number) =>
     Date.parse(e.notice.at) <= now && schedule.allows(now, e.notice.urgency);
@@ -490,7 +507,13 @@ export async function runDelivery(
    * invocation: its marker stays, and the pass or the next invocation tries it.
    */
   let lastExpressLook = Number.NEGATIVE_INFINITY;
+  let expressBatches = 0;
   const expressTried = new Set<string>();
+  /**
+   * Notices the express lane removed in this pass: a page the pass read before may still hold them, ahead of its
+   * cursor, and must not send them again.
+   */
+  let expressRemoved = new Set<string>();
   const serveExpress = async (): Promise<Set<string>> => {
     const served = new Set<string>();
     if (stop || clock.now() - lastExpressLook < EXPRESS_LOOK_MS) return served;
@@ -508,9 +531,12 @@ export async function runDelivery(
       else done.push(...ms);
     }
     for (let i = 0; i < groups.length; i += batchSize) {
+      // Out of time: the markers of those not served stay, for the next invocation.
+      if (outOfTime()) break;
       const chunk = groups.slice(i, i + batchSize);
       batches++;
-      const left = await deliverBatch(chunk);
+      const { left, removed } = await deliverBatch(chunk, `-x${++expressBatches}`);
+      for (const ref of removed) expressRemoved.add(ref);
       for (const g of chunk) {
         served.add(g.address);
         if (left.has(g.address)) expressTried.add(g.address);
@@ -523,13 +549,6 @@ export async function runDelivery(
     return served;
   };
 
-  /**
-   * Before each batch: stop while a batch still fits in what is left of the budget. Every invocation sends at least
-   * one batch, so a run always gets on even with a budget too short for its reserve.
-   */
-  let batches = 0;
-  const outOfTime = () => batches > 0 && clock.remainingMs() < Math.max(20_000, 3 * slowestBatchMs);
-
   for (;;) {
     // One pass over the outbox, shard by shard, in address order; the cursor survives invocations.
     for (; state.shard < ports.outbox.shards; state.shard++, delete state.afterAddress) {
@@ -537,10 +556,15 @@ export async function runDelivery(
       const flush = async (): Promise<'continue' | undefined> => {
         if (batch.length === 0) return undefined;
         if (outOfTime()) return 'continue';
-        // What the batch read of an express recipient is stale once served: the pass comes back for what is new.
+        // What the pass read of an express recipient is stale once served: it comes back for what is new.
         const served = await serveExpress();
-        const rest = batch.filter((g) => !served.has(g.address));
+        const rest = batch
+          .filter((g) => !served.has(g.address))
+          .map((g) => ({ ...g, entries: g.entries.filter((e) => !expressRemoved.has(e.ref)) }))
+          .filter((g) => g.entries.length > 0);
         if (rest.length > 0) {
+          // The cursor stays: the next invocation reads this batch again.
+          if (outOfTime()) return 'continue';
           batches++;
           await deliverBatch(rest);
         }
@@ -583,6 +607,7 @@ export async function runDelivery(
     const scan = await scanOutbox(ports, schedule, now);
     if (scan.deliverable > 0 && state.pass < MAX_PASSES) {
       state.pass++;
+      expressRemoved = new Set();
       state.shard = 0;
       delete state.afterAddress;
       if (leftInPass > 0) {
@@ -614,6 +639,7 @@ export async function runDelivery(
         state.closing = false;
         await lease.saveRun(input.holder, state);
         state.pass++;
+        expressRemoved = new Set();
         state.shard = 0;
         delete state.afterAddress;
         continue;
