@@ -16,6 +16,7 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type DeleteCommandInput,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { shanghaiDateOf, toShanghaiIso } from '../../workflows/calendar.ts';
@@ -97,6 +98,27 @@ function readEntries(items: readonly Record<string, unknown>[] | undefined): {
   return { entries, bad };
 }
 
+type MarkerCondition = Pick<
+  DeleteCommandInput,
+  'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+>;
+
+const sameToken = (token: string): MarkerCondition => ({
+  ConditionExpression: '#token = :token',
+  ExpressionAttributeNames: { '#token': 'token' },
+  ExpressionAttributeValues: { ':token': token },
+});
+
+/** Deletes a marker unless it was written again since it was read: then the condition fails, and it stays. */
+async function deleteMarker(key: { PK: string; SK: string }, condition: MarkerCondition): Promise<void> {
+  await documentClient()
+    .send(new DeleteCommand({ TableName: tableName(), Key: key, ...condition }))
+    .catch((err: unknown) => {
+      if (!isConditionFailed(err)) throw err;
+    });
+  ioCounters.writes += 1;
+}
+
 // ---------------------------------------------------------------- the outbox
 
 export const outboxStore = {
@@ -173,22 +195,8 @@ export const outboxStore = {
   },
 
   async clearExpress(seen: readonly ExpressMarker[]): Promise<void> {
-    for (const m of seen) {
-      await documentClient()
-        .send(
-          new DeleteCommand({
-            TableName: tableName(),
-            Key: { PK: 'OUTBOX-EXPRESS', SK: `${m.at}#${m.address}` },
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: { ':token': m.token },
-          }),
-        )
-        .catch((err: unknown) => {
-          if (!isConditionFailed(err)) throw err;
-        });
-      ioCounters.writes += 1;
-    }
+    for (const m of seen)
+      await deleteMarker({ PK: 'OUTBOX-EXPRESS', SK: `${m.at}#${m.address}` }, sameToken(m.token));
   },
 
   /** The earliest moment with notices recorded and not yet cleared by a finished delivery run. */
@@ -223,28 +231,16 @@ export const outboxStore = {
   async clearMoments(seen: readonly MomentMarker[]): Promise<void> {
     for (const m of seen) {
       const legacy = /^t(\d+)$/.exec(m.token)?.[1];
-      await documentClient()
-        .send(
-          new DeleteCommand({
-            TableName: tableName(),
-            Key: { PK: 'OUTBOX-MOMENTS', SK: m.moment },
-            ...(legacy
-              ? {
-                  ConditionExpression: 'attribute_not_exists(#token) AND recordedAt = :r',
-                  ExpressionAttributeNames: { '#token': 'token' },
-                  ExpressionAttributeValues: { ':r': Number(legacy) },
-                }
-              : {
-                  ConditionExpression: '#token = :token',
-                  ExpressionAttributeNames: { '#token': 'token' },
-                  ExpressionAttributeValues: { ':token': m.token },
-                }),
-          }),
-        )
-        .catch((err: unknown) => {
-          if (!isConditionFailed(err)) throw err;
-        });
-      ioCounters.writes += 1;
+      await deleteMarker(
+        { PK: 'OUTBOX-MOMENTS', SK: m.moment },
+        legacy
+          ? {
+              ConditionExpression: 'attribute_not_exists(#token) AND recordedAt = :r',
+              ExpressionAttributeNames: { '#token': 'token' },
+              ExpressionAttributeValues: { ':r': Number(legacy) },
+            }
+          : sameToken(m.token),
+      );
     }
   },
 

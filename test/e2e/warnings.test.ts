@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Leader, Unit } from '../../functions/core/model.ts';
-import type { Runtime } from '../../local/runtime.ts';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_TABLE, type Runtime } from '../../local/runtime.ts';
 import { main } from '../../cli/main.ts';
 import { advance, api, countyCore, mailItems, sentMails, startTestRuntime } from '../support/runtime.ts';
 
@@ -255,6 +256,21 @@ describe('预警叫应: a red warning to three towns at night', () => {
     });
     const c = await api(rt, 'GET', `/cases/${RED.warningId}-3`);
     expect(c.json).toMatchObject({ status: 'closed', stage: 'warning-ended' });
+    // Every notice that had to go at once took the express lane, and its marker was cleared once served.
+    const db = new DynamoDBClient({
+      endpoint: rt.dynamoEndpoint,
+      region: 'ap-southeast-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const express = await db.send(
+      new QueryCommand({
+        TableName: LOCAL_TABLE,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': { S: 'OUTBOX-EXPRESS' } },
+      }),
+    );
+    db.destroy();
+    expect(express.Items ?? []).toEqual([]);
   });
 
   it('refuses a bad warning with the field and the problem, writing nothing', async () => {
