@@ -22,12 +22,12 @@ export class VirtualClock {
     return new Date(this.current);
   }
 
-  /** Told every time the clock moves (the runtime saves it: a restart never goes back before work done). */
-  onAdvance?: (ms: number) => void;
-
   private movers = new Set<(ms: number) => void>();
 
-  /** Also told when the clock moves (the engine, to start jobs that come due during a long job); returns the undo. */
+  /**
+   * Told every time the clock moves, in the order of subscribing: the runtime saves it (a restart never goes back
+   * before work done), the engine starts jobs that come due during a long job. Returns the undo.
+   */
   onMove(listener: (ms: number) => void): () => void {
     this.movers.add(listener);
     return () => this.movers.delete(listener);
@@ -37,7 +37,6 @@ export class VirtualClock {
   set(ms: number): void {
     if (ms > this.current) {
       this.current = ms;
-      this.onAdvance?.(ms);
       for (const m of this.movers) m(ms);
     }
   }

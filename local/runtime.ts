@@ -414,7 +414,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // sent (on AWS time does not go back). Not for the simulator's throwaway folder.
   if (dataDir && options.mail !== 'count') {
     engine.onJob = saveClock;
-    vclock.onAdvance = saveClock;
+    vclock.onMove(saveClock);
   }
   let chain: Promise<void> = Promise.resolve();
   const advanceTo = (at: Date): Promise<void> => {
